@@ -1,0 +1,240 @@
+"""Marshmallow schemas for every input the services take (the API reuses them).
+
+Schemas check shapes and types; the workflow guards judge legal completeness and explain it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Gender, Obligor, PartyRole
+from mediation.domain.identity import validate_id_number, validate_phone
+
+MAX_TEXT = 20_000
+
+
+def _enum(enum: Any, **kw: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf([m.value for m in enum], labels=[m.label for m in enum]), **kw)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = "raise"
+
+
+class PartySchema(_Strict):
+    role = _enum(PartyRole, required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    gender = _enum(Gender, load_default=None, allow_none=True)
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    ethnicity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    id_number = fields.String(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True)
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    job_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    hired_on = fields.Date(load_default=None, allow_none=True)
+    uscc = fields.String(load_default=None, allow_none=True)
+    legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    #: For agents: index (in the submitted list) of the party they act for.
+    represents_index = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    agent_kind = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+
+    @validates("id_number")
+    def _id(self, value: str | None, **_: Any) -> None:
+        if value:
+            try:
+                validate_id_number(value)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+
+    @validates("phone")
+    def _phone(self, value: str | None, **_: Any) -> None:
+        if value:
+            try:
+                validate_phone(value)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+
+    @validates("uscc")
+    def _uscc(self, value: str | None, **_: Any) -> None:
+        if value:
+            from mediation.domain.uscc import validate_uscc
+
+            try:
+                validate_uscc(value)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+class ClaimSchema(_Strict):
+    claim_type = _enum(ClaimType, required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    amount = fields.Decimal(
+        load_default=None, allow_none=True, places=2, validate=validate.Range(min=0, max=Decimal("1e11"))
+    )
+
+
+class CaseCreateSchema(_Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = _enum(DisputeCategory, required=True)
+    source = _enum(CaseSource, required=True)
+    organisation_id = fields.Integer(required=True, strict=True)
+    enterprise_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    lead_mediator_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    workers_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    is_collective = fields.Boolean(load_default=None, allow_none=True)
+    facts = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    requests = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    dispute_arose_on = fields.Date(load_default=None, allow_none=True)
+    reported_on = fields.Date(load_default=None, allow_none=True)
+    received_on = fields.Date(load_default=None, allow_none=True)
+    respondent_consents = fields.Boolean(load_default=None, allow_none=True)
+    #: Where the case starts: ``reported`` (a risk signal), ``applied`` (an application) or ``negotiating``.
+    initial_state = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["reported", "applied", "negotiating"])
+    )
+    parties = fields.List(fields.Nested(PartySchema), load_default=list, validate=validate.Length(max=500))
+    claims = fields.List(fields.Nested(ClaimSchema), load_default=list, validate=validate.Length(max=100))
+
+    @validates_schema
+    def _dates(self, data: Mapping[str, Any], **_: Any) -> None:
+        today = dt.date.today() + dt.timedelta(days=1)
+        for f in ("dispute_arose_on", "reported_on", "received_on"):
+            if data.get(f) and data[f] > today:
+                raise ValidationError("日期不能晚于今天", f)
+        idx = [p.get("represents_index") for p in data.get("parties", [])]
+        for i, r in enumerate(idx):
+            if r is not None and (r >= len(idx) or r == i):
+                raise ValidationError({"parties": {i: {"represents_index": ["被代理人序号无效"]}}})
+
+
+class _Note(_Strict):
+    reason = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    note = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+
+
+class RegisterApplicationSchema(_Note):
+    received_on = fields.Date(load_default=None, allow_none=True)
+    oral = fields.Boolean(load_default=False)
+
+
+class AcceptSchema(_Note):
+    respondent_consents = fields.Boolean(load_default=None, allow_none=True)
+    mediator_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    accepted_on = fields.Date(load_default=None, allow_none=True)
+
+
+class RejectSchema(_Note):
+    reason_code = fields.String(
+        required=True, validate=validate.OneOf(["out_of_scope", "respondent_refuses", "already_arbitrated"])
+    )
+
+
+class SessionSchema(_Note):
+    started_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
+    ended_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    recorder = fields.String(load_default="", validate=validate.Length(max=64))
+    attendees = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    record = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    signed_by_all = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _order(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data.get("started_at") and data.get("ended_at") and data["ended_at"] < data["started_at"]:
+            raise ValidationError("结束时间不能早于开始时间", "ended_at")
+
+
+class ExtendSchema(_Note):
+    worker_agrees = fields.Boolean(load_default=False)
+    employer_agrees = fields.Boolean(load_default=False)
+    days = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
+
+
+class ObligationSchema(_Strict):
+    obligor = _enum(Obligor, load_default=Obligor.EMPLOYER.value)
+    claim_type = _enum(ClaimType, load_default=ClaimType.OTHER.value)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=Decimal("1e11")))
+    due_on = fields.Date(required=True)
+
+
+class AgreementSchema(_Note):
+    signed_on = fields.Date(load_default=None, allow_none=True)
+    terms = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    performance_method = fields.String(load_default="", validate=validate.Length(max=200))
+    performance_place = fields.String(load_default="", validate=validate.Length(max=200))
+    obligations = fields.List(fields.Nested(ObligationSchema), load_default=list, validate=validate.Length(max=120))
+    signed_by_parties = fields.Boolean(load_default=False)
+    signed_by_mediator = fields.Boolean(load_default=False)
+    sealed = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _due(self, data: Mapping[str, Any], **_: Any) -> None:
+        signed = data.get("signed_on")
+        for i, ob in enumerate(data.get("obligations", [])):
+            if signed and ob["due_on"] < signed:
+                raise ValidationError({"obligations": {i: {"due_on": ["履行期限不能早于协议签订日期"]}}})
+
+
+class TerminateSchema(_Note):
+    end_reason = fields.String(load_default=None, allow_none=True)
+
+
+class PerformanceSchema(_Note):
+    obligation_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    performed_on = fields.Date(load_default=None, allow_none=True)
+    amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
+    proof = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class ReviewSchema(_Note):
+    review_kind = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["arbitration_review", "judicial_confirmation"])
+    )
+    requested_on = fields.Date(load_default=None, allow_none=True)
+
+
+class ReferSchema(_Note):
+    arbitration_committee = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+EVENT_SCHEMAS: Mapping[str, type[Schema]] = {
+    "register_application": RegisterApplicationSchema,
+    "accept": AcceptSchema,
+    "reject": RejectSchema,
+    "record_session": SessionSchema,
+    "extend": ExtendSchema,
+    "sign_agreement": AgreementSchema,
+    "settle": AgreementSchema,
+    "terminate": TerminateSchema,
+    "record_performance": PerformanceSchema,
+    "record_late_performance": PerformanceSchema,
+    "request_review": ReviewSchema,
+    "refer": ReferSchema,
+}
+
+
+def event_schema(event: str) -> Schema:
+    return _SCHEMA_CACHE.setdefault(event, EVENT_SCHEMAS.get(event, _Note)())
+
+
+_SCHEMA_CACHE: dict[str, Schema] = {}
+
+
+def to_jsonable(value: Any) -> Any:
+    """Loaded payloads (dates, Decimals) to JSON for the event log."""
+    if isinstance(value, Mapping):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,508 @@
+"""Case use cases. Each public function is one unit of work: it commits on success and rolls back
+everything (state, side effects, event row, deadlines) on any error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from mediation.db.models import (
+    Agreement,
+    Case,
+    CaseEvent,
+    Claim,
+    Enterprise,
+    MediationSession,
+    Obligation,
+    Organisation,
+    Party,
+    PerformanceRecord,
+    User,
+)
+from mediation.deadline_rules import DeadlineKind
+from mediation.domain.enums import (
+    AgreementKind,
+    CaseSource,
+    ClaimType,
+    DeadlineStatus,
+    ObligationStatus,
+    Role,
+)
+from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.policy import Actor, can
+from mediation.schemas import CaseCreateSchema, event_schema, to_jsonable
+from mediation.services import deadlines as dl
+from mediation.services.context import ServiceEnv, default_env
+from mediation.services.numbering import format_case_number, next_number
+from workflows.binding import CaseWorkflow, EventOption
+from workflows.definitions import CURRENT_VERSION, get_definition
+
+K = DeadlineKind
+_create_schema = CaseCreateSchema()
+
+APPLICATION_SOURCES = {CaseSource.WALK_IN_WRITTEN, CaseSource.WALK_IN_ORAL, CaseSource.ONLINE, CaseSource.REFERRAL}
+
+
+def _validation_failed(exc: ValidationError) -> ValidationFailed:
+    return ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages())
+
+
+def get_case(session: Session, *, case_id: int, actor: Actor, for_update: bool = False) -> Case:
+    """A case the actor may see; out of scope answers NotFound (no existence leak)."""
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=Case)
+    case = session.scalars(stmt).one_or_none()
+    if case is None or not can(actor, "read", case):
+        raise NotFound(f"案件{case_id}不存在或不在您的管辖范围内")
+    return case
+
+
+def _append_event(
+    session: Session,
+    case: Case,
+    *,
+    event: str,
+    from_state: str | None,
+    to_state: str,
+    actor: Actor,
+    reason: str = "",
+    payload: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> CaseEvent:
+    if case.id is None:
+        seq = 1
+    else:
+        seq = (session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)) or 0) + 1
+    ev = CaseEvent(
+        seq=seq,
+        event=event,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        reason=reason,
+        payload=to_jsonable(dict(payload or {})),
+    )
+    if at is not None:
+        ev.at = at
+    case.events.append(ev)
+    return ev
+
+
+def create_case(
+    session: Session,
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    env: ServiceEnv | None = None,
+    today: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Register a case from intake (a risk signal, an application, or a negotiation request)."""
+    try:
+        env = env or default_env(session)
+        today = today or env.today()
+        try:
+            d = _create_schema.load(data)
+        except ValidationError as exc:
+            raise _validation_failed(exc) from exc
+        org = session.get(Organisation, d["organisation_id"])
+        if org is None:
+            raise ValidationFailed("调解组织不存在", errors={"organisation_id": ["调解组织不存在"]})
+        probe = Case(organisation_id=org.id, organisation=org)
+        if not can(actor, "create", probe):
+            raise PermissionDenied("您无权在该组织登记案件")
+        if d["enterprise_id"] is not None and session.get(Enterprise, d["enterprise_id"]) is None:
+            raise ValidationFailed("用人单位不存在", errors={"enterprise_id": ["用人单位不存在"]})
+        if d["lead_mediator_id"] is not None:
+            _check_mediator(session, d["lead_mediator_id"], org)
+
+        source = CaseSource(d["source"])
+        initial = d["initial_state"] or ("applied" if source in APPLICATION_SOURCES else "reported")
+        rules = env.rules
+        workers = d["workers_count"]
+        collective = d["is_collective"] if d["is_collective"] is not None else workers >= rules.collective_threshold
+        year = (d["reported_on"] or today).year
+        n = next_number(session, organisation_id=org.id, year=year, kind="case")
+        case = Case(
+            number=format_case_number(prefix=org.doc_prefix or org.short_name or org.name[:4], year=year, n=n),
+            title=d["title"],
+            category=d["category"],
+            source=source,
+            oral_application=source == CaseSource.WALK_IN_ORAL,
+            status=initial,
+            workflow_version=CURRENT_VERSION,
+            rules_version=rules.version,
+            organisation=org,
+            enterprise_id=d["enterprise_id"],
+            lead_mediator_id=d["lead_mediator_id"],
+            workers_count=workers,
+            is_collective=collective,
+            facts=d["facts"],
+            requests=d["requests"],
+            respondent_consents=d["respondent_consents"],
+            dispute_arose_on=d["dispute_arose_on"],
+            reported_on=d["reported_on"] or today,
+            received_on=(d["received_on"] or today) if initial == "applied" else d["received_on"],
+        )
+        parties: list[Party] = []
+        for p in d["parties"]:
+            fields_ = {k: v for k, v in p.items() if k != "represents_index"}
+            if fields_.get("id_number"):
+                fields_["id_number"] = fields_["id_number"].strip().upper()
+            if fields_.get("uscc"):
+                fields_["uscc"] = fields_["uscc"].strip().upper()
+            parties.append(Party(**fields_))
+        case.parties.extend(parties)
+        case.claims.extend(Claim(**c) for c in d["claims"])
+        session.add(case)
+
+        if case.dispute_arose_on is not None:
+            dl.add_deadline(case, K.LIMITATION, anchor=case.dispute_arose_on, rules=rules, calendar=env.calendar)
+        if initial == "applied":
+            for kind in (K.ACCEPTANCE, K.ARBITRATION_RIGHT):
+                dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
+                                calendar=env.calendar)
+            dl.restart_limitation(case, case.received_on or today, rules=rules, calendar=env.calendar)
+        elif initial == "negotiating":
+            dl.add_deadline(case, K.NEGOTIATION_REPLY, anchor=today, rules=rules, calendar=env.calendar)
+            dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
+        if collective:
+            dl.add_deadline(case, K.COLLECTIVE_REPORT, anchor=case.reported_on, rules=rules, calendar=env.calendar)
+        _append_event(
+            session, case, event="register", from_state=None, to_state=initial, actor=actor,
+            payload={"source": source.value, "initial_state": initial}, at=at,
+        )
+        if at is not None:
+            case.created_at = at
+        session.flush()
+        for p, raw in zip(parties, d["parties"], strict=True):
+            if raw.get("represents_index") is not None:
+                p.represents_id = parties[raw["represents_index"]].id
+        session.commit()
+        return case
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _check_mediator(session: Session, user_id: int, org: Organisation) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.role not in (Role.MEDIATOR, Role.SUPERVISOR):
+        raise ValidationFailed("调解员不存在或已停用", errors={"mediator_id": ["调解员不存在或已停用"]})
+    if user.organisation_id != org.id:
+        raise ValidationFailed("调解员不属于本调解组织", errors={"mediator_id": ["调解员不属于本调解组织"]})
+    return user
+
+
+def available_events(
+    session: Session, *, case: Case, actor: Actor, env: ServiceEnv | None = None, today: dt.date | None = None
+) -> list[EventOption]:
+    env = env or default_env(session)
+    wf = CaseWorkflow(case, today=today or env.today(), rules=env.rules_for(case.rules_version))
+    options = wf.available_events(actor.role)
+    if not can(actor, "act", case):
+        from mediation.domain.errors import Blocker
+
+        return [
+            EventOption(o.event, o.label, o.dest, False, False, (Blocker("scope", "无权办理该案件"),), o.inputs,
+                        o.requires_reason, o.description)
+            for o in options
+        ]
+    return options
+
+
+#: A side effect of an event; it may return extra facts to record with the event (e.g. remedies).
+Effect = Callable[[Session, Case, Mapping[str, Any], "_Ctx"], Mapping[str, Any] | None]
+
+
+class _Ctx:
+    __slots__ = ("actor", "env", "today")
+
+    def __init__(self, actor: Actor, env: ServiceEnv, today: dt.date) -> None:
+        self.actor = actor
+        self.env = env
+        self.today = today
+
+
+def fire_event(
+    session: Session,
+    *,
+    case_id: int,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    env: ServiceEnv | None = None,
+    today: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Apply one workflow event to a case: guards, state change, side effects, deadlines, event row,
+    commit. ``expected_version`` is the version the client saw; a stale one is a conflict."""
+    try:
+        env = env or default_env(session)
+        today = today or env.today()
+        case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+        if expected_version is not None and case.version != expected_version:
+            raise ConflictError(
+                f"案件已被他人修改（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
+                current_version=case.version,
+            )
+        if not can(actor, "act", case):
+            raise PermissionDenied("您无权办理该案件")
+        definition = get_definition(case.workflow_version)
+        raw = dict(payload or {})
+        if definition.transition(event) is not None:
+            try:
+                data = event_schema(event).load(raw)
+            except ValidationError as exc:
+                raise _validation_failed(exc) from exc
+        else:
+            data = raw
+        rules = env.rules_for(case.rules_version)
+        wf = CaseWorkflow(case, today=today, rules=rules, definition=definition)
+        source, dest = wf.fire(event, data, actor.role)
+        t = definition.transition(event)
+        assert t is not None
+        ctx = _Ctx(actor, env, today)
+        case.status = dest
+        effect = EFFECTS.get(event)
+        extra = (effect(session, case, data, ctx) if effect is not None else None) or {}
+        dl.resolve(case, t.meets, DeadlineStatus.MET, today)
+        dl.resolve(case, t.cancels, DeadlineStatus.CANCELLED, today)
+        for kind in t.opens:
+            if kind == K.PERFORMANCE:
+                continue  # opened per obligation by the agreement effect
+            if dl.open_deadline(case, kind) is None:
+                dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
+                                calendar=env.calendar, extra_days=case.extension_days if kind == K.MEDIATION_END
+                                else 0)
+        if t.interrupts_limitation:
+            dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
+        _append_event(
+            session, case, event=event, from_state=source, to_state=dest, actor=actor,
+            reason=str(data.get("reason") or ""),
+            payload={**{k: v for k, v in data.items() if k != "reason"}, **extra}, at=at,
+        )
+        try:
+            session.flush()
+        except StaleDataError as exc:
+            raise ConflictError("案件已被他人修改，请刷新后重试") from exc
+        session.commit()
+        return case
+    except BaseException:
+        session.rollback()
+        raise
+
+
+# --- side effects per event -------------------------------------------------------------------------
+
+
+def _fx_register_application(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.received_on = d.get("received_on") or ctx.today
+    case.oral_application = bool(d.get("oral"))
+
+
+def _fx_accept(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.accepted_on = d.get("accepted_on") or ctx.today
+    case.respondent_consents = True
+    if d.get("mediator_id") is not None:
+        _check_mediator(s, d["mediator_id"], case.organisation)
+        case.lead_mediator_id = d["mediator_id"]
+    elif case.lead_mediator_id is None and ctx.actor.role == Role.MEDIATOR:
+        case.lead_mediator_id = ctx.actor.user_id
+
+
+def _fx_end(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.ended_on = ctx.today
+    case.end_reason = d.get("reason_code") or d.get("end_reason") or case.status
+
+
+def _fx_session(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.sessions.append(
+        MediationSession(
+            started_at=d["started_at"],
+            ended_at=d.get("ended_at"),
+            place=d["place"],
+            mediator_id=ctx.actor.user_id,
+            recorder=d.get("recorder", ""),
+            attendees=list(d["attendees"]),
+            record=d["record"],
+            signed_by_all=bool(d.get("signed_by_all")),
+        )
+    )
+
+
+def _fx_extend(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.extension_days = (case.extension_days or 0) + int(d["days"])
+    current = dl.open_deadline(case, K.MEDIATION_END)
+    if current is not None:
+        current.status = DeadlineStatus.CANCELLED
+        current.resolved_on = ctx.today
+    dl.add_deadline(case, K.MEDIATION_END, anchor=case.accepted_on or ctx.today,
+                    rules=ctx.env.rules_for(case.rules_version), calendar=ctx.env.calendar,
+                    extra_days=case.extension_days)
+
+
+def _fx_agreement(kind: AgreementKind) -> Effect:
+    def effect(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+        signed = d.get("signed_on") or ctx.today
+        case.agreed_on = signed
+        obligations = [
+            Obligation(
+                obligor=o["obligor"], claim_type=o["claim_type"], description=o["description"],
+                amount=o["amount"], due_on=o["due_on"], status=ObligationStatus.PENDING,
+            )
+            for o in d["obligations"]
+        ]
+        agreement = Agreement(
+            kind=kind, signed_on=signed, terms=d["terms"],
+            performance_method=d.get("performance_method", ""), performance_place=d.get("performance_place", ""),
+            total_amount=sum((o.amount for o in obligations), Decimal("0")),
+        )
+        agreement.obligations.extend(obligations)
+        case.agreements.append(agreement)
+        dl.add_performance_deadlines(case, obligations, rules=ctx.env.rules_for(case.rules_version))
+
+    return effect
+
+
+def _fx_performance(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    agreement = case.current_agreement
+    assert agreement is not None
+    ob = next(o for o in agreement.obligations if o.id == d["obligation_id"])
+    ob.records.append(
+        PerformanceRecord(performed_on=d["performed_on"], amount=d["amount"], proof=d["proof"],
+                          recorded_by_id=ctx.actor.user_id)
+    )
+    ob.performed_amount = (ob.performed_amount or Decimal("0")) + d["amount"]
+    if ob.performed_amount >= ob.amount:
+        ob.status = ObligationStatus.PERFORMED
+        for dd in case.deadlines:
+            if dd.kind == K.PERFORMANCE and dd.obligation is ob and dd.status in (
+                DeadlineStatus.OPEN, DeadlineStatus.OVERDUE
+            ):
+                dd.status = DeadlineStatus.MET
+                dd.resolved_on = d["performed_on"]
+    else:
+        ob.status = ObligationStatus.PARTIAL
+
+
+def _fx_lapse(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ctx) -> None:
+    """Day 15 (plus agreed extensions) passed without agreement: the clock is recorded as overdue."""
+    for d in case.deadlines:
+        if d.kind == K.MEDIATION_END and d.status == DeadlineStatus.OPEN:
+            d.status = DeadlineStatus.OVERDUE
+            d.resolved_on = ctx.today
+            d.overdue_recorded_at = dt.datetime.now(dt.UTC)
+
+
+def _fx_review(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    agreement = case.current_agreement
+    assert agreement is not None
+    agreement.review_kind = d["review_kind"]
+    agreement.review_requested_on = d.get("requested_on") or ctx.today
+    kind = K.ARBITRATION_REVIEW if d["review_kind"] == "arbitration_review" else K.JUDICIAL_CONFIRMATION
+    dl.resolve(case, [kind], DeadlineStatus.MET, ctx.today)
+
+
+def remedies_after_default(case: Case, today: dt.date) -> list[dict[str, Any]]:
+    """The worker's next routes when an agreement is not performed (LDMAL arts. 15, 16; SPC-I art. 51)."""
+    agreement = case.current_agreement
+    if agreement is None:
+        return []
+    defaulted = [o for o in agreement.obligations if o.status != ObligationStatus.PERFORMED and o.due_on < today]
+    routes: list[dict[str, Any]] = [
+        {
+            "route": "arbitration",
+            "label": "申请劳动人事争议仲裁",
+            "basis": "《劳动争议调解仲裁法》第十五条",
+            "limitation_from": min((o.due_on for o in defaulted), default=today).isoformat(),
+            "note": "仲裁时效一年，自知道或者应当知道权利被侵害之日起计算（第二十七条）",
+        }
+    ]
+    eligible = [o for o in defaulted if ClaimType(o.claim_type).payment_order_eligible]
+    if eligible and agreement.kind == AgreementKind.MEDIATION:
+        routes.append(
+            {
+                "route": "payment_order",
+                "label": "向人民法院申请支付令",
+                "basis": "《劳动争议调解仲裁法》第十六条",
+                "obligations": [o.id for o in eligible],
+                "note": "因支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金事项达成调解协议，用人单位在协议约定期限内"
+                "不履行的，劳动者可以持调解协议书依法向人民法院申请支付令",
+            }
+        )
+    if agreement.kind == AgreementKind.MEDIATION and all(
+        ClaimType(o.claim_type) in (ClaimType.WAGES, ClaimType.OVERTIME) for o in defaulted
+    ) and defaulted:
+        routes.append(
+            {
+                "route": "lawsuit",
+                "label": "以调解协议书为依据直接向人民法院起诉",
+                "basis": "最高人民法院关于审理劳动争议案件适用法律问题的解释（一）第五十一条",
+            }
+        )
+    return routes
+
+
+def _fx_non_performance(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
+    agreement = case.current_agreement
+    assert agreement is not None
+    for o in agreement.obligations:
+        if o.status != ObligationStatus.PERFORMED and o.due_on < ctx.today:
+            o.status = ObligationStatus.DEFAULTED
+    routes = remedies_after_default(case, ctx.today)
+    case.end_reason = "non_performance"
+    return {"remedies": routes}
+
+
+def _fx_escalate(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.escalated_at = dt.datetime.now(dt.UTC)
+    dl.resolve(case, [K.COLLECTIVE_REPORT], DeadlineStatus.MET, ctx.today)
+
+
+def _fx_close(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.closed_on = ctx.today
+    if case.ended_on is None:
+        case.ended_on = ctx.today
+
+
+def _fx_withdraw(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.ended_on = ctx.today
+    case.end_reason = "withdrawn"
+
+
+def _fx_dismiss(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    case.end_reason = "dismissed"
+    _fx_close(s, case, d, ctx)
+
+
+EFFECTS: Mapping[str, Effect] = {
+    "register_application": _fx_register_application,
+    "accept": _fx_accept,
+    "reject": _fx_end,
+    "terminate": _fx_end,
+    "record_session": _fx_session,
+    "extend": _fx_extend,
+    "sign_agreement": _fx_agreement(AgreementKind.MEDIATION),
+    "settle": _fx_agreement(AgreementKind.SETTLEMENT),
+    "record_performance": _fx_performance,
+    "record_late_performance": _fx_performance,
+    "lapse": _fx_lapse,
+    "request_review": _fx_review,
+    "report_non_performance": _fx_non_performance,
+    "escalate": _fx_escalate,
+    "withdraw": _fx_withdraw,
+    "dismiss": _fx_dismiss,
+    "close": _fx_close,
+}

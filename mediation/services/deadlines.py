@@ -1,0 +1,102 @@
+"""Deadline rows: opening, resolving, the limitation, and the per-kind anchors.
+
+Every function works inside the caller's transaction; none commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from mediation.calendar import WorkdayCalendar
+from mediation.db.models import Case, Deadline, Obligation
+from mediation.deadline_rules import DeadlineKind, RuleSet, compute_due
+from mediation.domain.enums import DeadlineStatus
+
+K = DeadlineKind
+
+
+def anchor_for(case: Case, kind: str, today: dt.date) -> dt.date:
+    """Day 0 of a deadline kind (the day itself is not counted, CC art. 201)."""
+    if kind in (K.ACCEPTANCE, K.ARBITRATION_RIGHT):
+        return case.received_on or today
+    if kind == K.MEDIATION_END:
+        return case.accepted_on or today
+    if kind in (K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION):
+        return case.agreed_on or today
+    if kind == K.LIMITATION:
+        return case.dispute_arose_on or today
+    return today
+
+
+def open_deadline(case: Case, kind: str) -> Deadline | None:
+    for d in case.deadlines:
+        if d.kind == kind and d.status == DeadlineStatus.OPEN:
+            return d
+    return None
+
+
+def add_deadline(
+    case: Case,
+    kind: str,
+    *,
+    anchor: dt.date,
+    rules: RuleSet,
+    calendar: WorkdayCalendar,
+    extra_days: int = 0,
+) -> Deadline:
+    period = compute_due(rules, calendar, DeadlineKind(kind), anchor, extra_days=extra_days)
+    rule = rules.rule(DeadlineKind(kind))
+    d = Deadline(
+        kind=kind,
+        anchor_on=anchor,
+        due_on=period.due,
+        provisional=period.provisional,
+        rules_version=rules.version,
+        basis=rule.source,
+        status=DeadlineStatus.OPEN,
+    )
+    case.deadlines.append(d)
+    return d
+
+
+def add_performance_deadlines(case: Case, obligations: Iterable[Obligation], *, rules: RuleSet) -> None:
+    """Agreed performance dates are rows too; they are dates the parties chose, not counted periods."""
+    rule = rules.rule(K.PERFORMANCE)
+    for ob in obligations:
+        d = Deadline(
+            kind=K.PERFORMANCE,
+            anchor_on=case.agreed_on or ob.due_on,
+            due_on=ob.due_on,
+            provisional=False,
+            rules_version=rules.version,
+            basis=rule.source,
+            status=DeadlineStatus.OPEN,
+        )
+        d.obligation = ob
+        case.deadlines.append(d)
+
+
+def resolve(case: Case, kinds: Iterable[str], status: str, today: dt.date) -> list[Deadline]:
+    kinds = set(kinds)
+    done = []
+    for d in case.deadlines:
+        if d.kind in kinds and d.status == DeadlineStatus.OPEN:
+            d.status = status
+            d.resolved_on = today
+            done.append(d)
+    return done
+
+
+def restart_limitation(
+    case: Case, on: dt.date, *, rules: RuleSet, calendar: WorkdayCalendar
+) -> Deadline:
+    """LDMAL art. 27(2): an interruption (a claim, a request to a body, the other side agreeing to
+    perform) restarts the one-year limitation from that day."""
+    for d in case.deadlines:
+        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN:
+            if d.anchor_on >= on:
+                return d
+            d.status = DeadlineStatus.CANCELLED
+            d.resolved_on = on
+    return add_deadline(case, K.LIMITATION, anchor=on, rules=rules, calendar=calendar)

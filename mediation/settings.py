@@ -1,0 +1,47 @@
+"""Application settings, read from the environment in one place.
+
+Nothing here reads the environment at import time: call :func:`Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_INSTANCE = Path.cwd() / "instance"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    instance_path: Path
+    secret_key: str = "dev-only-secret-change-me"
+    environment: str = "development"
+    #: Folder that may hold official FangSong / 小标宋 fonts; Noto Serif CJK SC is the fallback.
+    font_dir: Path | None = None
+    #: Timezone used to decide "today" for deadlines.
+    timezone: str = "Asia/Shanghai"
+    sql_echo: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("MEDIATION_INSTANCE", str(DEFAULT_INSTANCE))).resolve()
+        default_db = f"sqlite:///{instance / 'mediation.sqlite3'}"
+        font_dir = env.get("MEDIATION_FONT_DIR")
+        return cls(
+            database_url=env.get("DATABASE_URL", default_db),
+            instance_path=instance,
+            secret_key=env.get("SECRET_KEY", "dev-only-secret-change-me"),
+            environment=env.get("MEDIATION_ENV", "development"),
+            font_dir=Path(font_dir) if font_dir else None,
+            timezone=env.get("MEDIATION_TZ", "Asia/Shanghai"),
+            sql_echo=env.get("SQL_ECHO", "") in {"1", "true", "yes"},
+        )

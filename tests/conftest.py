@@ -1,0 +1,124 @@
+"""Test databases: the whole suite runs on SQLite or on PostgreSQL (``MEDIATION_TEST_DB``).
+
+One database per test process, migrated with Alembic to head; every test runs inside an outer
+transaction with ``join_transaction_mode="create_savepoint"`` (the services' own commits release
+savepoints) and is rolled back afterwards. Tests that need real commits across connections use the
+``committing_engine`` fixture, which truncates its tables afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from mediation.db import migrate
+from mediation.db.base import Base
+from mediation.db.engine import make_engine
+
+BACKEND = os.environ.get("MEDIATION_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header() -> str:
+    return f"mediation test database backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="SKIPPED ON SQLITE: needs PostgreSQL (runs in the PostgreSQL pass)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_create(name: str) -> str:
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_drop(name: str) -> None:
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _new_database(tmp: Path, label: str) -> tuple[str, str | None]:
+    if BACKEND == "postgresql":
+        name = f"mediation_test_{label}_{_worker()}"
+        return _pg_create(name), name
+    return f"sqlite:///{tmp / f'{label}.sqlite3'}", None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, name = _new_database(tmp_path_factory.mktemp("db"), "main")
+    yield url
+    if name:
+        _pg_drop(name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    conn = engine.connect()
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def _committing_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url, name = _new_database(tmp_path_factory.mktemp("cdb"), "commit")
+    eng = make_engine(url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+    if name:
+        _pg_drop(name)
+
+
+@pytest.fixture
+def committing_engine(_committing_engine: Engine) -> Iterator[Engine]:
+    """An engine whose commits are real (for concurrency tests); emptied afterwards."""
+    yield _committing_engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with _committing_engine.begin() as conn:
+        if _committing_engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f"DELETE FROM {t}"))
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

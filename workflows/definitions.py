@@ -1,0 +1,269 @@
+"""The case lifecycle as plain data: states, transitions, guards, roles and deadline effects.
+
+A definition is versioned. Every case records the version it runs on; publishing a new version never
+changes open cases (they keep running on the definition they started with).
+
+Legal basis of the path: see ``shared/DOMAIN.md`` — LDMAL arts. 4, 12–16, 27; PML arts. 17, 26, 29, 33.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mediation.deadline_rules import DeadlineKind
+from mediation.domain.enums import Role
+
+ALL_HUMANS: frozenset[str] = frozenset({Role.CLERK, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
+MEDIATORS: frozenset[str] = frozenset({Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISORS: frozenset[str] = frozenset({Role.SUPERVISOR, Role.ADMIN})
+SYSTEM: frozenset[str] = frozenset({Role.SYSTEM})
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: str
+    terminal: bool = False
+    #: Open = the dispute is still being handled (for caseloads and the withdraw event).
+    open: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: str
+    label: str
+    sources: tuple[str, ...]
+    #: ``None``: the case stays in its current state (an internal event, still logged).
+    dest: str | None
+    #: Guard names, resolved in :mod:`workflows.guards`; each yields a reason a person can read.
+    guards: tuple[str, ...] = ()
+    roles: frozenset[str] = MEDIATORS
+    #: Deadlines this event starts and the ones it resolves (met) or cancels.
+    opens: tuple[str, ...] = ()
+    meets: tuple[str, ...] = ()
+    cancels: tuple[str, ...] = ()
+    #: Interrupts the one-year limitation (LDMAL art. 27): it restarts from this day.
+    interrupts_limitation: bool = False
+    requires_reason: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    version: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    #: Initial states a case may be registered in, keyed by how it arrives.
+    initial_states: tuple[str, ...]
+    _by_state: Mapping[str, State] = field(init=False, repr=False, compare=False)
+    _by_event: Mapping[str, Transition] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_state = {s.name: s for s in self.states}
+        by_event = {t.event: t for t in self.transitions}
+        object.__setattr__(self, "_by_state", by_state)
+        object.__setattr__(self, "_by_event", by_event)
+        self.validate()
+
+    def validate(self) -> None:
+        names = set(self._by_state)
+        if len(names) != len(self.states):
+            raise ValueError("duplicate state names")
+        if len(self._by_event) != len(self.transitions):
+            raise ValueError("duplicate event names")
+        for t in self.transitions:
+            unknown = {*t.sources, *([t.dest] if t.dest else [])} - names
+            if unknown:
+                raise ValueError(f"transition {t.event} names unknown states {sorted(unknown)}")
+            for s in t.sources:
+                if self._by_state[s].terminal:
+                    raise ValueError(f"transition {t.event} leaves terminal state {s}")
+        for s in self.initial_states:
+            if s not in names:
+                raise ValueError(f"unknown initial state {s}")
+        for kinds in (t.opens + t.meets + t.cancels for t in self.transitions):
+            for k in kinds:
+                DeadlineKind(k)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        return tuple(t.event for t in self.transitions)
+
+    def state(self, name: str) -> State:
+        return self._by_state[name]
+
+    def has_state(self, name: str) -> bool:
+        return name in self._by_state
+
+    def transition(self, event: str) -> Transition | None:
+        return self._by_event.get(event)
+
+    def events_from(self, state: str) -> tuple[Transition, ...]:
+        return tuple(t for t in self.transitions if state in t.sources)
+
+    def target(self, event: str, source: str) -> str:
+        t = self._by_event[event]
+        return t.dest if t.dest is not None else source
+
+    def terminal_states(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states if s.terminal)
+
+
+K = DeadlineKind
+
+OPEN_BEFORE_AGREEMENT = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed")
+
+V1 = WorkflowDefinition(
+    version="1",
+    initial_states=("reported", "applied", "negotiating"),
+    states=(
+        State("reported", "已发现待研判", description="排查、热线、信访等发现的劳动关系风险或争议线索（早发现）"),
+        State("triage", "研判分流", description="了解情况，决定协商、受理调解或不予介入"),
+        State("negotiating", "协商中", description="劳动者与用人单位协商，工会可应劳动者请求参与（调解仲裁法第四条）"),
+        State("applied", "已申请待受理", description="已登记调解申请，应在3个工作日内决定是否受理"),
+        State("not_accepted", "不予受理", open=False, description="已书面告知申请人不予受理及申请仲裁的途径"),
+        State("mediating", "调解中", description="已受理，召开调解会议；自受理之日起15日内结束"),
+        State("lapsed", "调解期满", description="调解期限届满未达成协议，应终止调解并告知仲裁权利"),
+        State("agreed", "已达成协议", open=False, description="调解协议书（或和解协议）已签署生效"),
+        State("performing", "履行中", open=False, description="协议正在履行"),
+        State("non_performed", "未履行", open=False, description="一方未按约定期限履行协议"),
+        State("performed", "已履行", open=False, description="协议约定的义务已全部履行"),
+        State("terminated", "调解终止", open=False, description="调解不成、一方拒绝或期满，已制作终止调解书"),
+        State("referred", "已移送仲裁", open=False, description="已告知或移送劳动人事争议仲裁委员会"),
+        State("withdrawn", "已撤回", open=False, description="申请人撤回申请"),
+        State("closed", "已结案归档", terminal=True, open=False, description="已结案归档"),
+    ),
+    transitions=(
+        Transition(
+            "begin_triage", "开始研判", ("reported",), "triage", roles=ALL_HUMANS,
+            description="受理线索，开始了解情况（早介入）",
+        ),
+        Transition(
+            "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
+            guards=("is_collective", "has_representatives", "not_escalated"),
+            opens=(K.COLLECTIVE_REPORT,),
+            description="十人以上集体争议上报上级工会和党委政府（早报告）",
+        ),
+        Transition(
+            "start_negotiation", "组织协商", ("triage",), "negotiating",
+            guards=("parties_identified",), opens=(K.NEGOTIATION_REPLY,), interrupts_limitation=True,
+            description="劳动者请求工会参与与用人单位协商",
+        ),
+        Transition(
+            "register_application", "登记调解申请", ("triage", "negotiating"), "applied", roles=ALL_HUMANS,
+            guards=("parties_identified", "has_requests"),
+            opens=(K.ACCEPTANCE, K.ARBITRATION_RIGHT), cancels=(K.NEGOTIATION_REPLY,),
+            interrupts_limitation=True,
+            description="书面或口头申请调解（调解仲裁法第十二条）",
+        ),
+        Transition(
+            "settle", "签订和解协议", ("negotiating",), "agreed",
+            guards=("agreement_complete",),
+            opens=(K.PERFORMANCE,), cancels=(K.NEGOTIATION_REPLY,), interrupts_limitation=True,
+            description="协商一致，签订书面和解协议",
+        ),
+        Transition(
+            "accept", "受理", ("applied",), "mediating",
+            guards=("category_in_scope", "parties_identified", "respondent_consents", "collective_has_representatives"),
+            opens=(K.MEDIATION_END,), meets=(K.ACCEPTANCE,),
+            description="决定受理，指定调解员；自受理之日起15日内结束调解",
+        ),
+        Transition(
+            "reject", "不予受理", ("applied",), "not_accepted",
+            requires_reason=True, meets=(K.ACCEPTANCE,), cancels=(K.ARBITRATION_RIGHT,),
+            description="不属于受理范围或对方拒绝调解，书面通知申请人（人民调解法第十七条）",
+        ),
+        Transition(
+            "record_session", "记录调解会议", ("mediating",), "mediating",
+            guards=("session_recorded",),
+            description="召开调解会议，听取双方陈述并制作调解笔录（调解仲裁法第十三条）",
+        ),
+        Transition(
+            "extend", "延长调解期限", ("mediating",), "mediating",
+            guards=("both_parties_agree_extension", "extension_within_cap"),
+            description="双方同意延长调解期限",
+        ),
+        Transition(
+            "sign_agreement", "签署调解协议", ("mediating",), "agreed",
+            guards=("agreement_complete",),
+            opens=(K.PERFORMANCE, K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION),
+            meets=(K.MEDIATION_END, K.ARBITRATION_RIGHT), interrupts_limitation=True,
+            description="双方签名或盖章、调解员签名并加盖调解组织印章后生效（调解仲裁法第十四条）",
+        ),
+        Transition(
+            "lapse", "调解期满", ("mediating",), "lapsed", roles=SYSTEM,
+            guards=("mediation_period_expired",),
+            description="自受理之日起15日内未达成协议，视为调解不成",
+        ),
+        Transition(
+            "terminate", "终止调解", ("mediating", "lapsed"), "terminated",
+            requires_reason=True, guards=("termination_reason_valid",),
+            meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,), interrupts_limitation=True,
+            description="调解不成、一方拒绝继续调解或期满，制作终止调解书并告知仲裁权利",
+        ),
+        Transition(
+            "record_performance", "登记履行情况", ("agreed", "performing"), "performing",
+            guards=("performance_recorded",),
+            description="登记付款或履行凭证",
+        ),
+        Transition(
+            "record_late_performance", "登记逾期履行", ("non_performed",), None,
+            guards=("performance_recorded",),
+            description="未按期履行后又履行的，登记履行凭证；全部履行后可确认履行完毕",
+        ),
+        Transition(
+            "request_review", "申请仲裁审查或司法确认", ("agreed", "performing"), None,
+            guards=("review_within_window",),
+            description="双方共同申请仲裁审查（15日内）或司法确认（30日内，人民调解法第三十三条）",
+        ),
+        Transition(
+            "confirm_performed", "确认履行完毕", ("agreed", "performing", "non_performed"), "performed",
+            guards=("all_obligations_performed",), meets=(K.PERFORMANCE,),
+            cancels=(K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION),
+            description="协议约定的义务全部履行完毕",
+        ),
+        Transition(
+            "report_non_performance", "登记未履行", ("agreed", "performing"), "non_performed",
+            guards=("obligation_overdue",), interrupts_limitation=False,
+            description="一方未按期履行，告知仲裁及支付令途径（调解仲裁法第十五、十六条）",
+        ),
+        Transition(
+            "refer", "移送仲裁", ("not_accepted", "lapsed", "terminated", "non_performed"), "referred",
+            cancels=(K.PERFORMANCE, K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION, K.ARBITRATION_RIGHT,
+                     K.MEDIATION_END),
+            description="告知当事人或向劳动人事争议仲裁委员会移送",
+        ),
+        Transition(
+            "withdraw", "撤回申请", (*OPEN_BEFORE_AGREEMENT,), "withdrawn",
+            requires_reason=True, roles=ALL_HUMANS,
+            cancels=(K.ACCEPTANCE, K.ARBITRATION_RIGHT, K.MEDIATION_END, K.NEGOTIATION_REPLY),
+            description="申请人撤回调解申请",
+        ),
+        Transition(
+            "dismiss", "不予介入", ("reported", "triage"), "closed",
+            requires_reason=True, cancels=(K.COLLECTIVE_REPORT, K.NEGOTIATION_REPLY),
+            description="经研判无需介入（已自行化解、非劳动争议等），记录理由后归档",
+        ),
+        Transition(
+            "close", "结案归档", ("performed", "referred", "not_accepted", "terminated", "withdrawn"), "closed",
+            cancels=(K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION, K.COLLECTIVE_REPORT),
+            description="整理卷宗、结案归档",
+        ),
+    ),
+)
+
+DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1}
+CURRENT_VERSION = V1.version
+
+
+def get_definition(version: str) -> WorkflowDefinition:
+    try:
+        return DEFINITIONS[version]
+    except KeyError:
+        raise KeyError(f"unknown workflow definition version {version!r}") from None

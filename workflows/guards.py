@@ -1,0 +1,337 @@
+"""Guards: each answers "may this happen now?" with a reason a mediator can read.
+
+Guards see the case through a duck-typed view (the ORM row satisfies it) plus the event's payload,
+today's date and the deadline rules. They never write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from mediation.deadline_rules import DeadlineKind, RuleSet
+from mediation.domain.enums import DisputeCategory, PartyRole
+from mediation.domain.errors import Blocker
+
+
+class TerminationReason(StrEnum):
+    FAILED = "failed"
+    PARTY_REFUSES = "party_refuses"
+    LAPSED = "lapsed"
+    RESPONDENT_ABSENT = "respondent_absent"
+
+    @property
+    def label(self) -> str:
+        return {
+            "failed": "经调解未能达成协议",
+            "party_refuses": "一方当事人拒绝继续调解",
+            "lapsed": "调解期限届满未达成协议",
+            "respondent_absent": "被申请人无正当理由拒不到场",
+        }[self.value]
+
+
+class RejectionReason(StrEnum):
+    OUT_OF_SCOPE = "out_of_scope"
+    RESPONDENT_REFUSES = "respondent_refuses"
+    ALREADY_ARBITRATED = "already_arbitrated"
+
+    @property
+    def label(self) -> str:
+        return {
+            "out_of_scope": "申请事项不属于劳动争议调解受理范围",
+            "respondent_refuses": "对方当事人明确拒绝调解",
+            "already_arbitrated": "争议已进入仲裁或诉讼程序",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    case: Any
+    payload: Mapping[str, Any]
+    today: dt.date
+    rules: RuleSet
+    actor_role: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+GuardFn = Callable[[GuardContext], Blocker | None]
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    check: GuardFn
+    #: True when the guard judges the event's input: it cannot be decided before the form is filled in.
+    needs_input: bool = False
+    #: The payload fields this guard reads (shown to the UI as what the form needs).
+    fields: tuple[str, ...] = ()
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _open_deadline(case: Any, kind: str) -> Any | None:
+    for d in case.deadlines:
+        if d.kind == kind and d.status == "open":
+            return d
+    return None
+
+
+def _is_collective(ctx: GuardContext) -> bool:
+    return bool(ctx.case.is_collective) or (ctx.case.workers_count or 0) >= ctx.rules.collective_threshold
+
+
+def g_is_collective(ctx: GuardContext) -> Blocker | None:
+    if _is_collective(ctx):
+        return None
+    return Blocker(
+        "is_collective",
+        f"只有涉及{ctx.rules.collective_threshold}人以上的集体争议需要上报（调解仲裁法第七条）",
+    )
+
+
+def g_has_representatives(ctx: GuardContext) -> Blocker | None:
+    if not _is_collective(ctx):
+        return None
+    reps = [p for p in ctx.case.parties if p.role == PartyRole.REPRESENTATIVE]
+    if reps:
+        return None
+    return Blocker(
+        "has_representatives",
+        "集体争议应由劳动者推举代表参加（调解仲裁法第七条），请先登记职工代表",
+        ("representatives",),
+    )
+
+
+def g_not_escalated(ctx: GuardContext) -> Blocker | None:
+    if ctx.case.escalated_at is None:
+        return None
+    return Blocker("not_escalated", "该集体争议已经上报")
+
+
+def g_parties_identified(ctx: GuardContext) -> Blocker | None:
+    missing: list[str] = []
+    workers = [p for p in ctx.case.parties if p.role in (PartyRole.WORKER, PartyRole.REPRESENTATIVE)]
+    employers = [p for p in ctx.case.parties if p.role == PartyRole.EMPLOYER]
+    if not any(not _blank(p.name) for p in workers):
+        missing.append("worker")
+    if not any(not _blank(p.name) for p in employers):
+        missing.append("employer")
+    if not missing:
+        return None
+    names = {"worker": "劳动者（申请人）", "employer": "用人单位（被申请人）"}
+    return Blocker(
+        "parties_identified",
+        "双方当事人须身份明确，缺少：" + "、".join(names[m] for m in missing),
+        tuple(missing),
+    )
+
+
+def g_has_requests(ctx: GuardContext) -> Blocker | None:
+    if not _blank(ctx.case.requests) or ctx.case.claims:
+        return None
+    return Blocker("has_requests", "申请须写明调解请求事项（调解仲裁法第十二条）", ("requests",))
+
+
+def g_category_in_scope(ctx: GuardContext) -> Blocker | None:
+    try:
+        DisputeCategory(ctx.case.category)
+    except ValueError:
+        return Blocker(
+            "category_in_scope", "争议事项不属于《劳动争议调解仲裁法》第二条规定的范围", ("category",)
+        )
+    return None
+
+
+def g_respondent_consents(ctx: GuardContext) -> Blocker | None:
+    consent = ctx.payload.get("respondent_consents", ctx.case.respondent_consents)
+    if consent is True:
+        return None
+    if consent is False:
+        return Blocker(
+            "respondent_consents", "对方当事人明确拒绝调解的，不得调解（人民调解法第十七条），应不予受理"
+        )
+    return Blocker(
+        "respondent_consents", "须先确认对方当事人同意调解（人民调解法第十七条）", ("respondent_consents",)
+    )
+
+
+def g_collective_has_representatives(ctx: GuardContext) -> Blocker | None:
+    return g_has_representatives(ctx)
+
+
+def g_session_recorded(ctx: GuardContext) -> Blocker | None:
+    p = ctx.payload
+    missing = [f for f in ("started_at", "place", "record") if _blank(p.get(f))]
+    if not p.get("attendees"):
+        missing.append("attendees")
+    if not missing:
+        return None
+    return Blocker("session_recorded", "调解笔录须写明时间、地点、参加人员和调解情况", tuple(missing))
+
+
+def g_both_parties_agree_extension(ctx: GuardContext) -> Blocker | None:
+    p = ctx.payload
+    missing = [f for f in ("worker_agrees", "employer_agrees") if p.get(f) is not True]
+    days = p.get("days")
+    if not isinstance(days, int) or days <= 0:
+        missing.append("days")
+    if not missing:
+        return None
+    return Blocker("both_parties_agree_extension", "延长调解期限须经双方当事人同意，并写明延长天数", tuple(missing))
+
+
+def g_extension_within_cap(ctx: GuardContext) -> Blocker | None:
+    cap = ctx.rules.rule(DeadlineKind.MEDIATION_END).max_extension_days
+    days = ctx.payload.get("days")
+    if cap is None or not isinstance(days, int):
+        return None
+    if (ctx.case.extension_days or 0) + days <= cap:
+        return None
+    left = max(cap - (ctx.case.extension_days or 0), 0)
+    return Blocker("extension_within_cap", f"延长期限累计不得超过{cap}日，尚可延长{left}日", ("days",))
+
+
+def _as_decimal(value: object) -> Decimal | None:
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
+    p = ctx.payload
+    missing: list[str] = []
+    if _blank(p.get("terms")):
+        missing.append("terms")
+    obligations = p.get("obligations") or []
+    if not obligations:
+        missing.append("obligations")
+    for i, ob in enumerate(obligations):
+        amount = _as_decimal(ob.get("amount"))
+        if amount is None or amount < 0:
+            missing.append(f"obligations[{i}].amount")
+        if ob.get("due_on") is None:
+            missing.append(f"obligations[{i}].due_on")
+    for f in ("signed_by_parties", "signed_by_mediator", "sealed"):
+        if p.get(f) is not True:
+            missing.append(f)
+    if not missing:
+        return None
+    return Blocker(
+        "agreement_complete",
+        "协议须写明协议内容、金额和履行期限，并经双方签名或盖章、调解员签名、加盖调解组织印章后方可生效"
+        "（调解仲裁法第十四条）",
+        tuple(missing),
+    )
+
+
+def g_mediation_period_expired(ctx: GuardContext) -> Blocker | None:
+    d = _open_deadline(ctx.case, DeadlineKind.MEDIATION_END)
+    if d is not None and ctx.today > d.due_on:
+        return None
+    due = f"（期限至{d.due_on.isoformat()}）" if d is not None else ""
+    return Blocker("mediation_period_expired", f"调解期限尚未届满{due}")
+
+
+def g_termination_reason_valid(ctx: GuardContext) -> Blocker | None:
+    reason = ctx.payload.get("end_reason")
+    try:
+        TerminationReason(str(reason))
+    except ValueError:
+        options = "、".join(r.label for r in TerminationReason)
+        return Blocker("termination_reason_valid", f"请选择终止调解的原因：{options}", ("end_reason",))
+    return None
+
+
+def g_performance_recorded(ctx: GuardContext) -> Blocker | None:
+    p = ctx.payload
+    missing = [f for f in ("obligation_id", "performed_on", "proof") if _blank(p.get(f))]
+    amount = _as_decimal(p.get("amount"))
+    if amount is None or amount <= 0:
+        missing.append("amount")
+    if missing:
+        return Blocker("performance_recorded", "请登记履行的事项、日期、金额和凭证", tuple(missing))
+    agreement = ctx.case.current_agreement
+    ids = {o.id for o in agreement.obligations} if agreement else set()
+    if p.get("obligation_id") not in ids:
+        return Blocker("performance_recorded", "所登记的履行事项不属于本案协议", ("obligation_id",))
+    return None
+
+
+def g_review_within_window(ctx: GuardContext) -> Blocker | None:
+    kind = ctx.payload.get("review_kind")
+    windows = {
+        "arbitration_review": DeadlineKind.ARBITRATION_REVIEW,
+        "judicial_confirmation": DeadlineKind.JUDICIAL_CONFIRMATION,
+    }
+    if kind not in windows:
+        return Blocker("review_within_window", "请选择仲裁审查或司法确认", ("review_kind",))
+    d = _open_deadline(ctx.case, windows[kind])
+    if d is None:
+        return Blocker("review_within_window", "该申请已提出或期限已过")
+    if ctx.today > d.due_on:
+        return Blocker("review_within_window", f"申请期限已于{d.due_on.isoformat()}届满")
+    return None
+
+
+def g_all_obligations_performed(ctx: GuardContext) -> Blocker | None:
+    agreement = ctx.case.current_agreement
+    if agreement is None:
+        return Blocker("all_obligations_performed", "本案没有协议")
+    left = [o for o in agreement.obligations if o.status != "performed"]
+    if not left:
+        return None
+    return Blocker("all_obligations_performed", f"尚有{len(left)}项约定义务未履行完毕")
+
+
+def g_obligation_overdue(ctx: GuardContext) -> Blocker | None:
+    agreement = ctx.case.current_agreement
+    if agreement is not None:
+        for o in agreement.obligations:
+            if o.status != "performed" and o.due_on < ctx.today:
+                return None
+    return Blocker("obligation_overdue", "没有已到期未履行的约定义务")
+
+
+GUARDS: Mapping[str, Guard] = {
+    g.name: g
+    for g in (
+        Guard("is_collective", g_is_collective),
+        Guard("has_representatives", g_has_representatives),
+        Guard("not_escalated", g_not_escalated),
+        Guard("parties_identified", g_parties_identified),
+        Guard("has_requests", g_has_requests),
+        Guard("category_in_scope", g_category_in_scope),
+        Guard("respondent_consents", g_respondent_consents, needs_input=True, fields=("respondent_consents",)),
+        Guard("collective_has_representatives", g_collective_has_representatives),
+        Guard(
+            "session_recorded", g_session_recorded, needs_input=True,
+            fields=("started_at", "place", "record", "attendees"),
+        ),
+        Guard(
+            "both_parties_agree_extension", g_both_parties_agree_extension, needs_input=True,
+            fields=("worker_agrees", "employer_agrees", "days"),
+        ),
+        Guard("extension_within_cap", g_extension_within_cap, needs_input=True, fields=("days",)),
+        Guard(
+            "agreement_complete", g_agreement_complete, needs_input=True,
+            fields=("terms", "obligations", "signed_by_parties", "signed_by_mediator", "sealed"),
+        ),
+        Guard("mediation_period_expired", g_mediation_period_expired),
+        Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",)),
+        Guard(
+            "performance_recorded", g_performance_recorded, needs_input=True,
+            fields=("obligation_id", "performed_on", "amount", "proof"),
+        ),
+        Guard("review_within_window", g_review_within_window, needs_input=True, fields=("review_kind",)),
+        Guard("all_obligations_performed", g_all_obligations_performed),
+        Guard("obligation_overdue", g_obligation_overdue),
+    )
+}
