@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from mediation.db import migrate
+from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
 

@@ -47,6 +47,8 @@ class Transition:
     #: Interrupts the one-year limitation (LDMAL art. 27): it restarts from this day.
     interrupts_limitation: bool = False
     requires_reason: bool = False
+    #: Official documents this event produces (kinds of the documents catalogue).
+    produces: tuple[str, ...] = ()
     description: str = ""
 
 
@@ -148,6 +150,7 @@ V1 = WorkflowDefinition(
             "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
             guards=("is_collective", "has_representatives", "not_escalated"),
             opens=(K.COLLECTIVE_REPORT,),
+            produces=("early_warning_report",),
             description="十人以上集体争议上报上级工会和党委政府（早报告）",
         ),
         Transition(
@@ -160,6 +163,7 @@ V1 = WorkflowDefinition(
             guards=("parties_identified", "has_requests"),
             opens=(K.ACCEPTANCE, K.ARBITRATION_RIGHT), cancels=(K.NEGOTIATION_REPLY,),
             interrupts_limitation=True,
+            produces=("application",),
             description="书面或口头申请调解（调解仲裁法第十二条）",
         ),
         Transition(
@@ -172,16 +176,19 @@ V1 = WorkflowDefinition(
             "accept", "受理", ("applied",), "mediating",
             guards=("category_in_scope", "parties_identified", "respondent_consents", "collective_has_representatives"),
             opens=(K.MEDIATION_END,), meets=(K.ACCEPTANCE,),
+            produces=("acceptance_notice",),
             description="决定受理，指定调解员；自受理之日起15日内结束调解",
         ),
         Transition(
             "reject", "不予受理", ("applied",), "not_accepted",
             requires_reason=True, meets=(K.ACCEPTANCE,), cancels=(K.ARBITRATION_RIGHT,),
+            produces=("non_acceptance_notice",),
             description="不属于受理范围或对方拒绝调解，书面通知申请人（人民调解法第十七条）",
         ),
         Transition(
             "record_session", "记录调解会议", ("mediating",), "mediating",
             guards=("session_recorded",),
+            produces=("session_record",),
             description="召开调解会议，听取双方陈述并制作调解笔录（调解仲裁法第十三条）",
         ),
         Transition(
@@ -194,6 +201,7 @@ V1 = WorkflowDefinition(
             guards=("agreement_complete",),
             opens=(K.PERFORMANCE, K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION),
             meets=(K.MEDIATION_END, K.ARBITRATION_RIGHT), interrupts_limitation=True,
+            produces=("mediation_agreement",),
             description="双方签名或盖章、调解员签名并加盖调解组织印章后生效（调解仲裁法第十四条）",
         ),
         Transition(
@@ -205,6 +213,7 @@ V1 = WorkflowDefinition(
             "terminate", "终止调解", ("mediating", "lapsed"), "terminated",
             requires_reason=True, guards=("termination_reason_valid",),
             meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,), interrupts_limitation=True,
+            produces=("termination_certificate",),
             description="调解不成、一方拒绝继续调解或期满，制作终止调解书并告知仲裁权利",
         ),
         Transition(
@@ -237,6 +246,7 @@ V1 = WorkflowDefinition(
             "refer", "移送仲裁", ("not_accepted", "lapsed", "terminated", "non_performed"), "referred",
             cancels=(K.PERFORMANCE, K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION, K.ARBITRATION_RIGHT,
                      K.MEDIATION_END),
+            produces=("referral_letter",),
             description="告知当事人或向劳动人事争议仲裁委员会移送",
         ),
         Transition(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from mediation.db import models  # noqa: F401  (registers the tables)
+from mediation.db import registry  # noqa: F401  (registers every table)
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
 

@@ -115,6 +115,10 @@ def create_case(
             d = _create_schema.load(data)
         except ValidationError as exc:
             raise _validation_failed(exc) from exc
+        future = {f: ["日期不能晚于今天"] for f in ("dispute_arose_on", "reported_on", "received_on")
+                  if d.get(f) and d[f] > today}
+        if future:
+            raise ValidationFailed("日期不能晚于今天", errors=future)
         org = session.get(Organisation, d["organisation_id"])
         if org is None:
             raise ValidationFailed("调解组织不存在", errors={"organisation_id": ["调解组织不存在"]})
@@ -178,7 +182,7 @@ def create_case(
             dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
         if collective:
             dl.add_deadline(case, K.COLLECTIVE_REPORT, anchor=case.reported_on, rules=rules, calendar=env.calendar)
-        _append_event(
+        ev = _append_event(
             session, case, event="register", from_state=None, to_state=initial, actor=actor,
             payload={"source": source.value, "initial_state": initial}, at=at,
         )
@@ -188,11 +192,23 @@ def create_case(
         for p, raw in zip(parties, d["parties"], strict=True):
             if raw.get("represents_index") is not None:
                 p.represents_id = parties[raw["represents_index"]].id
+        _after_event(session, case, ev, env, actor, ("application",) if initial == "applied" else ())
         session.commit()
         return case
     except BaseException:
         session.rollback()
         raise
+
+
+def _after_event(
+    session: Session, case: Case, ev: CaseEvent, env: ServiceEnv, actor: Actor, produces: tuple[str, ...]
+) -> None:
+    """Derived data and documents, in the same unit of work as the event."""
+    for observer in env.observers:
+        observer(session, case, ev)
+    if env.documents is not None:
+        for kind in produces:
+            env.documents.produce(session, case, kind, actor=actor, event=ev)
 
 
 def _check_mediator(session: Session, user_id: int, org: Organisation) -> User:
@@ -288,7 +304,7 @@ def fire_event(
                                 else 0)
         if t.interrupts_limitation:
             dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
-        _append_event(
+        ev = _append_event(
             session, case, event=event, from_state=source, to_state=dest, actor=actor,
             reason=str(data.get("reason") or ""),
             payload={**{k: v for k, v in data.items() if k != "reason"}, **extra}, at=at,
@@ -297,6 +313,7 @@ def fire_event(
             session.flush()
         except StaleDataError as exc:
             raise ConflictError("案件已被他人修改，请刷新后重试") from exc
+        _after_event(session, case, ev, env, actor, t.produces)
         session.commit()
         return case
     except BaseException:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from mediation.calendar import ChineseWorkdayCalendar, DayOverride, WorkdayCalendar
 from mediation.db.models import CalendarDay, CalendarYear
 from mediation.deadline_rules import RuleSet, default_rules
+from mediation.services.hooks import DocumentProducer, Observer, default_observers
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 CALENDAR_TTL_SECONDS = 60.0
@@ -35,6 +36,10 @@ class ServiceEnv:
     today: Callable[[], dt.date] = china_today
     #: Rule sets by version, so a case keeps the rules it was computed with until an explicit recompute.
     rulesets: Mapping[str, RuleSet] = field(default_factory=dict)
+    #: Called with every recorded case event, inside the unit of work.
+    observers: tuple[Observer, ...] = field(default_factory=default_observers)
+    #: Renders the documents a transition produces; ``None`` = none are produced (e.g. bulk imports).
+    documents: DocumentProducer | None = None
 
     def rules_for(self, version: str) -> RuleSet:
         if version == self.rules.version:
@@ -71,5 +76,18 @@ def invalidate_calendar_cache() -> None:
         _cache.clear()
 
 
+#: The process-wide document producer, installed by the application factory (``api``) or the CLI.
+_default_documents: list[DocumentProducer] = []
+
+
+def install_document_producer(producer: DocumentProducer | None) -> None:
+    _default_documents.clear()
+    if producer is not None:
+        _default_documents.append(producer)
+
+
 def default_env(session: Session) -> ServiceEnv:
-    return ServiceEnv(calendar=cached_calendar(session))
+    return ServiceEnv(
+        calendar=cached_calendar(session),
+        documents=_default_documents[0] if _default_documents else None,
+    )

@@ -118,13 +118,15 @@ def _handle_overdue(
     deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
     seq = (s.scalar(select(CaseEvent.seq).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
                     .limit(1)) or 0) + 1
-    s.add(
-        CaseEvent(
-            case_id=case.id, seq=seq, event="deadline_overdue", from_state=case.status, to_state=case.status,
-            actor_id=None, actor_role=system.role, reason="",
-            payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
-        )
+    ev = CaseEvent(
+        case_id=case.id, seq=seq, event="deadline_overdue", from_state=case.status, to_state=case.status,
+        actor_id=None, actor_role=system.role, reason="",
+        payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
     )
+    s.add(ev)
+    s.flush()
+    for observer in env.observers:
+        observer(s, case, ev)
     case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
     s.commit()
     report.overdue_marked += 1

@@ -1,0 +1,124 @@
+"""Benchmark: workflow transitions per second through the service layer vs a raw SQLAlchemy baseline.
+
+Run:  python bench/transitions_bench.py [--n 400] [--repeats 5] [--backend sqlite|postgresql|both]
+
+The baseline does the least any transition must do — UPDATE the case row, INSERT an event row,
+COMMIT — with SQLAlchemy Core on the same database, in the same run. The service layer does the real
+thing: load and lock the case, validate the payload, check guards on a `transitions` machine, apply side
+effects and deadlines, append the event, commit. Two events are measured: ``begin_triage`` (no guards
+or deadlines) and ``accept`` (guards, a deadline met, a deadline opened, the limitation restarted).
+Prints medians over repeats and the ratio service/raw. Goal (issue 2): ratio <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mediation.db import migrate, registry  # noqa: E402,F401
+from mediation.db.engine import make_engine  # noqa: E402
+from mediation.db.models import Case, CaseEvent  # noqa: E402
+from mediation.services import cases as svc  # noqa: E402
+from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
+from tests.factories import application, build_world  # noqa: E402
+
+TODAY = dt.date(2025, 10, 20)
+
+
+def _fresh_engine(backend: str, tmp: Path) -> Engine:
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")
+    else:
+        admin = make_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text('DROP DATABASE IF EXISTS "mediation_bench" WITH (FORCE)'))
+            c.execute(text('CREATE DATABASE "mediation_bench"'))
+        admin.dispose()
+        engine = make_engine("postgresql://postgres@127.0.0.1:5432/mediation_bench")
+    migrate.upgrade(engine)
+    return engine
+
+
+def _make_cases(engine: Engine, n: int, initial: str) -> tuple[list[int], object]:
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s, tag=f"-{initial}-{time.monotonic_ns()}")
+        env = ServiceEnv(calendar=load_calendar(s))
+        ids = []
+        source = "screening" if initial == "reported" else "walk_in_written"
+        for _ in range(n):
+            c = svc.create_case(s, actor=world.actor(world.clerk), env=env, today=TODAY,
+                                data=application(world, source=source, initial_state=initial))
+            ids.append(c.id)
+        return ids, world
+
+
+def run_raw(engine: Engine, ids: list[int], dest: str) -> float:
+    t0 = time.perf_counter()
+    with engine.connect() as conn:
+        for i in ids:
+            conn.execute(update(Case.__table__).where(Case.__table__.c.id == i)
+                         .values(status=dest, version=Case.__table__.c.version + 1))
+            conn.execute(insert(CaseEvent.__table__).values(
+                case_id=i, seq=2, event="raw", from_state="x", to_state=dest, actor_role="mediator",
+                at=dt.datetime.now(dt.UTC), reason="", payload={},
+            ))
+            conn.commit()
+    return time.perf_counter() - t0
+
+
+def run_service(engine: Engine, ids: list[int], world: object, event: str, payload: dict) -> float:
+    actor = world.actor(world.mediator)  # type: ignore[attr-defined]
+    with Session(engine, expire_on_commit=False) as s:
+        env = ServiceEnv(calendar=load_calendar(s))
+    t0 = time.perf_counter()
+    with Session(engine) as s:
+        for i in ids:
+            svc.fire_event(s, case_id=i, event=event, actor=actor, payload=payload, env=env, today=TODAY)
+            s.expunge_all()
+    return time.perf_counter() - t0
+
+
+def bench(backend: str, n: int, repeats: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = _fresh_engine(backend, Path(tmp))
+        scenarios = [
+            ("begin_triage", "reported", "triage", {}),
+            ("accept", "applied", "mediating", {"respondent_consents": True}),
+        ]
+        print(f"\n== {backend}: {n} transitions per run, {repeats} runs, medians")
+        for event, initial, dest, payload in scenarios:
+            raw_rates, svc_rates = [], []
+            for _ in range(repeats):
+                ids, world = _make_cases(engine, n, initial)
+                raw_rates.append(n / run_raw(engine, ids, initial))  # leaves the state unchanged
+                svc_rates.append(n / run_service(engine, ids, world, event, payload))
+            raw, srv = statistics.median(raw_rates), statistics.median(svc_rates)
+            print(f"{event:14s} raw {raw:8.0f}/s ({1000 / raw:6.2f} ms)   service {srv:8.0f}/s "
+                  f"({1000 / srv:6.2f} ms)   service cost = {raw / srv:4.2f}x raw")
+        with Session(engine) as s:
+            assert s.scalar(select(Case.id).limit(1)) is not None
+        engine.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = ap.parse_args()
+    for b in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        bench(b, args.n, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Imports every model module so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
+
+from mediation.db import models  # noqa: F401

@@ -1,0 +1,41 @@
+"""Extension points called inside a case's unit of work (same transaction, before the commit).
+
+- Observers see every recorded case event (registration, transitions, sweep notes); they keep
+  derived data — risk scores, hotspot rollups — consistent with the base tables. An observer that
+  raises rolls the whole operation back.
+- The document producer renders and stores the official documents an event produces. It lives in
+  the outer ``documents`` package and is injected (``ServiceEnv.documents``); services only know
+  this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from mediation.db.models import Case, CaseEvent
+    from mediation.domain.policy import Actor
+
+#: ``observer(session, case, event_row)``
+Observer = Callable[["Session", "Case", "CaseEvent"], None]
+
+_OBSERVERS: list[Observer] = []
+
+
+def register_observer(observer: Observer) -> Observer:
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+    return observer
+
+
+def default_observers() -> tuple[Observer, ...]:
+    return tuple(_OBSERVERS)
+
+
+class DocumentProducer(Protocol):
+    def produce(self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent) -> Any:
+        """Render document ``kind`` for ``case`` and store it (numbered, hashed, immutable)."""
+        ...
