@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
+from mediation.services.context import invalidate_calendar_cache
 
 BACKEND = os.environ.get("MEDIATION_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -90,6 +91,7 @@ def db(engine: Engine) -> Iterator[Session]:
     try:
         yield session
     finally:
+        invalidate_calendar_cache()  # override rows written by a test are rolled back
         session.close()
         outer.rollback()
         conn.close()

@@ -20,7 +20,7 @@ from mediation.services.users import actor_for, create_user
 PASSWORD = "correct-horse-battery"
 PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
 
-WORKER_ID = "33040219900307001X"  # check digit valid (GB 11643)
+WORKER_ID = "330402199003070015"  # check digit valid (GB 11643)
 EMPLOYER_USCC = "91330402MA2BXXXXXX"
 
 
@@ -90,7 +90,7 @@ def application(world: World, **overrides: Any) -> dict[str, Any]:
         "workers_count": 1,
         "facts": "申请人于2023年3月入职，2025年7月至9月工资未发放。",
         "requests": "支付拖欠工资24,000元。",
-        "dispute_arose_on": "2025-10-01",
+        "dispute_arose_on": "2025-09-01",
         "parties": [
             {"role": "worker", "name": "张三", "gender": "male", "id_number": WORKER_ID, "phone": "13812345678",
              "address": "嘉兴市南湖区建国路1号", "job_title": "车工", "hired_on": "2023-03-01"},

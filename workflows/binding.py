@@ -148,8 +148,8 @@ class CaseWorkflow:
     def _condition(self, _event: Any) -> bool:
         return not self._pending
 
-    def fire(self, event: str, payload: Mapping[str, Any], actor_role: str) -> tuple[str, str]:
-        """Check and apply ``event``; returns ``(from_state, to_state)`` or raises a typed error."""
+    def ensure_possible(self, event: str, actor_role: str) -> Transition:
+        """The event exists, leaves the current state and the role may fire it — else a typed error."""
         source = self.state
         t = self.defn.transition(event)
         if t is None:
@@ -166,6 +166,12 @@ class CaseWorkflow:
                 f"您的角色无权执行“{t.label}”",
                 state=source, event=event, allowed=self.allowed_event_names(actor_role),
             )
+        return t
+
+    def fire(self, event: str, payload: Mapping[str, Any], actor_role: str) -> tuple[str, str]:
+        """Check and apply ``event``; returns ``(from_state, to_state)`` or raises a typed error."""
+        source = self.state
+        t = self.ensure_possible(event, actor_role)
         blockers, _ = self.blockers(t, payload, actor_role)
         self._pending = blockers
         try:

@@ -276,19 +276,16 @@ def fire_event(
         if not can(actor, "act", case):
             raise PermissionDenied("您无权办理该案件")
         definition = get_definition(case.workflow_version)
-        raw = dict(payload or {})
-        if definition.transition(event) is not None:
-            try:
-                data = event_schema(event).load(raw)
-            except ValidationError as exc:
-                raise _validation_failed(exc) from exc
-        else:
-            data = raw
         rules = env.rules_for(case.rules_version)
         wf = CaseWorkflow(case, today=today, rules=rules, definition=definition)
+        # Order matters: an impossible event is "not allowed" whatever its payload; then the payload's
+        # shape; then the guards' legal conditions.
+        t = wf.ensure_possible(event, actor.role)
+        try:
+            data = event_schema(event).load(dict(payload or {}))
+        except ValidationError as exc:
+            raise _validation_failed(exc) from exc
         source, dest = wf.fire(event, data, actor.role)
-        t = definition.transition(event)
-        assert t is not None
         ctx = _Ctx(actor, env, today)
         case.status = dest
         effect = EFFECTS.get(event)

@@ -59,7 +59,7 @@ _cache: dict[str, tuple[float, ChineseWorkdayCalendar]] = {}
 
 
 def cached_calendar(session: Session) -> ChineseWorkdayCalendar:
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
