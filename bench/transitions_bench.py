@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mediation.db import migrate, registry  # noqa: E402,F401
-from mediation.db.engine import make_engine  # noqa: E402
-from mediation.db.models import Case, CaseEvent  # noqa: E402
-from mediation.services import cases as svc  # noqa: E402
-from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
-from tests.factories import application, build_world  # noqa: E402
+from mediation.db import migrate, registry  # noqa: F401
+from mediation.db.engine import make_engine
+from mediation.db.models import Case, CaseEvent
+from mediation.services import cases as svc
+from mediation.services.context import ServiceEnv, load_calendar
+from tests.factories import application, build_world
 
 TODAY = dt.date(2025, 10, 20)
 
@@ -96,7 +96,7 @@ def bench(backend: str, n: int, repeats: int) -> None:
             ("accept", "applied", "mediating", {"respondent_consents": True}),
         ]
         print(f"\n== {backend}: {n} transitions per run, {repeats} runs, medians")
-        for event, initial, dest, payload in scenarios:
+        for event, initial, _dest, payload in scenarios:
             raw_rates, svc_rates = [], []
             for _ in range(repeats):
                 ids, world = _make_cases(engine, n, initial)

@@ -127,7 +127,8 @@ def _roll(cal: WorkdayCalendar, start: dt.date, nominal: dt.date, roll: Roll) ->
     if roll == "next_workday":
         while cal.is_rest_day(due):
             due += dt.timedelta(days=1)
-    return PeriodEnd(due=due, nominal=nominal, rolled=due != nominal, years_without_data=_missing_years(cal, start, due))
+    missing = _missing_years(cal, start, due)
+    return PeriodEnd(due=due, nominal=nominal, rolled=due != nominal, years_without_data=missing)
 
 
 def add_calendar_days(cal: WorkdayCalendar, start: dt.date, days: int, *, roll: Roll = "next_workday") -> PeriodEnd:

@@ -39,11 +39,15 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.today.isoformat()}：今日到期{self.due_today}项，新标记逾期{self.overdue_marked}项，"
-            f"调解期满{len(self.lapsed)}件" + (f"，跳过（他处正在处理）{self.skipped_locked}项" if self.skipped_locked else "")
-            + (f"，错误{len(self.errors)}项" if self.errors else "")
+            f"调解期满{len(self.lapsed)}件"
         )
+        if self.skipped_locked:
+            text += f"，跳过（他处正在处理）{self.skipped_locked}项"
+        if self.errors:
+            text += f"，错误{len(self.errors)}项"
+        return text
 
 
 def _pending_overdue(session: Session, today: dt.date, limit: int) -> list[tuple[int, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -46,7 +47,7 @@ def assert_invariants(db: Session, case: Case) -> None:
     events = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[-1].to_state == case.status
-    for prev, nxt in zip(events, events[1:], strict=False):
+    for prev, nxt in itertools.pairwise(events):
         assert nxt.from_state == prev.to_state
 
 

@@ -10,6 +10,7 @@ its anchor; a case in a closed state has no open procedural clocks.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -157,7 +158,7 @@ class Lifecycle(RuleBasedStateMachine):
         case = self._case()
         assert events[-1].to_state == case.status
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
-        for a, b in zip(events, events[1:], strict=False):
+        for a, b in itertools.pairwise(events):
             assert b.from_state == a.to_state
 
     @invariant()
