@@ -113,10 +113,11 @@ class Case(Base):
     __table_args__ = (
         CheckConstraint("workers_count >= 0", name="workers_nonneg"),
         Index("ix_cases_org_status", "organisation_id", "status"),
+        UniqueConstraint("organisation_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(32), index=True)
     source: Mapped[str] = mapped_column(String(32))
@@ -145,6 +146,8 @@ class Case(Base):
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     escalated_at: Mapped[dt.datetime | None] = mapped_column()
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    #: Sequence number of the last event row (the case row is locked/versioned, so seq = this + 1).
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

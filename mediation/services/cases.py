@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.db.models import (
@@ -57,7 +57,7 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
 
 def get_case(session: Session, *, case_id: int, actor: Actor, for_update: bool = False) -> Case:
     """A case the actor may see; out of scope answers NotFound (no existence leak)."""
-    stmt = select(Case).where(Case.id == case_id)
+    stmt = select(Case).where(Case.id == case_id).options(joinedload(Case.organisation, innerjoin=True))
     if for_update:
         stmt = stmt.with_for_update(of=Case)
     case = session.scalars(stmt).one_or_none()
@@ -78,12 +78,10 @@ def _append_event(
     payload: Mapping[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> CaseEvent:
-    if case.id is None:
-        seq = 1
-    else:
-        seq = (session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)) or 0) + 1
+    """Append the next event row. ``seq`` comes from the case row, which the caller holds locked."""
+    case.last_event_seq = (case.last_event_seq or 0) + 1
     ev = CaseEvent(
-        seq=seq,
+        seq=case.last_event_seq,
         event=event,
         from_state=from_state,
         to_state=to_state,
@@ -94,7 +92,11 @@ def _append_event(
     )
     if at is not None:
         ev.at = at
-    case.events.append(ev)
+    if case.id is None:
+        case.events.append(ev)
+    else:  # don't load the whole history just to append to it
+        ev.case_id = case.id
+        session.add(ev)
     return ev
 
 
@@ -286,32 +288,36 @@ def fire_event(
         except ValidationError as exc:
             raise _validation_failed(exc) from exc
         source, dest = wf.fire(event, data, actor.role)
-        ctx = _Ctx(actor, env, today)
-        case.status = dest
-        effect = EFFECTS.get(event)
-        extra = (effect(session, case, data, ctx) if effect is not None else None) or {}
-        dl.resolve(case, t.meets, DeadlineStatus.MET, today)
-        dl.resolve(case, t.cancels, DeadlineStatus.CANCELLED, today)
-        for kind in t.opens:
-            if kind == K.PERFORMANCE:
-                continue  # opened per obligation by the agreement effect
-            if dl.open_deadline(case, kind) is None:
-                dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
-                                calendar=env.calendar, extra_days=case.extension_days if kind == K.MEDIATION_END
-                                else 0)
-        if t.interrupts_limitation:
-            dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
-        ev = _append_event(
-            session, case, event=event, from_state=source, to_state=dest, actor=actor,
-            reason=str(data.get("reason") or ""),
-            payload={**{k: v for k, v in data.items() if k != "reason"}, **extra}, at=at,
-        )
+        with session.no_autoflush:  # one UPDATE of the case row per operation
+            ctx = _Ctx(actor, env, today)
+            case.status = dest
+            effect = EFFECTS.get(event)
+            extra = (effect(session, case, data, ctx) if effect is not None else None) or {}
+            if t.meets:
+                dl.resolve(case, t.meets, DeadlineStatus.MET, today)
+            if t.cancels:
+                dl.resolve(case, t.cancels, DeadlineStatus.CANCELLED, today)
+            for kind in t.opens:
+                if kind == K.PERFORMANCE:
+                    continue  # opened per obligation by the agreement effect
+                if dl.open_deadline(case, kind) is None:
+                    dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
+                                    calendar=env.calendar, extra_days=case.extension_days if kind == K.MEDIATION_END
+                                    else 0)
+            if t.interrupts_limitation:
+                dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
+            ev = _append_event(
+                session, case, event=event, from_state=source, to_state=dest, actor=actor,
+                reason=str(data.get("reason") or ""),
+                payload={**{k: v for k, v in data.items() if k != "reason"}, **extra}, at=at,
+            )
         try:
             session.flush()
         except StaleDataError as exc:
             raise ConflictError("案件已被他人修改，请刷新后重试") from exc
         _after_event(session, case, ev, env, actor, t.produces)
         session.commit()
+        session.expire(case, ["events"])  # appended without loading; reload on next access
         return case
     except BaseException:
         session.rollback()

@@ -51,7 +51,7 @@ def create_organisation(
         ensure_region(session, region_code)
     org = Organisation(
         name=name, kind=kind, level=level, parent=parent, region_code=region_code, park_id=park_id,
-        doc_prefix=doc_prefix, short_name=short_name or name,
+        doc_prefix=doc_prefix, short_name=(short_name or name)[:32],
     )
     session.add(org)
     session.flush()

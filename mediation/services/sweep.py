@@ -120,10 +120,10 @@ def _handle_overdue(
             return
     deadline.status = DeadlineStatus.OVERDUE
     deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
-    seq = (s.scalar(select(CaseEvent.seq).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
-                    .limit(1)) or 0) + 1
+    case.last_event_seq += 1
     ev = CaseEvent(
-        case_id=case.id, seq=seq, event="deadline_overdue", from_state=case.status, to_state=case.status,
+        case_id=case.id, seq=case.last_event_seq, event="deadline_overdue",
+        from_state=case.status, to_state=case.status,
         actor_id=None, actor_role=system.role, reason="",
         payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
     )
@@ -192,10 +192,9 @@ def recompute_deadlines(
         for case_id in sorted(report.cases):
             case = session.get(Case, case_id)
             assert case is not None
-            seq = (session.scalar(select(CaseEvent.seq).where(CaseEvent.case_id == case_id)
-                                  .order_by(CaseEvent.seq.desc()).limit(1)) or 0) + 1
+            case.last_event_seq += 1
             session.add(CaseEvent(
-                case_id=case_id, seq=seq, event="deadlines_recomputed", from_state=case.status,
+                case_id=case_id, seq=case.last_event_seq, event="deadlines_recomputed", from_state=case.status,
                 to_state=case.status, actor_id=actor.user_id, actor_role=actor.role, reason=reason,
                 payload={"batch": report.batch, "rules_version": rules.version},
             ))

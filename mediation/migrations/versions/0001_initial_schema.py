@@ -154,6 +154,7 @@ def upgrade() -> None:
     sa.Column('extension_days', sa.Integer(), nullable=False),
     sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('end_reason', sa.String(length=32), nullable=True),
+    sa.Column('last_event_seq', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -162,12 +163,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['lead_mediator_id'], ['users.id'], name=op.f('fk_cases_lead_mediator_id_users')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_cases_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
-    sa.UniqueConstraint('number', name=op.f('uq_cases_number'))
+    sa.UniqueConstraint('organisation_id', 'number', name=op.f('uq_cases_organisation_id_number'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_category'), ['category'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_lead_mediator_id'), ['lead_mediator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_number'), ['number'], unique=False)
         batch_op.create_index('ix_cases_org_status', ['organisation_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
@@ -404,6 +406,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cases_status'))
         batch_op.drop_index(batch_op.f('ix_cases_organisation_id'))
         batch_op.drop_index('ix_cases_org_status')
+        batch_op.drop_index(batch_op.f('ix_cases_number'))
         batch_op.drop_index(batch_op.f('ix_cases_lead_mediator_id'))
         batch_op.drop_index(batch_op.f('ix_cases_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_cases_category'))
