@@ -149,7 +149,6 @@ V1 = WorkflowDefinition(
         Transition(
             "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
             guards=("is_collective", "has_representatives", "not_escalated"),
-            opens=(K.COLLECTIVE_REPORT,),
             produces=("early_warning_report",),
             description="十人以上集体争议上报上级工会和党委政府（早报告）",
         ),
