@@ -1,0 +1,95 @@
+"""Flask application: REST API under /api/v1 (OpenAPI) and the Chinese web UI. The only Flask layer."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from api import auth, db, errors
+from mediation.db import registry  # noqa: F401  (all tables)
+from mediation.db.engine import engine_from_settings, make_session_factory
+from mediation.settings import Settings
+
+API_TITLE = "劳动争议调解案件管理 API"
+API_VERSION = "1.0.0"
+OPTIONAL_BLUEPRINTS = ("api.documents", "api.hotspots")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    settings = Settings.from_env()
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        DATABASE_URL=settings.database_url,
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH=None,
+        OPENAPI_SWAGGER_UI_PATH=None,
+        MAX_CONTENT_LENGTH=1 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.environment not in ("development", "test"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    if session_factory is None:
+        engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
+        session_factory = make_session_factory(engine)
+    db.init_app(app, session_factory)
+    auth.init_app(app)
+
+    api = Api(app, spec_kwargs={"info": {"description": "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 "
+                                         "application/problem+json。"}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "session"})
+    api.spec.options["security"] = [{"bearer": []}, {"cookie": []}]
+    from api import cases, reference
+
+    api.register_blueprint(auth.blp)
+    api.register_blueprint(cases.blp)
+    api.register_blueprint(reference.blp)
+    for name in OPTIONAL_BLUEPRINTS:
+        if importlib.util.find_spec(name) is not None:
+            api.register_blueprint(importlib.import_module(name).blp)
+    _install_documents(app)
+    errors.register_error_handlers(app)
+
+    from api import web
+
+    app.register_blueprint(web.bp)
+    return app
+
+
+def _env_overrides(app: Flask) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = app.config["DATABASE_URL"]
+    return env
+
+
+def _install_documents(app: Flask) -> None:
+    """Official documents are produced by transitions when the documents package provides a producer."""
+    if importlib.util.find_spec("documents.producer") is None:
+        return
+    producer_mod = importlib.import_module("documents.producer")
+    from mediation.services.context import install_document_producer
+
+    install_document_producer(producer_mod.default_producer())
+    warnings = getattr(importlib.import_module("documents.renderer"), "check_fonts", lambda: [])()
+    for w in warnings:
+        logging.getLogger("documents").warning(w)

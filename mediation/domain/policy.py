@@ -1,8 +1,13 @@
 """Who may do what: the single source of access rules. Services enforce it; the API only maps errors.
 
-Scope: a supervisor (and an admin) sees its organisation's whole subtree; clerks and mediators see
-their own organisation's cases; a mediator acts on cases of their organisation. The system actor (the
-deadline sweep) acts everywhere.
+- clerk: reads and registers the cases of their own organisation (intake), acts on intake events;
+- mediator: reads and acts on the cases of their organisation, and on cases assigned to them;
+- supervisor: reads everything in their organisation's subtree, acts there, and (re)assigns mediators;
+- admin: like a supervisor over their subtree, and manages users;
+- system (the deadline sweep): everything.
+Which *events* a role may fire is part of the workflow table (``Transition.roles``).
+Personal data (ID numbers, phones, addresses) is shown unmasked only to the roles that handle the
+parties directly — clerks and mediators of the case's organisation (or the assigned mediator).
 """
 
 from __future__ import annotations
@@ -40,10 +45,20 @@ def in_scope(actor: Actor, org_id: int, org_path: str) -> bool:
     return org_id == actor.organisation_id
 
 
+def _assigned(actor: Actor, case: Any) -> bool:
+    return actor.user_id is not None and getattr(case, "lead_mediator_id", None) == actor.user_id
+
+
 def can(actor: Actor, action: str, case: Any | None = None) -> bool:
-    """The policy function. ``action`` is ``read``, ``create``, ``act``, ``assign`` or ``read_personal``."""
-    if case is not None and not in_scope(actor, case.organisation_id, case.organisation.path):
-        return False
+    """``action``: ``read``, ``create``, ``act``, ``assign``, ``read_personal`` or ``manage_users``."""
+    if action == "manage_users":
+        return actor.role == Role.ADMIN
+    if case is not None:
+        visible = in_scope(actor, case.organisation_id, case.organisation.path) or (
+            actor.role == Role.MEDIATOR and _assigned(actor, case)
+        )
+        if not visible:
+            return False
     if action == "read":
         return True
     if action == "create":
@@ -53,5 +68,5 @@ def can(actor: Actor, action: str, case: Any | None = None) -> bool:
     if action == "assign":
         return actor.role in (Role.SUPERVISOR, Role.ADMIN)
     if action == "read_personal":
-        return actor.role in (Role.MEDIATOR, Role.CLERK, Role.SYSTEM)
+        return actor.role in (Role.CLERK, Role.MEDIATOR, Role.SYSTEM)
     return False

@@ -1,0 +1,184 @@
+"""Authentication: browser sessions (flask-login + CSRF) and bearer API tokens for machines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request
+from flask.views import MethodView
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, fields, validate
+
+from api.db import db_session
+from mediation.db.models import User
+from mediation.domain.errors import DomainError
+from mediation.domain.policy import Actor
+from mediation.services import throttle
+from mediation.services.tokens import issue_token, revoke_token, user_for_token
+from mediation.services.users import actor_for, authenticate
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    title = "请先登录"
+    status = 401
+
+
+class SessionUser(UserMixin):
+    """What flask-login keeps: the user id and the acting identity, no ORM object across requests."""
+
+    def __init__(self, user: User) -> None:
+        self.id = str(user.id)
+        self.actor = actor_for(user)
+        self.username = user.username
+        self.display_name = user.display_name
+        self.role = user.role
+        self.organisation_name = user.organisation.name
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> SessionUser | None:
+    if not user_id.isdigit():
+        return None
+    user = db_session().get(User, int(user_id))
+    return SessionUser(user) if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def _load_from_bearer(req: Any) -> SessionUser | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    user = user_for_token(db_session(), header[7:].strip())
+    if user is None:
+        return None
+    g.bearer = True
+    return SessionUser(user)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    raise Unauthorized("请先登录，或在 Authorization 头中提供有效的 API 令牌。")
+
+
+def current_actor() -> Actor:
+    if not current_user.is_authenticated:
+        raise Unauthorized("请先登录，或在 Authorization 头中提供有效的 API 令牌。")
+    actor: Actor = current_user.actor
+    return actor
+
+
+def _csrf_protect() -> None:
+    """CSRF applies to cookie-authenticated unsafe requests; bearer-token requests carry no cookie risk."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        return
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    if request.endpoint in _CSRF_EXEMPT:
+        return
+    csrf.protect()
+
+
+_CSRF_EXEMPT = {"auth.Login", "auth.Tokens"}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf.init_app(app)
+    app.before_request(_csrf_protect)
+
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录、退出与 API 令牌")
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+
+
+class TokenRequestSchema(LoginSchema):
+    name = fields.String(load_default="api", validate=validate.Length(min=1, max=64))
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    organisation_id = fields.Integer()
+    organisation_name = fields.String()
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    token = fields.String(metadata={"description": "只显示这一次，请妥善保存"})
+    prefix = fields.String()
+
+
+def _checked_login(username: str, password: str) -> User:
+    session = db_session()
+    ip = request.remote_addr or "-"
+    throttle.check_allowed(session, username=username, ip=ip)
+    user = authenticate(session, username, password)
+    throttle.record(session, username=username, ip=ip, success=user is not None)
+    if user is None:
+        raise Unauthorized("用户名或密码错误")
+    return user
+
+
+def me_dict(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+            "organisation_id": user.organisation_id, "organisation_name": user.organisation.name}
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, description="用户名或密码错误")
+    @blp.alt_response(429, description="登录尝试过于频繁")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """登录（浏览器会话）"""
+        user = _checked_login(data["username"], data["password"])
+        login_user(SessionUser(user))
+        return me_dict(user)
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self) -> None:
+        """退出登录"""
+        logout_user()
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(201, TokenSchema)
+    @blp.alt_response(401, description="用户名或密码错误")
+    @blp.alt_response(429, description="登录尝试过于频繁")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """用用户名和密码换取 API 令牌（令牌只显示一次）"""
+        user = _checked_login(data["username"], data["password"])
+        row, plain = issue_token(db_session(), user=user, name=data["name"])
+        return {"id": row.id, "name": row.name, "token": plain, "prefix": row.prefix}
+
+
+@blp.route("/tokens/<int:token_id>")
+class TokenItem(MethodView):
+    @blp.response(204)
+    def delete(self, token_id: int) -> None:
+        """吊销 API 令牌"""
+        actor = current_actor()
+        user = db_session().get(User, actor.user_id)
+        assert user is not None
+        revoke_token(db_session(), token_id=token_id, user=user)

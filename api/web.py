@@ -1,0 +1,70 @@
+"""The Chinese web UI (server-rendered; CSRF-protected forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from api.auth import SessionUser
+from api.db import db_session
+from mediation.domain.errors import DomainError
+from mediation.services import throttle
+from mediation.services.context import default_env
+from mediation.services.queries import list_cases
+from mediation.services.users import authenticate
+from workflows.definitions import V1
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"csrf_token": generate_csrf}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        from api.auth import csrf
+
+        csrf.protect()
+        username = request.form.get("username", "").strip()[:64]
+        password = request.form.get("password", "")[:256]
+        session = db_session()
+        ip = request.remote_addr or "-"
+        try:
+            throttle.check_allowed(session, username=username, ip=ip)
+            user = authenticate(session, username, password)
+            throttle.record(session, username=username, ip=ip, success=user is not None)
+            if user is not None:
+                login_user(SessionUser(user))
+                return redirect(url_for("web.index"))
+            error = "用户名或密码错误"
+        except DomainError as exc:
+            error = exc.detail
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    from api.auth import csrf
+
+    csrf.protect()
+    logout_user()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    session = db_session()
+    actor = current_user.actor
+    page = list_cases(session, actor=actor, filters={"per_page": 50, "sort": "-updated_at"},
+                      today=default_env(session).today())
+    labels = {s.name: s.label for s in V1.states}
+    return render_template("index.html", page=page, labels=labels, user=current_user)
