@@ -6,9 +6,11 @@ import importlib
 import importlib.util
 import logging
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from api import auth, db, errors
@@ -23,6 +25,7 @@ OPTIONAL_BLUEPRINTS = ("api.documents", "api.hotspots")
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.json = _JSONProvider(app)
     settings = Settings.from_env()
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
@@ -43,8 +46,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     )
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if session_factory is None:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
@@ -72,6 +73,20 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
 
     app.register_blueprint(web.bp)
     return app
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Money in responses is always a string (schemas say ``as_string``); a bare Decimal elsewhere (e.g.
+    a schema limit inside the OpenAPI document) is a JSON number."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return int(o) if o == o.to_integral_value() else float(o)
+        return DefaultJSONProvider.default(o)
 
 
 def _env_overrides(app: Flask) -> dict[str, str]:

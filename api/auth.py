@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, redirect, request, url_for
 from flask.views import MethodView
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_smorest import Blueprint
@@ -63,6 +63,8 @@ def _load_from_bearer(req: Any) -> SessionUser | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized() -> Any:
+    if not request.path.startswith("/api/"):
+        return redirect(url_for("web.login", next=request.path))
     raise Unauthorized("请先登录，或在 Authorization 头中提供有效的 API 令牌。")
 
 
@@ -79,8 +81,10 @@ def _csrf_protect() -> None:
         return
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return
-    if request.endpoint in _CSRF_EXEMPT:
+    if request.endpoint in _CSRF_EXEMPT or request.endpoint == "web.login":
         return
+    if not current_user.is_authenticated:
+        return  # nothing to forge without a session: the view answers 401 / redirects to login
     csrf.protect()
 
 

@@ -75,7 +75,7 @@ class ClaimSchema(_Strict):
     claim_type = _enum(ClaimType, required=True)
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     amount = fields.Decimal(
-        load_default=None, allow_none=True, places=2, validate=validate.Range(min=0, max=Decimal("1e11"))
+        load_default=None, allow_none=True, places=2, validate=validate.Range(min=0, max=100_000_000_000)
     )
 
 
@@ -156,7 +156,7 @@ class ObligationSchema(_Strict):
     obligor = _enum(Obligor, load_default=Obligor.EMPLOYER.value)
     claim_type = _enum(ClaimType, load_default=ClaimType.OTHER.value)
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=Decimal("1e11")))
+    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=100_000_000_000))
     due_on = fields.Date(required=True)
 
 

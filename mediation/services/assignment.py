@@ -91,7 +91,8 @@ def assign_mediator(
             _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
                           actor=actor, reason=conflict, payload={"mediator_id": mediator_id})
             session.commit()
-            raise RecusalRequired(f"不能指派{user.display_name}：{conflict}", mediator_id=mediator_id)
+            raise RecusalRequired(f"不能指派{user.display_name}：{conflict}", mediator_id=mediator_id,
+                                  current_version=case.version)
         previous = case.lead_mediator_id
         case.lead_mediator_id = mediator_id
         case.updated_at = dt.datetime.now(dt.UTC)

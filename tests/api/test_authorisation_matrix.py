@@ -1,0 +1,128 @@
+"""Every role × endpoint × own/other organisation: exact status codes, no leaks, masking.
+
+World: city federation → 南湖 county → 东栅 township (clerk, mediator, mediator2); city → 秀洲 county
+(outsider mediator). ``own`` is a case of the 东栅 township; ``other`` a case of 秀洲.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from mediation.db.models import Case
+from mediation.services import cases as svc
+from tests.api.conftest import Api
+from tests.factories import World, application
+
+ROLES = ["clerk", "mediator", "outsider", "supervisor", "city_supervisor", "admin", "anonymous"]
+
+# expected status per role for (endpoint, which case)
+READ_OWN = {"clerk": 200, "mediator": 200, "outsider": 404, "supervisor": 200, "city_supervisor": 200, "admin": 200,
+            "anonymous": 401}
+READ_OTHER = {"clerk": 404, "mediator": 404, "outsider": 200, "supervisor": 404, "city_supervisor": 200,
+              "admin": 200, "anonymous": 401}
+ACT_OWN = {"clerk": 200, "mediator": 200, "outsider": 404, "supervisor": 200, "city_supervisor": 200,
+           "admin": 200, "anonymous": 401}
+ASSIGN_OWN = {"clerk": 403, "mediator": 403, "outsider": 404, "supervisor": 200, "city_supervisor": 200,
+              "admin": 200, "anonymous": 401}
+SUGGEST_OWN = ASSIGN_OWN
+USERS = {"clerk": 403, "mediator": 403, "outsider": 403, "supervisor": 403, "city_supervisor": 403, "admin": 200,
+         "anonymous": 401}
+ANY_USER = {r: (401 if r == "anonymous" else 200) for r in ROLES}
+UNMASKED = {"clerk": True, "mediator": True, "supervisor": False, "city_supervisor": False, "admin": False,
+            "outsider": True}
+
+
+@pytest.fixture
+def cases(db: Session, world: World) -> dict[str, Case]:
+    own = svc.create_case(db, actor=world.actor(world.clerk), data=application(world))
+    other = svc.create_case(db, actor=world.actor(world.outsider),
+                            data=application(world, organisation_id=world.other_county.id))
+    return {"own": own, "other": other}
+
+
+def _user(world: World, role: str) -> Any:
+    return None if role == "anonymous" else getattr(world, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("which", "expected"), [("own", READ_OWN), ("other", READ_OTHER)])
+@pytest.mark.parametrize("suffix", ["", "/events", "/parties", "/sessions"])
+def test_case_reads(api: Api, world: World, cases: dict[str, Case], role: str, which: str,
+                    expected: dict[str, int], suffix: str) -> None:
+    case = cases[which]
+    r = api.as_(_user(world, role)).get(f"/api/v1/cases/{case.id}{suffix}")
+    assert r.status_code == expected[role], (role, which, suffix, r.json)
+    if r.status_code == 404:
+        assert case.number not in r.get_data(as_text=True)  # no existence leak
+    if r.status_code == 200 and suffix in ("", "/parties"):
+        parties = r.json["parties"] if suffix == "" else r.json
+        worker = next(p for p in parties if p["role"] == "worker")
+        assert worker["masked"] is not UNMASKED[role]
+        assert (worker["id_number"] == "330402199003070015") is UNMASKED[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_case_list_scope(api: Api, world: World, cases: dict[str, Case], role: str) -> None:
+    r = api.as_(_user(world, role)).get("/api/v1/cases/")
+    assert r.status_code == ANY_USER[role]
+    if r.status_code == 200:
+        ids = {c["id"] for c in r.json["items"]}
+        assert (cases["own"].id in ids) is (READ_OWN[role] == 200)
+        assert (cases["other"].id in ids) is (READ_OTHER[role] == 200)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_transition_on_own_case(api: Api, world: World, cases: dict[str, Case], role: str) -> None:
+    case = cases["own"]
+    r = api.as_(_user(world, role)).post(f"/api/v1/cases/{case.id}/transitions",
+                                         json={"event": "withdraw", "payload": {"reason": "撤回"},
+                                               "version": case.version})
+    assert r.status_code == ACT_OWN[role], (role, r.json)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_transition_on_other_case(api: Api, world: World, cases: dict[str, Case], role: str) -> None:
+    case = cases["other"]
+    r = api.as_(_user(world, role)).post(f"/api/v1/cases/{case.id}/transitions",
+                                         json={"event": "withdraw", "payload": {"reason": "撤回"},
+                                               "version": case.version})
+    assert r.status_code == READ_OTHER[role], (role, r.json)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_assignment(api: Api, world: World, cases: dict[str, Case], role: str) -> None:
+    case = cases["own"]
+    who = api.as_(_user(world, role))
+    assert who.get(f"/api/v1/cases/{case.id}/mediator-suggestions").status_code == SUGGEST_OWN[role]
+    r = who.post(f"/api/v1/cases/{case.id}/assignment", json={"mediator_id": world.mediator.id,
+                                                               "version": case.version})
+    assert r.status_code == ASSIGN_OWN[role], (role, r.json)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("url", "expected"), [
+    ("/api/v1/users", USERS), ("/api/v1/me", ANY_USER), ("/api/v1/organisations", ANY_USER),
+    ("/api/v1/enterprises", ANY_USER), ("/api/v1/workflows", ANY_USER), ("/api/v1/workflows/1", ANY_USER),
+])
+def test_reference_endpoints(api: Api, world: World, role: str, url: str, expected: dict[str, int]) -> None:
+    assert api.as_(_user(world, role)).get(url).status_code == expected[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_user_creation_is_admin_only(api: Api, world: World, role: str) -> None:
+    body = {"username": f"new_{role}", "display_name": "新用户", "role": "mediator",
+            "organisation_id": world.township.id, "password": "long-enough-pw"}
+    r = api.as_(_user(world, role)).post("/api/v1/users", json=body)
+    assert r.status_code == {**USERS, "admin": 201}[role], r.json
+    if role == "admin":
+        assert "password" not in r.json and "password_hash" not in r.json
+
+
+def test_organisations_are_scoped(api: Api, world: World) -> None:
+    names = {o["name"] for o in api.as_(world.supervisor).get("/api/v1/organisations").json}
+    assert world.township.name in names and world.other_county.name not in names
+    names = {o["name"] for o in api.as_(world.mediator).get("/api/v1/organisations").json}
+    assert names == {world.township.name}
