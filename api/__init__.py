@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 import importlib
 import importlib.util
 import logging
@@ -12,8 +13,13 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import INCLUDE, Schema, fields
+from werkzeug.routing import IntegerConverter
 
 from api import auth, db, errors
+from api.errors import PROBLEM
+from api.schemas import MAX_ID
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import engine_from_settings, make_session_factory
 from mediation.settings import Settings
@@ -21,6 +27,47 @@ from mediation.settings import Settings
 API_TITLE = "劳动争议调解案件管理 API"
 API_VERSION = "1.0.0"
 OPTIONAL_BLUEPRINTS = ("api.documents", "api.hotspots")
+
+
+class IdConverter(IntegerConverter):
+    """``<id:case_id>``: a database key; a number outside the key range simply matches no route (404)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error of this API is returned."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String()
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "稳定的机器可读错误码"})
+    title = fields.String(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Raw(metadata={"description": "字段错误（来自输入校验）"})
+    allowed_events = fields.List(fields.String(), metadata={"description": "当前状态下可执行的操作"})
+    blockers = fields.List(fields.Dict(), metadata={"description": "不满足的条件及原因"})
+    current_version = fields.Integer(allow_none=True)
+
+
+class MediationApi(Api):
+    """flask-smorest's Api with errors documented as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "错误（application/problem+json）", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None) -> Flask:
@@ -53,11 +100,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     db.init_app(app, session_factory)
     auth.init_app(app)
 
-    api = Api(app, spec_kwargs={"info": {"description": "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 "
-                                         "application/problem+json。"}})
+    app.url_map.converters["id"] = IdConverter
+    description = (
+        "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 application/problem+json。"
+        "机器客户端使用 Bearer 令牌（POST /api/v1/auth/tokens）；浏览器使用登录会话，写操作须带 X-CSRFToken 头。"
+    )
+    api = MediationApi(app, spec_kwargs={"info": {"description": description}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    api.spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "session"})
-    api.spec.options["security"] = [{"bearer": []}, {"cookie": []}]
+    api.spec.options["security"] = [{"bearer": []}]
+    api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     from api import cases, reference
 
     api.register_blueprint(auth.blp)

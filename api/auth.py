@@ -177,7 +177,7 @@ class Tokens(MethodView):
         return {"id": row.id, "name": row.name, "token": plain, "prefix": row.prefix}
 
 
-@blp.route("/tokens/<int:token_id>")
+@blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @blp.response(204)
     def delete(self, token_id: int) -> None:

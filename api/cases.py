@@ -196,7 +196,7 @@ class Cases(MethodView):
         return resp
 
 
-@blp.route("/<int:case_id>")
+@blp.route("/<id:case_id>")
 class CaseItem(MethodView):
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
     def get(self, case_id: int) -> Response:
@@ -211,7 +211,7 @@ class CaseItem(MethodView):
         return _with_etag(detail(session, case, actor), case)
 
 
-@blp.route("/<int:case_id>/transitions")
+@blp.route("/<id:case_id>/transitions")
 class Transitions(MethodView):
     @blp.arguments(TransitionIn)
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
@@ -239,7 +239,7 @@ def _event_label(session: Session, ev: CaseEvent, version: str) -> str:
             "document_generated": "生成文书"}.get(ev.event, ev.event)
 
 
-@blp.route("/<int:case_id>/events")
+@blp.route("/<id:case_id>/events")
 class Events(MethodView):
     @blp.response(200, EventOut(many=True))
     def get(self, case_id: int) -> list[dict[str, Any]]:
@@ -252,7 +252,7 @@ class Events(MethodView):
                  "actor_role": e.actor_role, "at": e.at, "reason": e.reason, "payload": e.payload} for e in events]
 
 
-@blp.route("/<int:case_id>/sessions")
+@blp.route("/<id:case_id>/sessions")
 class Sessions(MethodView):
     @blp.response(200, SessionOut(many=True))
     def get(self, case_id: int) -> list[MediationSession]:
@@ -262,7 +262,7 @@ class Sessions(MethodView):
         return list(case.sessions)
 
 
-@blp.route("/<int:case_id>/parties")
+@blp.route("/<id:case_id>/parties")
 class Parties(MethodView):
     @blp.response(200, PartyOut(many=True))
     def get(self, case_id: int) -> list[dict[str, Any]]:
@@ -273,7 +273,7 @@ class Parties(MethodView):
         return parties_for(session, case, actor, "case_parties")
 
 
-@blp.route("/<int:case_id>/mediator-suggestions")
+@blp.route("/<id:case_id>/mediator-suggestions")
 class Suggestions(MethodView):
     @blp.response(200, SuggestionOut(many=True))
     def get(self, case_id: int) -> list[Any]:
@@ -281,7 +281,7 @@ class Suggestions(MethodView):
         return assign_svc.suggest_mediators(db_session(), case_id=case_id, actor=current_actor())
 
 
-@blp.route("/<int:case_id>/assignment")
+@blp.route("/<id:case_id>/assignment")
 class Assignment(MethodView):
     @blp.arguments(AssignIn)
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})

@@ -101,7 +101,7 @@ class Enterprises(MethodView):
         return resp
 
 
-@blp.route("/enterprises/<int:enterprise_id>")
+@blp.route("/enterprises/<id:enterprise_id>")
 class EnterpriseItem(MethodView):
     @blp.response(200, EnterpriseOut)
     def get(self, enterprise_id: int) -> Enterprise:

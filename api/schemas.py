@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from api.queries_args import SORT_CHOICES
 from mediation.domain.enums import DisputeCategory
+
+MAX_ID = 2**31 - 1
+
+
+def Id(**kw: Any) -> fields.Integer:
+    """A database key: strictly an integer within the key range (larger ones can't exist)."""
+    return fields.Integer(strict=kw.pop("strict", True),
+                          validate=validate.Range(min=1, max=MAX_ID, error="编号无效"), **kw)
 
 
 class Strict(Schema):
@@ -42,7 +52,7 @@ class ClaimOut(Schema):
     claim_type = fields.String()
     claim_type_label = fields.String()
     description = fields.String()
-    amount = fields.Decimal(as_string=True, allow_none=True)
+    amount = fields.String(allow_none=True, metadata={"description": "金额（元），字符串，两位小数"})
 
 
 class DeadlineOut(Schema):
@@ -81,9 +91,9 @@ class ObligationOut(Schema):
     obligor = fields.String()
     claim_type = fields.String()
     description = fields.String()
-    amount = fields.Decimal(as_string=True)
+    amount = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     due_on = fields.Date()
-    performed_amount = fields.Decimal(as_string=True)
+    performed_amount = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     status = fields.String()
 
 
@@ -94,7 +104,7 @@ class AgreementOut(Schema):
     terms = fields.String()
     performance_method = fields.String()
     performance_place = fields.String()
-    total_amount = fields.Decimal(as_string=True)
+    total_amount = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     review_kind = fields.String(allow_none=True)
     review_requested_on = fields.Date(allow_none=True)
     obligations = fields.List(fields.Nested(ObligationOut))
@@ -151,11 +161,11 @@ class CaseListArgs(Strict):
     status = fields.List(fields.String(validate=validate.Length(max=32)), load_default=None)
     category = fields.List(fields.String(validate=validate.OneOf([c.value for c in DisputeCategory])),
                            load_default=None)
-    organisation_id = fields.Integer(load_default=None)
+    organisation_id = Id(load_default=None, strict=False)
     region = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="行政区划代码应为6位数字"))
-    park_id = fields.Integer(load_default=None)
-    enterprise_id = fields.Integer(load_default=None)
-    mediator_id = fields.Integer(load_default=None)
+    park_id = Id(load_default=None, strict=False)
+    enterprise_id = Id(load_default=None, strict=False)
+    mediator_id = Id(load_default=None, strict=False)
     collective = fields.Boolean(load_default=None)
     overdue = fields.Boolean(load_default=None)
     reported_from = fields.Date(load_default=None)
@@ -171,7 +181,8 @@ class CaseListArgs(Strict):
 class TransitionIn(Strict):
     event = fields.String(required=True, validate=validate.Length(min=1, max=48))
     payload = fields.Dict(keys=fields.String(), load_default=dict)
-    version = fields.Integer(load_default=None, metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
 
 
 class EventOut(Schema):
@@ -199,8 +210,8 @@ class SessionOut(Schema):
 
 
 class AssignIn(Strict):
-    mediator_id = fields.Integer(required=True, strict=True)
-    version = fields.Integer(load_default=None)
+    mediator_id = Id(required=True)
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
@@ -212,7 +223,7 @@ class SuggestionOut(Schema):
 
 
 class ConflictIn(Strict):
-    enterprise_id = fields.Integer(load_default=None, strict=True)
+    enterprise_id = Id(load_default=None)
     party_name = fields.String(load_default=None, validate=validate.Length(max=200))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
 
@@ -250,14 +261,14 @@ class EnterpriseIn(Strict):
     legal_representative = fields.String(load_default=None, validate=validate.Length(max=64))
     address = fields.String(load_default=None, validate=validate.Length(max=255))
     has_union = fields.Boolean(load_default=False)
-    park_id = fields.Integer(load_default=None, strict=True)
+    park_id = Id(load_default=None)
     region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$"))
 
 
 class EnterpriseArgs(Strict):
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     region = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="行政区划代码应为6位数字"))
-    park_id = fields.Integer(load_default=None)
+    park_id = Id(load_default=None, strict=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -285,7 +296,7 @@ class UserIn(Strict):
                                                                       error="用户名为3至64位字母、数字或_.-"))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     role = fields.String(required=True, validate=validate.OneOf(["clerk", "mediator", "supervisor", "admin"]))
-    organisation_id = fields.Integer(required=True, strict=True)
+    organisation_id = Id(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
     phone = fields.String(load_default=None, validate=validate.Length(max=32))
 

@@ -16,6 +16,11 @@ from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Gende
 from mediation.domain.identity import validate_id_number, validate_phone
 
 MAX_TEXT = 20_000
+MAX_ID = 2**31 - 1  # database integer keys
+
+
+def _id(**kw: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="编号无效"), **kw)
 
 
 def _enum(enum: Any, **kw: Any) -> fields.String:
@@ -41,7 +46,7 @@ class PartySchema(_Strict):
     uscc = fields.String(load_default=None, allow_none=True)
     legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     #: For agents: index (in the submitted list) of the party they act for.
-    represents_index = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    represents_index = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=500))
     agent_kind = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
 
     @validates("id_number")
@@ -83,9 +88,9 @@ class CaseCreateSchema(_Strict):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     category = _enum(DisputeCategory, required=True)
     source = _enum(CaseSource, required=True)
-    organisation_id = fields.Integer(required=True, strict=True)
-    enterprise_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    lead_mediator_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    organisation_id = _id(required=True)
+    enterprise_id = _id(load_default=None, allow_none=True)
+    lead_mediator_id = _id(load_default=None, allow_none=True)
     workers_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     is_collective = fields.Boolean(load_default=None, allow_none=True)
     facts = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
@@ -121,7 +126,7 @@ class RegisterApplicationSchema(_Note):
 
 class AcceptSchema(_Note):
     respondent_consents = fields.Boolean(load_default=None, allow_none=True)
-    mediator_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    mediator_id = _id(load_default=None, allow_none=True)
     accepted_on = fields.Date(load_default=None, allow_none=True)
 
 
@@ -183,7 +188,7 @@ class TerminateSchema(_Note):
 
 
 class PerformanceSchema(_Note):
-    obligation_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    obligation_id = _id(load_default=None, allow_none=True)
     performed_on = fields.Date(load_default=None, allow_none=True)
     amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
     proof = fields.String(load_default="", validate=validate.Length(max=255))

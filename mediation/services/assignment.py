@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mediation.db.models import Case, User
+from mediation.db.models import Case, Enterprise, User
 from mediation.db.models_access import MediatorConflict
 from mediation.domain.enums import Role
 from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
@@ -114,6 +114,8 @@ def declare_conflict(
     if not reason.strip() or (enterprise_id is None and not (party_name or "").strip()):
         raise ValidationFailed("请写明回避对象（用人单位或当事人）和理由",
                                errors={"reason": ["请写明理由"]})
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise ValidationFailed("用人单位不存在", errors={"enterprise_id": ["用人单位不存在"]})
     c = MediatorConflict(user_id=user.id, enterprise_id=enterprise_id, party_name=(party_name or None),
                          reason=reason.strip())
     session.add(c)
