@@ -186,5 +186,8 @@ def calendar_load(file: click.utils.LazyFile, no_recompute: bool) -> None:
             click.echo(f"重算：检查{r.examined}项期限，调整{r.changed}项，涉及{len(r.cases)}件案件")
 
 
+main.add_command(__import__("mediation.cli_tokens", fromlist=["tokens"]).tokens)  # mediation token …
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

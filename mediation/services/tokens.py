@@ -53,3 +53,18 @@ def revoke_token(session: Session, *, token_id: int, user: User) -> ApiToken:
         row.revoked_at = dt.datetime.now(dt.UTC)
         session.commit()
     return row
+
+
+def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all())
+
+
+def revoke_token_as_operator(session: Session, *, token_id: int) -> ApiToken:
+    """Revocation from the server's command line (whoever runs it already holds the database)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"令牌 #{token_id} 不存在")
+    if row.revoked_at is None:
+        row.revoked_at = dt.datetime.now(dt.UTC)
+        session.commit()
+    return row
