@@ -7,8 +7,9 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from api.auth import current_actor
 from api.db import db_session
@@ -23,7 +24,7 @@ from api.schemas import (
     SuggestionOut,
     TransitionIn,
 )
-from mediation.db.models import Case, CaseEvent, MediationSession, Party
+from mediation.db.models import Agreement, Case, CaseEvent, MediationSession, Party
 from mediation.db.models_access import PersonalDataAccess
 from mediation.deadline_rules import DeadlineKind, default_rules
 from mediation.domain.enums import ClaimType, DisputeCategory, PartyRole
@@ -81,9 +82,14 @@ def party_dict(p: Party, unmasked: bool) -> dict[str, Any]:
     return out
 
 
-def parties_for(session: Session, case: Case, actor: Actor, endpoint: str) -> list[dict[str, Any]]:
-    """Parties with personal data masked for roles that don't need it; unmasked reads are recorded."""
-    unmasked = can(actor, "read_personal", case)
+def parties_for(session: Session, case: Case, actor: Actor, endpoint: str, *, personal: bool = True
+                ) -> list[dict[str, Any]]:
+    """Parties with personal data masked for roles that don't need it; unmasked reads are recorded.
+
+    ``personal=False`` (responses to writes) masks for everyone: the full particulars are only served by
+    the reads that are recorded (GET case, GET parties).
+    """
+    unmasked = personal and can(actor, "read_personal", case)
     parties = [party_dict(p, unmasked) for p in case.parties]
     if unmasked and actor.user_id is not None:
         shown = sorted({f for p in case.parties if p.role != PartyRole.EMPLOYER for f in PERSONAL
@@ -94,7 +100,21 @@ def parties_for(session: Session, case: Case, actor: Actor, endpoint: str) -> li
     return parties
 
 
-def detail(session: Session, case: Case, actor: Actor) -> dict[str, Any]:
+def _load_graph(session: Session, case: Case) -> None:
+    """Load the collections the detail shows that are not loaded yet, batched instead of lazily."""
+    unloaded = sa_inspect(case).unloaded
+    options = [selectinload(getattr(Case, name)) for name in ("parties", "claims", "deadlines") if name in unloaded]
+    if "agreements" in unloaded:
+        options.append(selectinload(Case.agreements).selectinload(Agreement.obligations))
+    for name in ("enterprise", "lead_mediator"):
+        if name in unloaded:
+            options.append(joinedload(getattr(Case, name)))
+    if options:
+        session.scalars(select(Case).where(Case.id == case.id).options(*options)).one()
+
+
+def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True) -> dict[str, Any]:
+    _load_graph(session, case)
     env = default_env(session)
     today = env.today()
     rules = env.rules_for(case.rules_version) if case.rules_version else default_rules()
@@ -122,7 +142,7 @@ def detail(session: Session, case: Case, actor: Actor) -> dict[str, Any]:
         "available_events": [o.to_dict() for o in svc.available_events(session, case=case, actor=actor, env=env,
                                                                           today=today)],
     })
-    out["parties"] = parties_for(session, case, actor, "case_detail")
+    out["parties"] = parties_for(session, case, actor, "case_detail", personal=personal)
     return out
 
 
@@ -130,8 +150,11 @@ def _etag(case: Case) -> str:
     return f'"{case.version}"'
 
 
+_DETAIL_OUT = CaseDetailOut()
+
+
 def _with_etag(body: dict[str, Any], case: Case, status: int = 200) -> Response:
-    resp = jsonify(CaseDetailOut().dump(body))
+    resp = jsonify(_DETAIL_OUT.dump(body))
     resp.status_code = status
     resp.headers["ETag"] = _etag(case)
     return resp
@@ -180,7 +203,7 @@ class Cases(MethodView):
 
         def create() -> tuple[int, dict[str, Any]]:
             case = svc.create_case(session, actor=actor, data=raw)
-            return 201, CaseDetailOut().dump(detail(session, case, actor))
+            return 201, _DETAIL_OUT.dump(detail(session, case, actor))
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -227,7 +250,7 @@ class Transitions(MethodView):
         version = expected_version(data.get("version"))
         case = svc.fire_event(session, case_id=case_id, event=data["event"], actor=actor,
                               payload=data.get("payload") or {}, expected_version=version)
-        return _with_etag(detail(session, case, actor), case)
+        return _with_etag(detail(session, case, actor, personal=False), case)
 
 
 def _event_label(session: Session, ev: CaseEvent, version: str) -> str:
@@ -294,6 +317,6 @@ class Assignment(MethodView):
         case = assign_svc.assign_mediator(session, case_id=case_id, actor=actor,
                                           mediator_id=data["mediator_id"], expected_version=version,
                                           reason=data.get("reason", ""))
-        return _with_etag(detail(session, case, actor), case)
+        return _with_etag(detail(session, case, actor, personal=False), case)
 
 

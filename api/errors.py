@@ -8,6 +8,7 @@ from flask import Flask, Response, current_app, json
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from api.messages import translate
 from mediation.domain.errors import DomainError
 
 PROBLEM = "application/problem+json"
@@ -50,7 +51,7 @@ def problem(status: int, *, code: str | None = None, title: str | None = None, d
         "title": title or default_title,
         "detail": detail or _DETAILS.get(status, default_title),
     }
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body.update({k: (translate(v) if k == "errors" else v) for k, v in extra.items() if v is not None})
     resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     for k, v in (headers or {}).items():
         resp.headers[k] = v

@@ -26,6 +26,12 @@ def _inject() -> dict[str, Any]:
     return {"csrf_token": generate_csrf}
 
 
+@bp.route("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """Liveness (no database): also the ceiling endpoint of bench/api_bench.py."""
+    return {"status": "ok"}, 200
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None

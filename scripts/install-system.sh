@@ -9,6 +9,7 @@ PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig   # WeasyPrint's text layout
   poppler-utils           # pdftotext/pdftoppm, to read generated PDFs back in tests
   chromium                # headless browser for the web UI tests (never downloaded by a test tool)
+  wrk                     # HTTP load generator for bench/api_bench.py
 )
 
 missing=()

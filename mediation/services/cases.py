@@ -317,7 +317,7 @@ def fire_event(
             raise ConflictError("案件已被他人修改，请刷新后重试") from exc
         _after_event(session, case, ev, env, actor, t.produces)
         session.commit()
-        session.expire(case, ["events"])  # appended without loading; reload on next access
+        session.expire(case, ["events", "sessions"])  # appended without loading; reload on next access
         return case
     except BaseException:
         session.rollback()
@@ -347,9 +347,10 @@ def _fx_end(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
     case.end_reason = d.get("reason_code") or d.get("end_reason") or case.status
 
 
-def _fx_session(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
-    case.sessions.append(
+def _fx_session(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    s.add(  # added by key, not through case.sessions: no need to load earlier sessions
         MediationSession(
+            case_id=case.id,
             started_at=d["started_at"],
             ended_at=d.get("ended_at"),
             place=d["place"],

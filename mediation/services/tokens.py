@@ -7,7 +7,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from mediation.db.models import User
 from mediation.db.models_access import ApiToken
@@ -35,7 +35,10 @@ def issue_token(session: Session, *, user: User, name: str) -> tuple[ApiToken, s
 def user_for_token(session: Session, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(token))
+        .options(joinedload(ApiToken.user, innerjoin=True).joinedload(User.organisation, innerjoin=True))
+    )
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     now = dt.datetime.now(dt.UTC)

@@ -1,0 +1,200 @@
+"""Benchmark: workflow transitions over HTTP under gunicorn (2 workers) on PostgreSQL, driven by wrk.
+
+Run:  python bench/api_bench.py [--duration 20] [--connections 16] [--cases 800] [--worker-class sync|gthread]
+
+Prepares a fresh PostgreSQL database with cases in mediation, starts gunicorn with 2 workers, and in
+the same run measures (1) a trivial Flask endpoint (``/healthz``: the ceiling of this server setup) and
+(2) ``POST /api/v1/cases/{id}/transitions`` firing ``record_session`` (payload validation, guards, a session
+row, an event row, the version check) with 16 concurrent clients, each working on its own cases and
+sending the version it last saw. Prints requests/s, p50/p99 latency, the ratio to the ceiling and the
+workers' resident memory. Goal (issue 3): >= 800 transitions/s with p99 <= 50 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mediation.db import migrate, registry  # noqa: E402,F401
+from mediation.db.engine import make_engine  # noqa: E402
+from mediation.services import cases as svc  # noqa: E402
+from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
+from mediation.services.tokens import issue_token  # noqa: E402
+from tests.factories import application, build_world  # noqa: E402
+
+DB = "mediation_apibench"
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+
+LUA = r"""
+local ids = {%(ids)s}
+local token = "%(token)s"
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  versions = {}
+  mine = {}
+  local n = #ids
+  local per = math.floor(n / %(conns)d)
+  for k = 1, per do
+    local id = ids[tid * per + k]
+    table.insert(mine, id)
+    versions[id] = 2
+  end
+  pos = 0
+  current = nil
+  errors409 = 0
+end
+
+body = '{"event":"record_session","payload":{"started_at":"2026-11-20T09:00:00+08:00","place":"调解室",' ..
+       '"attendees":["张三","王建国"],"record":"双方陈述意见。"},"version":%%d}'
+
+function request()
+  pos = pos %% #mine + 1
+  current = mine[pos]
+  return wrk.format("POST", "/api/v1/cases/" .. current .. "/transitions",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token},
+    string.format(body, versions[current]))
+end
+
+function response(status, headers, body)
+  local etag = headers["ETag"] or headers["etag"]
+  if status == 200 and etag then
+    versions[current] = tonumber(string.match(etag, "%%d+"))
+  else
+    errors409 = errors409 + 1
+  end
+end
+"""
+
+
+def prepare(n_cases: int) -> tuple[list[int], str]:
+    admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{DB}"'))
+    admin.dispose()
+    engine = make_engine(URL)
+    migrate.upgrade(engine)
+    today = dt.date.today()
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        env = ServiceEnv(calendar=load_calendar(s))
+        ids = []
+        for _ in range(n_cases):
+            case = svc.create_case(s, actor=world.actor(world.clerk), data=application(world), env=env, today=today)
+            case = svc.fire_event(s, case_id=case.id, event="accept", actor=world.actor(world.mediator),
+                                  payload={"respondent_consents": True}, env=env, today=today)
+            ids.append(case.id)
+        _, token = issue_token(s, user=world.mediator, name="bench")
+        versions = {c for (c,) in s.execute(text("select distinct version from cases")).all()}
+        assert versions == {2}, versions
+    engine.dispose()
+    return ids, token
+
+
+def start_gunicorn(port: int, worker_class: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": "bench", "MEDIATION_ENV": "production"}
+    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+           "--backlog", "256"]
+    if worker_class == "gthread":
+        cmd += ["-k", "gthread", "--threads", "4"]
+    cmd.append("api:create_app()")
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in out:
+        status = Path(f"/proc/{pid}/status").read_text()
+        m = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if m:
+            sizes.append(int(m.group(1)) / 1024)
+    return sizes
+
+
+def wrk(url: str, duration: int, conns: int, script: str | None) -> dict[str, float]:
+    cmd = ["wrk", "-t", str(conns), "-c", str(conns), "-d", f"{duration}s", "--latency", "--timeout", "5s"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert m, out
+        v = float(m.group(1))
+        return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+            "total": total}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--cases", type=int, default=800)
+    ap.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    ap.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args()
+    print(f"preparing {args.cases} cases in mediation on PostgreSQL ...", flush=True)
+    ids, token = prepare(args.cases)
+    proc = start_gunicorn(args.port, args.worker_class)
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        wrk(base + "/healthz", 3, args.connections, None)  # warm-up
+        ceiling = wrk(base + "/healthz", args.duration, args.connections, None)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+            fh.write(LUA % {"ids": ",".join(map(str, ids)), "token": token, "conns": args.connections})
+            script = fh.name
+        trans = wrk(base + "/api/v1/cases/", args.duration, args.connections, script)
+        rss = worker_rss_mb(proc.pid)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    print(f"\n== gunicorn 2 workers ({args.worker_class}), {args.connections} concurrent clients, "
+          f"{args.duration}s each, PostgreSQL")
+    print(f"ceiling  GET /healthz          {ceiling['rps']:8.0f} req/s   p50 {ceiling['p50']:6.2f} ms   "
+          f"p99 {ceiling['p99']:6.2f} ms")
+    print(f"transitions POST record_session {trans['rps']:8.0f} req/s   p50 {trans['p50']:6.2f} ms   "
+          f"p99 {trans['p99']:6.2f} ms   non-2xx {trans['non2xx']:.0f} of {trans['total']:.0f}")
+    print(f"ratio transitions/ceiling      {trans['rps'] / ceiling['rps']:.2f}")
+    print("worker RSS after run           " + ", ".join(f"{m:.0f} MB" for m in rss))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The interactive API documentation is served with vendored assets only (no CDN)."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+
+def test_docs_page_uses_only_vendored_assets(client: FlaskClient) -> None:
+    r = client.get("/api/v1/docs")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert "/api/v1/openapi.json" in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "docs page must not load anything from elsewhere"
+    assets = re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", html)
+    assert len(assets) == 3
+    for url in assets:
+        asset = client.get(url)
+        assert asset.status_code == 200 and len(asset.data) > 10_000, url
+        asset.close()
