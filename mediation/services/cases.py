@@ -479,10 +479,20 @@ def remedies_after_default(case: Case, today: dt.date) -> list[dict[str, Any]]:
 def _fx_non_performance(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     agreement = case.current_agreement
     assert agreement is not None
+    defaulted = []
     for o in agreement.obligations:
         if o.status != ObligationStatus.PERFORMED and o.due_on < ctx.today:
             o.status = ObligationStatus.DEFAULTED
+            defaulted.append(o)
     routes = remedies_after_default(case, ctx.today)
+    # LDMAL art. 27: the worker knew of the infringement when the agreed date passed unperformed; the
+    # one-year limitation for arbitration (art. 15) runs from the first missed date.
+    first_missed = min(o.due_on for o in defaulted)
+    rules = ctx.env.rules_for(case.rules_version)
+    lim = dl.restart_limitation(case, first_missed, rules=rules, calendar=ctx.env.calendar)
+    for r in routes:
+        if r["route"] == "arbitration":
+            r["deadline"] = lim.due_on.isoformat()
     case.end_reason = "non_performance"
     return {"remedies": routes}
 

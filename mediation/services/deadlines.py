@@ -96,7 +96,7 @@ def restart_limitation(
     for d in case.deadlines:
         if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN:
             if d.anchor_on >= on:
-                return d
+                return d  # an interruption never moves the start backwards
             d.status = DeadlineStatus.CANCELLED
             d.resolved_on = on
     return add_deadline(case, K.LIMITATION, anchor=on, rules=rules, calendar=calendar)

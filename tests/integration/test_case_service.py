@@ -248,3 +248,74 @@ def test_events_are_append_only(db: Session, world: World) -> None:
     with pytest.raises(RuntimeError, match="append-only"):
         db.flush()
     db.rollback()
+
+
+def test_non_performance_restarts_the_limitation_from_the_missed_date(db: Session, world: World) -> None:
+    case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept", "sign_agreement")
+    due = case.current_agreement.obligations[0].due_on  # type: ignore[union-attr]
+    case = svc.fire_event(db, case_id=case.id, event="report_non_performance", actor=world.actor(world.mediator),
+                          today=due + dt.timedelta(days=3))
+    lim = _deadline(case, "limitation")
+    assert lim.anchor_on == due and lim.due_on >= due.replace(year=due.year + 1)
+    arbitration = next(r for r in case.events[-1].payload["remedies"] if r["route"] == "arbitration")
+    assert arbitration["deadline"] == lim.due_on.isoformat()
+
+
+def test_failing_observer_rolls_back_the_whole_transition(db: Session, world: World) -> None:
+    from mediation.services.context import ServiceEnv, load_calendar
+
+    case = new_case(db, world, TODAY)
+    version, events = case.version, _event_count(db, case.id)
+
+    def broken(_s: Session, _c: Case, _e: CaseEvent) -> None:
+        raise RuntimeError("rollup store unavailable")
+
+    env = ServiceEnv(calendar=load_calendar(db), observers=(broken,))
+    with pytest.raises(RuntimeError):
+        svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator), env=env,
+                       payload={"respondent_consents": True}, today=TODAY)
+    db.expire_all()
+    fresh = db.get(Case, case.id)
+    assert fresh is not None and fresh.status == "applied" and fresh.version == version
+    assert _event_count(db, case.id) == events
+    assert not [d for d in fresh.deadlines if d.kind == "mediation_end"]
+
+
+def test_new_workflow_version_does_not_change_open_cases(db: Session, world: World, monkeypatch) -> None:
+    import dataclasses
+
+    from workflows import definitions as defs
+
+    case = new_case(db, world, TODAY)
+    assert case.workflow_version == "1"
+    # v2 drops the possibility to reject; new cases get v2, the open v1 case keeps its rules.
+    v2 = dataclasses.replace(defs.V1, version="2",
+                             transitions=tuple(t for t in defs.V1.transitions if t.event != "reject"))
+    monkeypatch.setitem(defs.DEFINITIONS, "2", v2)  # type: ignore[index]
+    monkeypatch.setattr(defs, "CURRENT_VERSION", "2")
+    monkeypatch.setattr(svc, "CURRENT_VERSION", "2")
+    newer = new_case(db, world, TODAY)
+    assert newer.workflow_version == "2"
+    with pytest.raises(UnknownEvent):
+        drive(db, world, newer, TODAY, "reject")
+    case = drive(db, world, case, TODAY, "reject")
+    assert case.status == "not_accepted" and case.workflow_version == "1"
+
+
+def test_changed_statutory_default_recomputes_with_audit(db: Session, world: World) -> None:
+    from mediation.db.models import DeadlineChange
+    from mediation.deadline_rules import default_rules, with_overrides
+    from mediation.services.sweep import recompute_deadlines
+
+    case = new_case(db, world, dt.date(2025, 9, 30))
+    before = _deadline(case, "acceptance").due_on
+    rules = with_overrides(default_rules(), "2026.1", {"acceptance": 5})
+    report = recompute_deadlines(db, reason="受理期限调整为5个工作日", rules=rules)
+    db.expire_all()
+    case = db.get(Case, case.id)  # type: ignore[assignment]
+    after = _deadline(case, "acceptance")
+    assert before == dt.date(2025, 10, 11) and after.due_on == dt.date(2025, 10, 14)
+    assert after.rules_version == "2026.1" and case.rules_version == "2026.1"
+    change = db.scalars(select(DeadlineChange).where(DeadlineChange.batch == report.batch,
+                                                     DeadlineChange.deadline_id == after.id)).one()
+    assert (change.old_due_on, change.new_due_on) == (before, after.due_on)
