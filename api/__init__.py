@@ -122,9 +122,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     _install_documents(app)
     errors.register_error_handlers(app)
 
-    from api import web
+    from api import ui, web
 
     app.register_blueprint(web.bp)
+    app.register_blueprint(ui.bp)
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -13,10 +13,7 @@ from api.auth import SessionUser
 from api.db import db_session
 from mediation.domain.errors import DomainError
 from mediation.services import throttle
-from mediation.services.context import default_env
-from mediation.services.queries import list_cases
 from mediation.services.users import authenticate
-from workflows.definitions import V1
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -67,10 +64,5 @@ def logout() -> Response:
 
 @bp.route("/")
 @login_required
-def index() -> str:
-    session = db_session()
-    actor = current_user.actor
-    page = list_cases(session, actor=actor, filters={"per_page": 50, "sort": "-updated_at"},
-                      today=default_env(session).today())
-    labels = {s.name: s.label for s in V1.states}
-    return render_template("index.html", page=page, labels=labels, user=current_user)
+def index() -> Response:
+    return redirect(url_for("ui.workbench_page"))

@@ -32,7 +32,9 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def current(engine: Engine) -> str | None:
+    """The applied revision(s): one per branch head (e.g. ``0002, 0004``), ``None`` for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ", ".join(sorted(heads)) if heads else None

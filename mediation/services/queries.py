@@ -119,3 +119,62 @@ def list_cases(session: Session, *, actor: Actor, filters: Mapping[str, Any], to
         .limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
     return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    case: Case
+    kind: str
+    due_on: dt.date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Workbench:
+    counts: dict[str, int]
+    overdue: list[DeadlineRow]
+    due_today: list[DeadlineRow]
+    lapsing: list[DeadlineRow]
+    collective: list[Case]
+    mine: list[Case]
+
+
+OPEN_STATES = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed", "agreed", "performing",
+               "non_performed", "terminated", "referred", "not_accepted", "withdrawn", "performed")
+CLOCK_KINDS = ("acceptance", "mediation_end", "negotiation_reply", "performance", "collective_report",
+               "arbitration_review", "judicial_confirmation")
+
+
+def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: int = 3, limit: int = 50) -> Workbench:
+    """A mediator's desk: cases by state, what is overdue, due today and about to lapse (day 15)."""
+    scope = scope_clause(actor)
+    counts = dict(session.execute(
+        select(Case.status, func.count()).where(scope, Case.status != "closed").group_by(Case.status)
+    ).all())
+    rows = session.execute(
+        select(Case, Deadline.kind, Deadline.due_on)
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(scope, Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(CLOCK_KINDS),
+               Deadline.due_on <= today + dt.timedelta(days=lapse_window))
+        .order_by(Deadline.due_on, Case.id).limit(limit * 3)
+    ).all()
+    overdue, due_today, lapsing = [], [], []
+    for case, kind, due in rows:
+        row = DeadlineRow(case=case, kind=kind, due_on=due, days_left=(due - today).days)
+        if due < today:
+            overdue.append(row)
+        elif due == today:
+            due_today.append(row)
+        elif kind == "mediation_end":
+            lapsing.append(row)
+    collective = list(session.scalars(
+        select(Case).where(scope, Case.is_collective.is_(True), Case.status.in_(OPEN_STATES[:6]))
+        .order_by(Case.reported_on.desc()).limit(limit)
+    ).all())
+    mine_clause = Case.lead_mediator_id == actor.user_id if actor.user_id is not None else Case.id.is_(None)
+    mine = list(session.scalars(
+        select(Case).where(scope, mine_clause, Case.status != "closed")
+        .options(joinedload(Case.enterprise)).order_by(Case.updated_at.desc()).limit(limit)
+    ).all())
+    return Workbench(counts=counts, overdue=overdue[:limit], due_today=due_today[:limit], lapsing=lapsing[:limit],
+                     collective=collective, mine=mine)

@@ -197,7 +197,7 @@ def test_browser_session_requires_csrf(world: World, client: Any) -> None:
     assert client.get("/api/v1/me").status_code == 200
     r = client.post("/api/v1/cases/", json=application(world))
     assert r.status_code == 400 and r.json["code"] == "csrf_failed"
-    page = client.get("/")
+    page = client.get("/", follow_redirects=True)
     assert page.status_code == 200 and "工作台" in page.get_data(as_text=True)
 
 

@@ -1,0 +1,166 @@
+"""The web UI in a real browser: Playwright driving Debian's chromium (never a downloaded browser).
+
+A live server runs the app on the pass's database with real commits. Screenshots of the main pages
+are saved under test-artifacts/screenshots/ (kept by CI as artefacts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from api import create_app
+from mediation.db.engine import make_session_factory
+from mediation.services import cases as svc
+from tests.factories import PASSWORD, World, application, build_world
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="SKIPPED: Debian's chromium is not installed (scripts/install-system.sh)")
+
+
+@pytest.fixture
+def live(committing_engine: Engine) -> Iterator[tuple[str, World, dict[str, int]]]:
+    with Session(committing_engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        other = svc.create_case(s, actor=world.actor(world.outsider),
+                                data=application(world, organisation_id=world.other_county.id,
+                                                 title="秀洲区的案件"))
+        ids = {"other": other.id}
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser"},
+                     session_factory=make_session_factory(committing_engine))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", world, ids
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        pg = ctx.new_page()
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _login(page: object, base: str, username: str) -> None:
+    page.goto(f"{base}/logout_get_not_exists")  # type: ignore[attr-defined]
+    page.context.clear_cookies()  # type: ignore[attr-defined]
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/ui/")  # type: ignore[attr-defined]
+
+
+def _action(page: object, event: str) -> object:
+    details = page.locator(f"details[data-event={event}]")  # type: ignore[attr-defined]
+    details.evaluate("d => { d.open = true; }")  # open (it may already be open after a refused submit)
+    return details
+
+
+def test_intake_to_agreement_in_the_browser(live: tuple[str, World, dict[str, int]], page: object) -> None:
+    base, world, _ = live
+    pg = page
+    _login(pg, base, world.clerk.username)
+    _shot(pg, "workbench-clerk")
+    pg.click("text=登记案件")  # type: ignore[attr-defined]
+    pg.select_option("select[name=category]", "remuneration")  # type: ignore[attr-defined]
+    pg.fill("input[name=worker_name]", "李堃")  # type: ignore[attr-defined]
+    pg.fill("input[name=worker_id_number]", "330402199003070099")  # wrong check digit  # type: ignore[attr-defined]
+    pg.select_option("select[name=enterprise_id]", str(world.enterprise.id))  # type: ignore[attr-defined]
+    pg.fill("input[name=claim_amount]", "24000")  # type: ignore[attr-defined]
+    pg.fill("textarea[name=requests]", "支付拖欠工资24,000元")  # type: ignore[attr-defined]
+    pg.click("button:has-text('登记')")  # type: ignore[attr-defined]
+    assert "校验位错误" in pg.content()  # inline, in Chinese  # type: ignore[attr-defined]
+    pg.fill("input[name=worker_id_number]", "330402199003070015")  # type: ignore[attr-defined]
+    pg.click("button:has-text('登记')")  # type: ignore[attr-defined]
+    pg.wait_for_selector("text=已登记案件")  # type: ignore[attr-defined]
+    case_url = pg.url  # type: ignore[attr-defined]
+    _shot(pg, "case-applied")
+
+    _login(pg, base, world.mediator.username)
+    pg.goto(case_url)  # type: ignore[attr-defined]
+    accept = _action(pg, "accept")
+    accept.locator("button[type=submit]").click()  # without consent: refused with the reason
+    assert "同意调解" in pg.content()  # type: ignore[attr-defined]
+    accept = _action(pg, "accept")
+    accept.locator("input[name=respondent_consents]").check()
+    accept.locator("button[type=submit]").click()
+    pg.wait_for_selector("text=已完成：受理")  # type: ignore[attr-defined]
+    assert "调解中" in pg.content()  # type: ignore[attr-defined]
+
+    session = _action(pg, "record_session")
+    session.locator("input[name=started_at]").fill(f"{dt.date.today().isoformat()}T09:30")
+    session.locator("input[name=place]").fill("东栅街道调解室")
+    session.locator("input[name=attendees]").fill("李堃、王建国")
+    session.locator("textarea[name=record]").fill("双方陈述意见，同意调解。")
+    session.locator("button[type=submit]").click()
+    pg.wait_for_selector("text=已完成：记录调解会议")  # type: ignore[attr-defined]
+
+    # the reference calculator, in the same session (htmx partial)
+    pg.goto(f"{base}/ui/calculator")  # type: ignore[attr-defined]
+    form = pg.locator("form:has(input[value=compensation])")  # type: ignore[attr-defined]
+    form.locator("input[name=monthly_wage]").fill("8000")
+    form.locator("input[name=start]").fill("2022-03-01")
+    form.locator("input[name=end]").fill("2025-09-30")
+    form.locator("button").click()
+    pg.wait_for_selector("#calc-result >> text=32,000.00元")  # type: ignore[attr-defined]
+    assert "叁万贰仟元整" in pg.inner_text("#calc-result")  # type: ignore[attr-defined]
+    _shot(pg, "calculator")
+
+    pg.goto(case_url)  # type: ignore[attr-defined]
+    sign = _action(pg, "sign_agreement")
+    sign.locator("textarea[name=terms]").fill("被申请人支付申请人经济补偿32,000元。")
+    sign.locator("input[name=ob_description]").first.fill("支付经济补偿")
+    sign.locator("input[name=ob_amount]").first.fill("32000")
+    sign.locator("input[name=ob_due_on]").first.fill((dt.date.today() + dt.timedelta(days=10)).isoformat())
+    sign.locator("select[name=ob_claim_type]").first.select_option("economic_compensation")
+    for box in ("signed_by_parties", "signed_by_mediator", "sealed"):
+        sign.locator(f"input[name={box}]").check()
+    sign.locator("button[type=submit]").click()
+    pg.wait_for_selector("text=已完成：签署调解协议")  # type: ignore[attr-defined]
+    text = pg.content()  # type: ignore[attr-defined]
+    assert "已达成协议" in text and "叁万贰仟元整" in text
+    _shot(pg, "case-agreed")
+
+
+def test_mediator_cannot_open_another_organisations_case(live: tuple[str, World, dict[str, int]],
+                                                         page: object) -> None:
+    base, world, ids = live
+    _login(page, base, world.mediator.username)
+    resp = page.goto(f"{base}/ui/cases/{ids['other']}")  # type: ignore[attr-defined]
+    assert resp.status == 404
+    page.goto(f"{base}/ui/")  # type: ignore[attr-defined]
+    assert "秀洲区的案件" not in page.content()  # type: ignore[attr-defined]
+    _login(page, base, world.city_supervisor.username)
+    resp = page.goto(f"{base}/ui/cases/{ids['other']}")  # type: ignore[attr-defined]
+    assert resp.status == 200 and "秀洲区的案件" in page.content()  # type: ignore[attr-defined]
+    _shot(page, "case-supervisor-masked")
+    assert "3304**********0015" in page.content()  # masked for supervisors  # type: ignore[attr-defined]
