@@ -8,14 +8,21 @@ the same run measures (1) a trivial Flask endpoint (``/healthz``: the ceiling of
 row, an event row, the version check) with 16 concurrent clients, each working on its own cases and
 sending the version it last saw. Prints requests/s, p50/p99 latency, the ratio to the ceiling and the
 workers' resident memory. Goal (issue 3): >= 800 transitions/s with p99 <= 50 ms on 2 cores.
+
+To explain the figures it also prints the SQL statements one transition issues, the case observers and
+document producer installed (both run inside every transition's unit of work), and where the CPU time of
+the transition run went (gunicorn workers, PostgreSQL backends, wrk) per transition. Everything shares the
+same cores, so run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -163,6 +170,51 @@ def wrk(url: str, duration: int, conns: int, script: str | None) -> dict[str, fl
             "total": total}
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the given processes (those that have exited count as 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def pids_named(name: str) -> list[int]:
+    return [int(p) for p in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()]
+
+
+def statements_per_transition(case_id: int, token: str) -> tuple[int, list[str]]:
+    """Fire one transition in-process and count the SQL statements it issues (and list them)."""
+    from sqlalchemy import event
+
+    from api import create_app
+    from mediation.db.engine import make_session_factory
+
+    engine = make_engine(URL)
+    app = create_app({"SECRET_KEY": "bench"}, session_factory=make_session_factory(engine))
+    client = app.test_client()
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: seen.append(" ".join(stmt.split())))
+    body = {"event": "record_session", "version": 2, "payload": {
+        "started_at": "2026-11-20T09:00:00+08:00", "place": "调解室", "attendees": ["张三"], "record": "试运行"}}
+    r = client.post(f"/api/v1/cases/{case_id}/transitions", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.get_json()
+    engine.dispose()
+    return len(seen), [st[:110] for st in seen]
+
+
+def hooks_installed() -> str:
+    from mediation.services.hooks import default_observers
+
+    observers = [f"{o.__module__}.{o.__name__}" for o in default_observers()] or ["none"]
+    documents = "yes" if importlib.util.find_spec("documents.producer") is not None else "no"
+    return f"observers: {', '.join(observers)}; document producer installed: {documents}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=20)
@@ -172,7 +224,9 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8765)
     args = ap.parse_args()
     print(f"preparing {args.cases} cases in mediation on PostgreSQL ...", flush=True)
-    ids, token = prepare(args.cases)
+    ids, token = prepare(args.cases + 1)
+    probe_id, ids = ids[-1], ids[:-1]
+    n_statements, statements = statements_per_transition(probe_id, token)
     proc = start_gunicorn(args.port, args.worker_class)
     try:
         base = f"http://127.0.0.1:{args.port}"
@@ -181,7 +235,14 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
             fh.write(LUA % {"ids": ",".join(map(str, ids)), "token": token, "conns": args.connections})
             script = fh.name
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                                  text=True).stdout.split()]
+        pg = pids_named("postgres")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = (cpu_seconds(workers), cpu_seconds(pg), children.ru_utime + children.ru_stime)
         trans = wrk(base + "/api/v1/cases/", args.duration, args.connections, script)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after = (cpu_seconds(workers), cpu_seconds(pids_named("postgres")), children.ru_utime + children.ru_stime)
         rss = worker_rss_mb(proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -194,6 +255,17 @@ def main() -> None:
           f"p99 {trans['p99']:6.2f} ms   non-2xx {trans['non2xx']:.0f} of {trans['total']:.0f}")
     print(f"ratio transitions/ceiling      {trans['rps'] / ceiling['rps']:.2f}")
     print("worker RSS after run           " + ", ".join(f"{m:.0f} MB" for m in rss))
+    done = max(trans["total"] - trans["non2xx"], 1)
+    workers_ms = (after[0] - before[0]) * 1000 / done
+    pg_ms = (after[1] - before[1]) * 1000 / done
+    wrk_ms = (after[2] - before[2]) * 1000 / done
+    print(f"CPU per transition             gunicorn workers {workers_ms:.2f} ms, PostgreSQL {pg_ms:.2f} ms, "
+          f"wrk {wrk_ms:.2f} ms (on {os.cpu_count()} cores: at most "
+          f"{os.cpu_count() * 1000 / (workers_ms + pg_ms + wrk_ms):.0f} transitions/s)")
+    print(f"SQL statements per transition  {n_statements}")
+    for st in statements:
+        print(f"    {st}")
+    print(hooks_installed())
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from mediation.services.context import invalidate_calendar_cache
 
 BACKEND = os.environ.get("MEDIATION_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: Database names are ``<prefix>_<label>_<worker>``; a second checkout testing at the same time sets its own prefix.
+PG_PREFIX = os.environ.get("MEDIATION_TEST_PG_PREFIX", "mediation_test")
 
 
 def pytest_report_header() -> str:
@@ -62,7 +64,7 @@ def _pg_drop(name: str) -> None:
 
 def _new_database(tmp: Path, label: str) -> tuple[str, str | None]:
     if BACKEND == "postgresql":
-        name = f"mediation_test_{label}_{_worker()}"
+        name = f"{PG_PREFIX}_{label}_{_worker()}"
         return _pg_create(name), name
     return f"sqlite:///{tmp / f'{label}.sqlite3'}", None
 
