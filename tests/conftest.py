@@ -18,10 +18,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from documents.producer import default_producer
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
-from mediation.services.context import invalidate_calendar_cache
+from mediation.services.context import install_document_producer, invalidate_calendar_cache
 
 BACKEND = os.environ.get("MEDIATION_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -126,3 +127,19 @@ def committing_engine(_committing_engine: Engine) -> Iterator[Engine]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_document_producer() -> Iterator[None]:
+    """The process-wide document producer (installed by ``create_app``) never leaks between tests: service
+    tests run without one unless they ask for ``producer``; API tests get the one their app installs."""
+    install_document_producer(None)
+    yield
+    install_document_producer(None)
+
+
+@pytest.fixture
+def producer() -> Iterator[None]:
+    """Transitions produce their documents (as in the running application)."""
+    install_document_producer(default_producer())
+    yield

@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.db.models import (
@@ -194,7 +195,7 @@ def create_case(
         for p, raw in zip(parties, d["parties"], strict=True):
             if raw.get("represents_index") is not None:
                 p.represents_id = parties[raw["represents_index"]].id
-        _after_event(session, case, ev, env, actor, ("application",) if initial == "applied" else ())
+        _after_event(session, case, ev, env, actor, ("application",) if initial == "applied" else (), today)
         session.commit()
         return case
     except BaseException:
@@ -203,14 +204,15 @@ def create_case(
 
 
 def _after_event(
-    session: Session, case: Case, ev: CaseEvent, env: ServiceEnv, actor: Actor, produces: tuple[str, ...]
+    session: Session, case: Case, ev: CaseEvent, env: ServiceEnv, actor: Actor, produces: tuple[str, ...],
+    today: dt.date,
 ) -> None:
     """Derived data and documents, in the same unit of work as the event."""
     for observer in env.observers:
         observer(session, case, ev)
     if env.documents is not None:
         for kind in produces:
-            env.documents.produce(session, case, kind, actor=actor, event=ev)
+            env.documents.produce(session, case, kind, actor=actor, event=ev, today=today)
 
 
 def _check_mediator(session: Session, user_id: int, org: Organisation) -> User:
@@ -250,6 +252,31 @@ class _Ctx:
         self.actor = actor
         self.env = env
         self.today = today
+
+
+def append_side_event(
+    session: Session,
+    case: Case,
+    *,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> CaseEvent:
+    """Record something that happened to a case without changing its state or its version (e.g. a
+    document was generated): ``from = to = status``. The caller holds the case row locked."""
+    session.flush()
+    table = Case.__table__
+    seq = session.execute(  # Core, not the ORM: the version column is not bumped
+        update(table).where(table.c.id == case.id).values(last_event_seq=table.c.last_event_seq + 1)
+        .returning(table.c.last_event_seq)
+    ).scalar_one()
+    set_committed_value(case, "last_event_seq", seq)
+    ev = CaseEvent(case_id=case.id, seq=seq, event=event, from_state=case.status, to_state=case.status,
+                   actor_id=actor.user_id, actor_role=actor.role, reason=reason,
+                   payload=to_jsonable(dict(payload or {})))
+    session.add(ev)
+    return ev
 
 
 def fire_event(
@@ -315,7 +342,7 @@ def fire_event(
             session.flush()
         except StaleDataError as exc:
             raise ConflictError("案件已被他人修改，请刷新后重试") from exc
-        _after_event(session, case, ev, env, actor, t.produces)
+        _after_event(session, case, ev, env, actor, t.produces, today)
         session.commit()
         session.expire(case, ["events", "sessions"])  # appended without loading; reload on next access
         return case

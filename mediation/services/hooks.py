@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,6 +37,8 @@ def default_observers() -> tuple[Observer, ...]:
 
 
 class DocumentProducer(Protocol):
-    def produce(self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent) -> Any:
-        """Render document ``kind`` for ``case`` and store it (numbered, hashed, immutable)."""
+    def produce(
+        self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent, today: dt.date
+    ) -> Any:
+        """Render document ``kind`` for ``case`` as of ``today`` and store it (numbered, hashed, immutable)."""
         ...

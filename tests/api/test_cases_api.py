@@ -42,8 +42,12 @@ def test_intake_to_agreement_over_http(api: Api, world: World) -> None:
     assert r.status_code == 200 and r.json["status"] == "agreed"
     assert r.json["agreements"][0]["total_amount"] == "24000.00"
     events = api.as_(world.mediator).get(f"/api/v1/cases/{case['id']}/events").json
-    assert [e["event"] for e in events] == ["register", "accept", "record_session", "sign_agreement"]
-    assert events[-1]["event_label"] == "签署调解协议"
+    assert [e["event"] for e in events] == [
+        "register", "document_generated", "accept", "document_generated", "record_session", "document_generated",
+        "sign_agreement", "document_generated"]
+    assert [e["payload"]["kind"] for e in events if e["event"] == "document_generated"] == [
+        "application", "acceptance_notice", "session_record", "mediation_agreement"]
+    assert events[-2]["event_label"] == "签署调解协议" and events[-1]["event_label"] == "生成文书"
     sessions = api.as_(world.mediator).get(f"/api/v1/cases/{case['id']}/sessions").json
     assert sessions[0]["place"] == "东栅街道调解室"
 
