@@ -24,26 +24,49 @@ class FetchRefused(ValueError):
     pass
 
 
-def check_url(url: str) -> None:
-    """Only files inside the template folder may be fetched; anything else (http, other files) is refused."""
+def check_url(url: str, roots: tuple[Path, ...] = (TEMPLATES,)) -> None:
+    """Only files inside the template folder (and the font folders) may be fetched; anything else — http,
+    data:, other files — is refused."""
     if not url.startswith("file://"):
         raise FetchRefused(f"refused to fetch {url!r}")
     path = Path(url[len("file://"):].split("?")[0]).resolve()
-    if TEMPLATES not in path.parents and path != TEMPLATES:
+    if not any(path == root or root in path.parents for root in roots):
         raise FetchRefused(f"refused to fetch {url!r}")
 
 
 @functools.cache
-def url_fetcher() -> Any:
-    """WeasyPrint's URL fetcher restricted to ``file:`` URLs under the template folder."""
+def url_fetcher(extra_roots: tuple[str, ...] = ()) -> Any:
+    """WeasyPrint's URL fetcher restricted to ``file:`` URLs under the template (and font) folders."""
     from weasyprint.urls import URLFetcher
 
-    class TemplateFolderFetcher(URLFetcher):  # type: ignore[misc]
+    roots = (TEMPLATES, *(Path(r).resolve() for r in extra_roots))
+
+    class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
-            check_url(url)
+            check_url(url, roots)
             return super().fetch(url, headers)
 
-    return TemplateFolderFetcher(allowed_protocols=("file",), allow_redirects=False)
+    return ConfinedFetcher(allowed_protocols=("file",), allow_redirects=False)
+
+
+@dataclass(frozen=True)
+class FontSetup:
+    """Where official fonts may be (``MEDIATION_FONT_DIR``) and where the cut document font is cached."""
+
+    font_dir: str | None = None
+    cache_dir: str | None = None
+
+    @classmethod
+    @functools.cache
+    def from_settings(cls) -> FontSetup:
+        from mediation.settings import Settings
+
+        st = Settings.from_env()
+        return cls(font_dir=str(st.font_dir) if st.font_dir else None, cache_dir=str(st.font_cache))
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        return tuple(r for r in (self.font_dir, self.cache_dir) if r)
 
 
 @functools.cache
@@ -66,22 +89,27 @@ def _fonts() -> Any:
 
 
 @functools.cache
-def _stylesheet(font_dir: str | None) -> Any:
+def _stylesheet(setup: FontSetup) -> Any:
     from weasyprint import CSS
 
+    from documents.fonts import FAMILY, document_font
+
     css = (TEMPLATES / "print.css").read_text(encoding="utf-8")
-    if font_dir:
+    faces = []
+    if setup.font_dir:
         # Official fonts (仿宋_GB2312, 方正小标宋) placed in the configured folder come first.
-        faces = []
         for family, names in (("Official FangSong", ("FangSong_GB2312", "仿宋_GB2312", "FangSong", "simfang")),
                               ("Official XBS", ("FZXiaoBiaoSong-B05S", "方正小标宋简体", "FZXBSJW"))):
             for name in names:
                 for ext in ("ttf", "otf", "TTF"):
-                    f = Path(font_dir) / f"{name}.{ext}"
+                    f = Path(setup.font_dir) / f"{name}.{ext}"
                     if f.exists():
                         faces.append(f"@font-face {{ font-family: '{family}'; src: url('{f.as_uri()}'); }}")
-        css = "\n".join(faces) + "\n" + css
-    return CSS(string=css, base_url=str(TEMPLATES) + "/", font_config=_fonts(), url_fetcher=url_fetcher())
+    cut = document_font(Path(setup.cache_dir)) if setup.cache_dir else None
+    if cut is not None:
+        faces.append(f"@font-face {{ font-family: '{FAMILY}'; src: url('{cut.as_uri()}'); }}")
+    css = "\n".join(faces) + "\n" + css
+    return CSS(string=css, base_url=str(TEMPLATES) + "/", font_config=_fonts(), url_fetcher=url_fetcher(setup.roots))
 
 
 def check_fonts() -> list[str]:
@@ -119,18 +147,19 @@ def render_pdf(
     organisation: str,
     case_number: str,
     snapshot: Mapping[str, Any] | None = None,
-    font_dir: str | None = None,
+    fonts: FontSetup | None = None,
 ) -> Rendered:
     from weasyprint import HTML, Attachment
 
-    doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=url_fetcher())
+    fonts = fonts or FontSetup.from_settings()
+    doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=url_fetcher(fonts.roots))
     attachments = []
     if snapshot is not None:
         data = json.dumps(snapshot, ensure_ascii=False, indent=1, default=str).encode("utf-8")
         attachments.append(Attachment(file_obj=io.BytesIO(data), name="case-snapshot.json",
                                       description="案件数据快照（生成文书时）", relationship="Data"))
     with _lock:  # one FontConfiguration per process: serialise its use across threads
-        document = doc.render(stylesheets=[_stylesheet(font_dir)], font_config=_fonts())
+        document = doc.render(stylesheets=[_stylesheet(fonts)], font_config=_fonts())
         document.metadata.title = title
         document.metadata.authors = [organisation]
         document.metadata.description = f"{case_number} {title}"

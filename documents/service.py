@@ -60,7 +60,6 @@ def generate(
     actor: Actor,
     params: Mapping[str, Any] | None = None,
     today: dt.date | None = None,
-    font_dir: str | None = None,
     trigger: CaseEvent | None = None,
 ) -> GeneratedDocument:
     """Render and store one document (the caller holds the case row locked and commits)."""
@@ -86,7 +85,7 @@ def generate(
                              "generated_on": today.isoformat(), "trigger_event_seq": trigger.seq if trigger else None},
                 **{k: v for k, v in context.items() if k != "number"}}
     rendered = render_pdf(html, title=title, organisation=context["org"]["name"], case_number=case.number,
-                          snapshot=snapshot, font_dir=font_dir)
+                          snapshot=snapshot)
     doc = GeneratedDocument(
         case_id=case.id, kind=kind.kind, subject=subject, version=version, number=number, title=title,
         sha256=hashlib.sha256(rendered.pdf).hexdigest(), size=len(rendered.pdf), pages=rendered.pages,
@@ -106,24 +105,14 @@ def generate(
 class PdfProducer:
     """The :class:`mediation.services.hooks.DocumentProducer` that transitions call."""
 
-    def __init__(self, font_dir: str | None = None) -> None:
-        self.font_dir = font_dir
-
     def produce(
         self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent, today: dt.date
     ) -> Any:
-        return generate(session, case, kind, actor=actor, today=today, font_dir=self.font_dir, trigger=event)
-
-
-def configured_font_dir() -> str | None:
-    from mediation.settings import Settings
-
-    folder = Settings.from_env().font_dir
-    return str(folder) if folder else None
+        return generate(session, case, kind, actor=actor, today=today, trigger=event)
 
 
 def default_producer() -> PdfProducer:
-    return PdfProducer(font_dir=configured_font_dir())
+    return PdfProducer()
 
 
 # --- use cases (own the transaction) -------------------------------------------------------------------
@@ -145,7 +134,7 @@ def generate_on_demand(
         case = case_service.get_case(session, case_id=case_id, actor=actor, for_update=True)
         if not can(actor, "act", case):
             raise PermissionDenied("您无权为该案件制作文书")
-        doc = generate(session, case, kind, actor=actor, params=params, today=today, font_dir=configured_font_dir())
+        doc = generate(session, case, kind, actor=actor, params=params, today=today)
         session.commit()
         return doc
     except BaseException:

@@ -21,6 +21,8 @@ class Settings:
     environment: str = "development"
     #: Folder that may hold official FangSong / 小标宋 fonts; Noto Serif CJK SC is the fallback.
     font_dir: Path | None = None
+    #: Where the cut document font (see ``documents.fonts``) is cached; default ``<instance>/fonts``.
+    font_cache: Path = Path("instance/fonts")
     #: Timezone used to decide "today" for deadlines.
     timezone: str = "Asia/Shanghai"
     sql_echo: bool = False
@@ -42,6 +44,7 @@ class Settings:
             secret_key=env.get("SECRET_KEY", "dev-only-secret-change-me"),
             environment=env.get("MEDIATION_ENV", "development"),
             font_dir=Path(font_dir) if font_dir else None,
+            font_cache=Path(env.get("MEDIATION_FONT_CACHE", str(instance / "fonts"))).resolve(),
             timezone=env.get("MEDIATION_TZ", "Asia/Shanghai"),
             sql_echo=env.get("SQL_ECHO", "") in {"1", "true", "yes"},
         )
