@@ -14,15 +14,20 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from api.auth import csrf
 from api.cases import detail
 from api.db import db_session
+from api.documents import GenerateIn
+from documents import service as doc_service
+from documents.catalogue import CATALOGUE
 from mediation import calculators
 from mediation.db.models import Case, CaseEvent, Enterprise, Party, User
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import DomainError, ValidationFailed
+from mediation.domain.policy import can
 from mediation.money import amount_in_capitals, format_amount
 from mediation.services import cases as svc
 from mediation.services.context import CHINA_TZ, default_env
@@ -218,8 +223,11 @@ def _render_case(case_id: int, *, errors: dict[str, Any] | None = None, message:
     event_labels = {t.event: t.label for t in V1.transitions} | {
         "register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
         "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书"}
+    documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
     return render_template(
-        "ui/case.html", case=data, events=events, event_labels=event_labels, mediators=mediators,
+        "ui/case.html", case=data, events=events, documents=documents,
+        can_download=can(actor, "read_personal", case), document_kinds=CATALOGUE.values(),
+        event_labels=event_labels, mediators=mediators,
         errors=errors or {}, message=message, failed_event=failed_event, form=request.form,
         termination_reasons=[(r.value, r.label) for r in TerminationReason],
         rejection_reasons=[(r.value, r.label) for r in RejectionReason], claim_types=ClaimType.choices(),
@@ -251,6 +259,32 @@ def act(case_id: int, event: str) -> Any:
     label = next((t.label for t in V1.transitions if t.event == event), event)
     flash(f"已完成：{label}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
+
+
+@bp.route("/cases/<id:case_id>/documents", methods=["POST"])
+@login_required
+def generate_document(case_id: int) -> Any:
+    """Generate (or regenerate as a new version) a document on demand."""
+    csrf.protect()
+    form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
+    kind = form.pop("kind", "")
+    if "reply_days" in form:
+        form["reply_days"] = int(form["reply_days"]) if form["reply_days"].isdigit() else form["reply_days"]
+    try:
+        params = GenerateIn().load({"kind": kind, **form})
+        params.pop("kind")
+        doc_service.check_generation_args(kind, params)
+        doc = doc_service.generate_on_demand(db_session(), actor=_actor(), case_id=case_id, kind=kind,
+                                             params=params)
+    except ValidationError as exc:
+        return _render_case(case_id, errors=exc.normalized_messages(), message="文书内容有误，请按提示修改",
+                            failed_event="documents", status=422)
+    except ValidationFailed as exc:
+        return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event="documents", status=422)
+    except DomainError as exc:
+        return _render_case(case_id, message=exc.detail, failed_event="documents", status=exc.status)
+    flash(f"已生成：{doc.title}（{doc.number}，第{doc.version}版）", "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id) + "#documents")
 
 
 # --- statutory reference calculator ----------------------------------------------------------------

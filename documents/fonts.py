@@ -104,3 +104,11 @@ def document_font(cache_dir: Path) -> Path | None:
     except Exception:  # the full Noto face still works, only slower
         log.exception("could not build the document font; using Noto Serif CJK SC directly")
         return None
+
+
+if __name__ == "__main__":  # ``python -m documents.fonts``: build the cut font ahead of the first document
+    from documents.renderer import FontSetup
+
+    setup = FontSetup.from_settings()
+    built = document_font(Path(setup.cache_dir)) if setup.cache_dir else None
+    print(built or "Noto Serif CJK SC not found: documents use whatever CJK font fontconfig finds")

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from api import create_app
 from mediation.db.engine import make_session_factory
 from mediation.services import cases as svc
+from tests.documents.conftest import pdf_text
 from tests.factories import PASSWORD, World, application, build_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -149,6 +150,17 @@ def test_intake_to_agreement_in_the_browser(live: tuple[str, World, dict[str, in
     text = pg.content()  # type: ignore[attr-defined]
     assert "已达成协议" in text and "叁万贰仟元整" in text
     _shot(pg, "case-agreed")
+
+    # the agreement the transition produced: download the PDF and read it back
+    row = pg.locator("#documents tr[data-kind=mediation_agreement]")  # type: ignore[attr-defined]
+    with pg.expect_download() as info:  # type: ignore[attr-defined]
+        row.locator("a.download").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf") and "劳动争议调解协议书" in download.suggested_filename
+    pdf = Path(download.path()).read_bytes()
+    words = pdf_text(pdf)
+    assert "劳动争议调解协议书" in words and "32,000.00元（人民币叁万贰仟元整）" in words
+    assert "支付经济补偿" in words and "劳调协字第1号" in words
 
 
 def test_mediator_cannot_open_another_organisations_case(live: tuple[str, World, dict[str, int]],
