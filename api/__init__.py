@@ -119,7 +119,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     for name in OPTIONAL_BLUEPRINTS:
         if importlib.util.find_spec(name) is not None:
             api.register_blueprint(importlib.import_module(name).blp)
-    _install_documents(app)
+    _install_documents(app, settings)
     errors.register_error_handlers(app)
 
     from api import ui, web
@@ -151,14 +151,15 @@ def _env_overrides(app: Flask) -> dict[str, str]:
     return env
 
 
-def _install_documents(app: Flask) -> None:
-    """Official documents are produced by transitions when the documents package provides a producer."""
+def _install_documents(app: Flask, settings: Settings) -> None:
+    """Official documents are produced by transitions (unless turned off in the settings)."""
     if importlib.util.find_spec("documents.producer") is None:
         return
     producer_mod = importlib.import_module("documents.producer")
     from mediation.services.context import install_document_producer
 
-    install_document_producer(producer_mod.default_producer())
+    on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
+    install_document_producer(producer_mod.default_producer() if on else None)
     warnings = getattr(importlib.import_module("documents.renderer"), "check_fonts", lambda: [])()
     for w in warnings:
         logging.getLogger("documents").warning(w)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import os
 import re
 import resource
@@ -122,8 +121,9 @@ def prepare(n_cases: int) -> tuple[list[int], str]:
     return ids, token
 
 
-def start_gunicorn(port: int, worker_class: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": "bench", "MEDIATION_ENV": "production"}
+def start_gunicorn(port: int, worker_class: str, documents: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": "bench", "MEDIATION_ENV": "production",
+           "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents == "on" else "0"}
     cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
            "--backlog", "256"]
     if worker_class == "gthread":
@@ -187,7 +187,7 @@ def pids_named(name: str) -> list[int]:
     return [int(p) for p in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()]
 
 
-def statements_per_transition(case_id: int, token: str) -> tuple[int, list[str]]:
+def statements_per_transition(case_id: int, token: str, documents: str) -> tuple[int, list[str]]:
     """Fire one transition in-process and count the SQL statements it issues (and list them)."""
     from sqlalchemy import event
 
@@ -195,7 +195,8 @@ def statements_per_transition(case_id: int, token: str) -> tuple[int, list[str]]
     from mediation.db.engine import make_session_factory
 
     engine = make_engine(URL)
-    app = create_app({"SECRET_KEY": "bench"}, session_factory=make_session_factory(engine))
+    app = create_app({"SECRET_KEY": "bench", "DOCUMENTS_ON_TRANSITION": documents == "on"},
+                     session_factory=make_session_factory(engine))
     client = app.test_client()
     seen: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: seen.append(" ".join(stmt.split())))
@@ -207,12 +208,12 @@ def statements_per_transition(case_id: int, token: str) -> tuple[int, list[str]]
     return len(seen), [st[:110] for st in seen]
 
 
-def hooks_installed() -> str:
+def hooks_installed(documents: str) -> str:
     from mediation.services.hooks import default_observers
 
     observers = [f"{o.__module__}.{o.__name__}" for o in default_observers()] or ["none"]
-    documents = "yes" if importlib.util.find_spec("documents.producer") is not None else "no"
-    return f"observers: {', '.join(observers)}; document producer installed: {documents}"
+    return (f"observers: {', '.join(observers)}; session records rendered by the transition: {documents} "
+            "(--documents on|off)")
 
 
 def main() -> None:
@@ -222,12 +223,15 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=800)
     ap.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--documents", choices=("off", "on"), default="off",
+                    help="render the session record each record_session produces (on), or not (off: the engine "
+                         "alone; documents then come on demand)")
     args = ap.parse_args()
     print(f"preparing {args.cases} cases in mediation on PostgreSQL ...", flush=True)
     ids, token = prepare(args.cases + 1)
     probe_id, ids = ids[-1], ids[:-1]
-    n_statements, statements = statements_per_transition(probe_id, token)
-    proc = start_gunicorn(args.port, args.worker_class)
+    n_statements, statements = statements_per_transition(probe_id, token, args.documents)
+    proc = start_gunicorn(args.port, args.worker_class, args.documents)
     try:
         base = f"http://127.0.0.1:{args.port}"
         wrk(base + "/healthz", 3, args.connections, None)  # warm-up
@@ -265,7 +269,7 @@ def main() -> None:
     print(f"SQL statements per transition  {n_statements}")
     for st in statements:
         print(f"    {st}")
-    print(hooks_installed())
+    print(hooks_installed(args.documents))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ class Settings:
     font_dir: Path | None = None
     #: Where the cut document font (see ``documents.fonts``) is cached; default ``<instance>/fonts``.
     font_cache: Path = Path("instance/fonts")
+    #: Transitions render the documents they produce (``MEDIATION_DOCUMENTS_ON_TRANSITION=0`` turns it off,
+    #: e.g. for a bulk migration; the documents can then be generated on demand).
+    documents_on_transition: bool = True
     #: Timezone used to decide "today" for deadlines.
     timezone: str = "Asia/Shanghai"
     sql_echo: bool = False
@@ -45,6 +48,8 @@ class Settings:
             environment=env.get("MEDIATION_ENV", "development"),
             font_dir=Path(font_dir) if font_dir else None,
             font_cache=Path(env.get("MEDIATION_FONT_CACHE", str(instance / "fonts"))).resolve(),
+            documents_on_transition=env.get("MEDIATION_DOCUMENTS_ON_TRANSITION", "1").lower()
+            not in {"0", "false", "no"},
             timezone=env.get("MEDIATION_TZ", "Asia/Shanghai"),
             sql_echo=env.get("SQL_ECHO", "") in {"1", "true", "yes"},
         )

@@ -105,3 +105,18 @@ def test_scope_and_personal_data(api: Api, world: World) -> None:
     other = _agreed(api, world)
     other_doc = api.as_(world.mediator).get(f"/api/v1/cases/{other['id']}/documents").json[0]
     assert api.as_(world.mediator).get(f"/api/v1/cases/{case['id']}/documents/{other_doc['id']}").status_code == 404
+
+
+def test_documents_on_transition_can_be_turned_off(db: Session, world: World) -> None:
+    from api import create_app
+
+    conn = db.connection()
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DOCUMENTS_ON_TRANSITION": False},
+                     session_factory=lambda: Session(bind=conn, join_transaction_mode="create_savepoint",
+                                                     expire_on_commit=False))
+    api = Api(app.test_client(), db)
+    r = api.as_(world.clerk).post("/api/v1/cases/", json=application(world))
+    assert r.status_code == 201
+    assert api.as_(world.clerk).get(f"/api/v1/cases/{r.json['id']}/documents").json == []
+    r = api.as_(world.clerk).post(f"/api/v1/cases/{r.json['id']}/documents", json={"kind": "application"})
+    assert r.status_code == 201 and r.json["number"].endswith("劳调申字第1号")  # still available on demand
