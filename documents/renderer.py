@@ -4,6 +4,7 @@ embedded as a JSON attachment, and document metadata (title, organisation, case 
 
 from __future__ import annotations
 
+import atexit
 import ctypes.util
 import functools
 import io
@@ -85,7 +86,14 @@ def jinja() -> Environment:
 def _fonts() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
+    # Release it before interpreter shutdown tears down the modules its finaliser needs.
+    atexit.register(_release_fonts)
     return FontConfiguration()
+
+
+def _release_fonts() -> None:
+    _stylesheet.cache_clear()
+    _fonts.cache_clear()
 
 
 @functools.cache
