@@ -39,3 +39,8 @@ class DocumentProducer(Protocol):
     def produce(self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent) -> Any:
         """Render document ``kind`` for ``case`` and store it (numbered, hashed, immutable)."""
         ...
+
+
+from mediation.risk.observer import risk_observer  # noqa: E402  (risk facts, rollups, levels, alerts)
+
+register_observer(risk_observer)
