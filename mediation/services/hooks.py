@@ -42,3 +42,8 @@ class DocumentProducer(Protocol):
     ) -> Any:
         """Render document ``kind`` for ``case`` as of ``today`` and store it (numbered, hashed, immutable)."""
         ...
+
+
+from mediation.risk.observer import risk_observer  # noqa: E402  (risk facts, rollups, levels, alerts)
+
+register_observer(risk_observer)

@@ -1,0 +1,12 @@
+"""Early detection, early warning and the supervisors' hotspot picture (早发现、早介入、早报告).
+
+- :mod:`~mediation.risk.rules` — indicator catalogue, scoring rules as versioned data, evaluation with an
+  explanation (pure, no database);
+- :mod:`~mediation.risk.signals` — signal intake, lineage to cases;
+- :mod:`~mediation.risk.scoring` — per-enterprise scores, level changes, alerts;
+- :mod:`~mediation.risk.alerts` — the escalation path and the early-warning report's data;
+- :mod:`~mediation.risk.facts` — per-case facts, rollups and counters kept consistent incrementally;
+- :mod:`~mediation.risk.hotspots` — the supervisors' aggregates, drill-down, rankings, export;
+- :mod:`~mediation.risk.simulate` — replay a candidate rule set over past data;
+- :mod:`~mediation.risk.synthetic`, :mod:`~mediation.risk.bulk` — national-scale data and its import.
+"""

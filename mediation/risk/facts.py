@@ -1,0 +1,554 @@
+"""Per-case facts, hotspot rollups and enterprise counters, kept consistent with the base tables.
+
+One definition, :func:`facts_select`, turns base rows (cases, enterprises, organisations, regions,
+claims, obligations, deadlines, sessions, events, signals, alerts, enterprise levels) into the fact row of
+a case. Everything derived is computed from fact rows:
+
+- incrementally, inside the transaction of every case event (:func:`refresh_case`, called by the case
+  observer): the case's new fact row is computed with :func:`facts_select`, compared with the stored one,
+  and the *difference* is added to every rollup row and counter the case contributes to;
+- in bulk (:mod:`mediation.risk.maintenance`), by ``INSERT … SELECT`` from :func:`facts_select` and
+  ``GROUP BY`` over the facts; ``verify`` recomputes both ways and compares.
+
+Rollups are keyed by (scope, dimension, grain, region key, value, bucket). Scopes: 0 = the whole
+installation, and every organisation at a rollup level (province, city) above the case — so a
+supervisor's query reads only the rows of their own scope. Organisations below the rollup levels (county,
+township, park, enterprise committees) have few enough cases to be answered from the facts directly.
+Time buckets are the month (and for the coarse dimensions the ISO week) of ``reported_on``; measures are
+the case's *current* state (a cohort view: "cases reported in May, of which N are still open").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from mediation.db.models import (
+    Agreement,
+    Case,
+    CaseEvent,
+    Claim,
+    Deadline,
+    Enterprise,
+    MediationSession,
+    Obligation,
+    Organisation,
+    Region,
+)
+from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskAlert, RiskCaseFacts, RiskRollup
+from mediation.db.models_risk import RiskSignal as Signal
+from mediation.risk.sqlfuncs import month_start, week_start
+from workflows.definitions import DEFINITIONS
+
+#: Statuses in which a dispute is still being handled (the workflow's ``open`` flag, any version).
+OPEN_STATES: tuple[str, ...] = tuple(sorted({s.name for d in DEFINITIONS.values() for s in d.states if s.open}))
+#: Mediation accepted but ended without agreement.
+FAILED_STATES: tuple[str, ...] = ("lapsed", "terminated", "referred")
+NATIONAL = 0
+#: Organisation levels that get their own rollup rows and counters.
+ROLLUP_SCOPE_LEVELS: tuple[str, ...] = ("province", "city")
+
+
+@dataclass(frozen=True)
+class Dim:
+    """A rollup dimension: region key granularity (``p`` province, ``c`` city, ``k`` county), an optional
+    attribute, and the grains kept (``m`` month, ``w`` week)."""
+
+    name: str
+    region: str
+    attr: str | None
+    grains: tuple[str, ...]
+
+    @property
+    def region_rank(self) -> int:
+        return "pck".index(self.region)
+
+
+DIMS: tuple[Dim, ...] = (
+    Dim("province", "p", None, ("m", "w")),
+    Dim("city", "c", None, ("m", "w")),
+    Dim("county", "k", None, ("m",)),
+    Dim("park", "k", "park_id", ("m",)),
+    Dim("category@p", "p", "category", ("m", "w")),
+    Dim("category@c", "c", "category", ("m", "w")),
+    Dim("category@k", "k", "category", ("m",)),
+    Dim("industry@p", "p", "industry", ("m",)),
+    Dim("industry@c", "c", "industry", ("m",)),
+    Dim("ownership@p", "p", "ownership", ("m",)),
+    Dim("ownership@c", "c", "ownership", ("m",)),
+    Dim("level@p", "p", "level", ("m",)),
+    Dim("level@c", "c", "level", ("m",)),
+)
+DIM_BY_NAME: Mapping[str, Dim] = {d.name: d for d in DIMS}
+LEVEL_DIMS: tuple[Dim, ...] = tuple(d for d in DIMS if d.attr == "level")
+
+ROLLUP_MEASURES: tuple[str, ...] = (
+    "cases", "open_cases", "collective", "workers", "claimed_cents", "recovered_cents", "agreed", "failed",
+    "accepted", "overdue", "overdue_open",
+)
+ROLLUP_KEY: tuple[str, ...] = ("scope_id", "dim", "grain", "province", "city", "county", "value", "bucket")
+COUNTER_MEASURES: tuple[str, ...] = (
+    "total_cases", "open_cases", "collective_open", "overdue_open", "workers_open", "claimed_open_cents",
+)
+
+
+class Fact(NamedTuple):
+    """A row of ``risk_case_facts`` (same columns, same order)."""
+
+    case_id: int
+    organisation_id: int
+    scope_p: int
+    scope_c: int
+    enterprise_id: int | None
+    reported_on: dt.date
+    month: dt.date
+    week: dt.date
+    province: str
+    city: str
+    county: str
+    park_id: int | None
+    industry: str
+    ownership: str
+    category: str
+    level: str
+    is_open: bool
+    collective: bool
+    workers: int
+    claimed_cents: int
+    recovered_cents: int
+    outcome: str
+    accepted: bool
+    overdue: bool
+    first_signal_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    first_session_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+    alert_reported_at: dt.datetime | None
+
+
+FACT_COLUMNS: tuple[str, ...] = Fact._fields
+assert FACT_COLUMNS == tuple(c.name for c in RiskCaseFacts.__table__.columns), "Fact must mirror risk_case_facts"
+_FACTS = RiskCaseFacts.__table__
+_ROLLUPS = RiskRollup.__table__
+_STATS = EnterpriseScopeStats.__table__
+
+
+# --- the definition -----------------------------------------------------------------------------------
+
+
+def _cents(expr: ColumnElement[Any]) -> ColumnElement[int]:
+    return cast(func.round(func.coalesce(expr, 0) * 100), BigInteger)
+
+
+def facts_select(
+    *,
+    case_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+    scope_table: FromClause | None = None,
+    scope_values: tuple[int, int] | None = None,
+) -> Select[Any]:
+    """The fact rows of the selected cases, computed from the base tables.
+
+    Scopes come either from ``scope_table`` (columns ``org_id``, ``scope_p``, ``scope_c``; bulk) or as
+    literal values for a single organisation's cases (``scope_values``).
+    """
+
+    def restrict(col: Any) -> ColumnElement[bool]:
+        if case_ids is not None:
+            return col.in_(list(case_ids))
+        if id_range is not None:
+            return col.between(id_range[0], id_range[1])
+        return true()
+
+    claims = (select(Claim.case_id.label("case_id"), func.sum(Claim.amount).label("amount"))
+              .where(restrict(Claim.case_id)).group_by(Claim.case_id).subquery("claims_x"))
+    recovered = (select(Agreement.case_id.label("case_id"), func.sum(Obligation.performed_amount).label("amount"))
+                 .join(Obligation, Obligation.agreement_id == Agreement.id)
+                 .where(Obligation.obligor == "employer", restrict(Agreement.case_id))
+                 .group_by(Agreement.case_id).subquery("recovered_x"))
+    overdue = (select(Deadline.case_id.label("case_id"), func.count().label("n"))
+               .where(Deadline.overdue_recorded_at.is_not(None), Deadline.kind != "limitation",
+                      restrict(Deadline.case_id))
+               .group_by(Deadline.case_id).subquery("overdue_x"))
+    sessions = (select(MediationSession.case_id.label("case_id"), func.min(MediationSession.started_at).label("at"))
+                .where(restrict(MediationSession.case_id)).group_by(MediationSession.case_id).subquery("sessions_x"))
+    events = (select(CaseEvent.case_id.label("case_id"),
+                     func.min(case((CaseEvent.event == "accept", CaseEvent.at))).label("accepted_at"),
+                     func.min(case((CaseEvent.event == "escalate", CaseEvent.at))).label("escalated_at"))
+              .where(CaseEvent.event.in_(("accept", "escalate")), restrict(CaseEvent.case_id))
+              .group_by(CaseEvent.case_id).subquery("events_x"))
+    signals = (select(Signal.case_id.label("case_id"), func.min(Signal.observed_at).label("at"))
+               .where(Signal.case_id.is_not(None), restrict(Signal.case_id))
+               .group_by(Signal.case_id).subquery("signals_x"))
+    alerts = (select(RiskAlert.case_id.label("case_id"), func.min(RiskAlert.reported_at).label("at"))
+              .where(RiskAlert.case_id.is_not(None), restrict(RiskAlert.case_id))
+              .group_by(RiskAlert.case_id).subquery("alerts_x"))
+
+    c = Case.__table__
+    e = Enterprise.__table__
+    o = Organisation.__table__
+    er = EnterpriseRisk.__table__
+    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
+    region_code = func.coalesce(e.c.region_code, o.c.region_code)
+    province = case(
+        (r0.level == "province", r0.code),
+        (r0.level == "city", r1.code),
+        (r0.level == "county", func.coalesce(r2.code, r1.code)),
+        else_="",
+    )
+    # A county directly under a province (municipal districts, province-administered counties) has the
+    # province as its city-level key, so every county sits under exactly one city key.
+    city = case((r0.level == "city", r0.code), (r0.level == "county", r1.code), else_="")
+    county = case((r0.level == "county", r0.code), else_="")
+    outcome = case(
+        (c.c.agreed_on.is_not(None), "agreed"),
+        (and_(c.c.accepted_on.is_not(None),
+              or_(c.c.status.in_(FAILED_STATES),
+                  and_(c.c.status == "closed", func.coalesce(c.c.end_reason, "") != "withdrawn"))), "failed"),
+        else_="",
+    )
+    if scope_table is not None:
+        scope_p: Any = func.coalesce(scope_table.c.scope_p, 0)
+        scope_c: Any = func.coalesce(scope_table.c.scope_c, 0)
+    else:
+        p, cc = scope_values or (0, 0)
+        scope_p, scope_c = literal(p), literal(cc)
+    is_open = c.c.status.in_(OPEN_STATES)
+    cols = [
+        c.c.id.label("case_id"),
+        c.c.organisation_id.label("organisation_id"),
+        scope_p.label("scope_p"),
+        scope_c.label("scope_c"),
+        c.c.enterprise_id.label("enterprise_id"),
+        c.c.reported_on.label("reported_on"),
+        month_start(c.c.reported_on).label("month"),
+        week_start(c.c.reported_on).label("week"),
+        func.coalesce(province, "").label("province"),
+        func.coalesce(city, "").label("city"),
+        func.coalesce(county, "").label("county"),
+        e.c.park_id.label("park_id"),
+        func.coalesce(e.c.industry, "").label("industry"),
+        func.coalesce(e.c.ownership, "").label("ownership"),
+        c.c.category.label("category"),
+        func.coalesce(er.c.level, "none").label("level"),
+        type_coerce(is_open, Boolean).label("is_open"),
+        c.c.is_collective.label("collective"),
+        c.c.workers_count.label("workers"),
+        _cents(claims.c.amount).label("claimed_cents"),
+        _cents(recovered.c.amount).label("recovered_cents"),
+        outcome.label("outcome"),
+        type_coerce(c.c.accepted_on.is_not(None), Boolean).label("accepted"),
+        type_coerce(overdue.c.n.is_not(None), Boolean).label("overdue"),
+        signals.c.at.label("first_signal_at"),
+        events.c.accepted_at.label("accepted_at"),
+        sessions.c.at.label("first_session_at"),
+        events.c.escalated_at.label("escalated_at"),
+        alerts.c.at.label("alert_reported_at"),
+    ]
+    frm: Any = (
+        c.join(o, o.c.id == c.c.organisation_id)
+        .outerjoin(e, e.c.id == c.c.enterprise_id)
+        .outerjoin(er, er.c.enterprise_id == c.c.enterprise_id)
+        .outerjoin(r0, r0.code == region_code)
+        .outerjoin(r1, r1.code == r0.parent_code)
+        .outerjoin(r2, r2.code == r1.parent_code)
+        .outerjoin(claims, claims.c.case_id == c.c.id)
+        .outerjoin(recovered, recovered.c.case_id == c.c.id)
+        .outerjoin(overdue, overdue.c.case_id == c.c.id)
+        .outerjoin(sessions, sessions.c.case_id == c.c.id)
+        .outerjoin(events, events.c.case_id == c.c.id)
+        .outerjoin(signals, signals.c.case_id == c.c.id)
+        .outerjoin(alerts, alerts.c.case_id == c.c.id)
+    )
+    if scope_table is not None:
+        frm = frm.outerjoin(scope_table, scope_table.c.org_id == c.c.organisation_id)
+    return select(*cols).select_from(frm).where(restrict(c.c.id))
+
+
+# --- scopes -------------------------------------------------------------------------------------------
+
+
+def path_ids(path: str) -> list[int]:
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def scope_pairs(rows: Iterable[tuple[int, str, str]]) -> dict[int, tuple[int, int]]:
+    """``(id, path, level)`` of organisations (all ancestors included) → ``{id: (scope_p, scope_c)}``:
+    the top-most province-level and city-level organisation on the path (0 = none)."""
+    rows = list(rows)
+    level = {oid: lv for oid, _p, lv in rows}
+    out: dict[int, tuple[int, int]] = {}
+    for oid, path, _lv in rows:
+        chain = path_ids(path) or [oid]
+        p = next((a for a in chain if level.get(a) == "province"), 0)
+        c = next((a for a in chain if level.get(a) == "city"), 0)
+        out[oid] = (p, c)
+    return out
+
+
+def org_scopes(session: Session, org_id: int) -> tuple[int, int]:
+    """The rollup scopes above ``org_id`` (cached for the session: organisations do not move)."""
+    cache: dict[int, tuple[int, int]] = session.info.setdefault("risk.scopes", {})
+    hit = cache.get(org_id)
+    if hit is not None:
+        return hit
+    path = session.scalar(select(Organisation.path).where(Organisation.id == org_id)) or f"/{org_id}/"
+    ids = path_ids(path) or [org_id]
+    rows = session.execute(select(Organisation.id, Organisation.path, Organisation.level)
+                           .where(Organisation.id.in_(ids))).all()
+    pairs = scope_pairs([(r[0], r[1], r[2]) for r in rows])
+    cache[org_id] = pairs.get(org_id, (0, 0))
+    return cache[org_id]
+
+
+def rollup_scopes(scope_p: int, scope_c: int) -> list[int]:
+    return [NATIONAL, *[s for s in (scope_p, scope_c) if s]]
+
+
+def is_rollup_scope(session: Session, org: Organisation) -> bool:
+    """Does ``org`` have its own rollup rows (a province/city organisation with no same-level ancestor)?"""
+    if org.level not in ROLLUP_SCOPE_LEVELS:
+        return False
+    p, c = org_scopes(session, org.id)
+    return (org.level == "province" and p == org.id) or (org.level == "city" and c == org.id)
+
+
+# --- keys and measures --------------------------------------------------------------------------------
+
+
+def attr_value(f: Fact, attr: str | None) -> str:
+    if attr is None:
+        return ""
+    v = getattr(f, attr)
+    return "" if v is None else str(v)
+
+
+def rollup_keys(f: Fact, dims: Sequence[Dim] = DIMS) -> Iterator[tuple[Any, ...]]:
+    scopes = rollup_scopes(f.scope_p, f.scope_c)
+    for d in dims:
+        p = f.province
+        c = f.city if d.region in ("c", "k") else ""
+        k = f.county if d.region == "k" else ""
+        v = attr_value(f, d.attr)
+        for g in d.grains:
+            bucket = f.month if g == "m" else f.week
+            for s in scopes:
+                yield (s, d.name, g, p, c, k, v, bucket)
+
+
+def rollup_measures(f: Fact) -> tuple[int, ...]:
+    return (1, int(f.is_open), int(f.collective), f.workers, f.claimed_cents, f.recovered_cents,
+            int(f.outcome == "agreed"), int(f.outcome == "failed"), int(f.accepted), int(f.overdue),
+            int(f.overdue and f.is_open))
+
+
+def counter_measures(f: Fact) -> tuple[int, ...]:
+    o = int(f.is_open)
+    return (1, o, o * int(f.collective), o * int(f.overdue), o * f.workers, o * f.claimed_cents)
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def _insert(session: Session, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def _upsert_add(session: Session, table: Any, key: Sequence[str], add: Sequence[str],
+                rows: list[dict[str, Any]]) -> None:
+    """Insert rows, or add their measures to the existing ones. Rows are written in key order so that
+    concurrent transactions lock rollup rows in the same order."""
+    if not rows:
+        return
+    rows.sort(key=lambda r: tuple(r[k] for k in key))
+    for i in range(0, len(rows), 500):
+        stmt = _insert(session, table).values(rows[i:i + 500])
+        stmt = stmt.on_conflict_do_update(index_elements=list(key),
+                                          set_={m: table.c[m] + stmt.excluded[m] for m in add})
+        session.execute(stmt)
+
+
+def _accumulate(acc: dict[Any, list[int]], key: Any, values: Sequence[int], sign: int) -> None:
+    cur = acc.get(key)
+    if cur is None:
+        acc[key] = [sign * v for v in values]
+    else:
+        for i, v in enumerate(values):
+            cur[i] += sign * v
+
+
+def apply_rollup_delta(session: Session, changes: Iterable[tuple[Fact, int]], dims: Sequence[Dim] = DIMS) -> int:
+    """Add ``sign`` × each fact's measures to its rollup rows; returns the number of rows touched."""
+    acc: dict[tuple[Any, ...], list[int]] = {}
+    for f, sign in changes:
+        m = rollup_measures(f)
+        for k in rollup_keys(f, dims):
+            _accumulate(acc, k, m, sign)
+    rows = [dict(zip(ROLLUP_KEY, k, strict=True)) | dict(zip(ROLLUP_MEASURES, v, strict=True))
+            for k, v in acc.items() if any(v)]
+    _upsert_add(session, _ROLLUPS, ROLLUP_KEY, ROLLUP_MEASURES, rows)
+    return len(rows)
+
+
+def _counter_region(f: Fact) -> dict[str, Any]:
+    return {"province": f.province, "city": f.city, "county": f.county, "park_id": f.park_id}
+
+
+def apply_counter_delta(session: Session, changes: Iterable[tuple[Fact, int]]) -> None:
+    acc: dict[tuple[int, int], list[int]] = {}
+    region: dict[int, dict[str, Any]] = {}
+    for f, sign in changes:
+        if f.enterprise_id is None:
+            continue
+        region[f.enterprise_id] = _counter_region(f)
+        m = counter_measures(f)
+        for s in rollup_scopes(f.scope_p, f.scope_c):
+            _accumulate(acc, (s, f.enterprise_id), m, sign)
+    if not acc:
+        return
+    risk = _risk_of(session, {e for _s, e in acc})
+    rows = []
+    for (s, ent), v in acc.items():
+        if not any(v):
+            continue
+        level, score = risk.get(ent, ("none", 0))
+        rows.append({"scope_id": s, "enterprise_id": ent, **region[ent], "risk_level": level, "risk_score": score,
+                     "total_signals": 0, "open_signals": 0, **dict(zip(COUNTER_MEASURES, v, strict=True))})
+    _upsert_add(session, _STATS, ("scope_id", "enterprise_id"), COUNTER_MEASURES, rows)
+
+
+def _risk_of(session: Session, enterprise_ids: Iterable[int]) -> dict[int, tuple[str, int]]:
+    ids = list(enterprise_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(EnterpriseRisk.enterprise_id, EnterpriseRisk.level, EnterpriseRisk.score)
+                           .where(EnterpriseRisk.enterprise_id.in_(ids))).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def apply_signal_counters(session: Session, *, enterprise_id: int, organisation_id: int, total: int,
+                          open_: int) -> None:
+    """Signals received in a subtree count for the enterprise in every rollup scope above it."""
+    p, c = org_scopes(session, organisation_id)
+    ent = session.get(Enterprise, enterprise_id)
+    region = enterprise_region(session, ent.region_code if ent else None)
+    level, score = _risk_of(session, [enterprise_id]).get(enterprise_id, ("none", 0))
+    rows = [{"scope_id": s, "enterprise_id": enterprise_id, **region, "park_id": ent.park_id if ent else None,
+             "risk_level": level, "risk_score": score, "total_signals": total, "open_signals": open_,
+             **dict.fromkeys(COUNTER_MEASURES, 0)} for s in rollup_scopes(p, c)]
+    _upsert_add(session, _STATS, ("scope_id", "enterprise_id"), ("total_signals", "open_signals"), rows)
+
+
+def enterprise_region(session: Session, code: str | None) -> dict[str, str]:
+    """The (province, city, county) keys of a region code — the same rule as :func:`facts_select`."""
+    if not code:
+        return {"province": "", "city": "", "county": ""}
+    r0 = session.get(Region, code)
+    if r0 is None:
+        return {"province": "", "city": "", "county": ""}
+    r1 = session.get(Region, r0.parent_code) if r0.parent_code else None
+    r2 = session.get(Region, r1.parent_code) if r1 is not None and r1.parent_code else None
+    if r0.level == "province":
+        return {"province": r0.code, "city": "", "county": ""}
+    if r0.level == "city":
+        return {"province": r1.code if r1 else "", "city": r0.code, "county": ""}
+    return {"province": (r2.code if r2 else (r1.code if r1 else "")), "city": r1.code if r1 else "",
+            "county": r0.code}
+
+
+def update_counter_risk(session: Session, enterprise_id: int, level: str, score: int) -> None:
+    session.execute(update(EnterpriseScopeStats).where(EnterpriseScopeStats.enterprise_id == enterprise_id)
+                    .values(risk_level=level, risk_score=score))
+
+
+def load_facts(session: Session, *conditions: ColumnElement[bool]) -> list[Fact]:
+    return [Fact(*r) for r in session.execute(select(_FACTS).where(*conditions)).all()]
+
+
+def load_fact(session: Session, case_id: int) -> Fact | None:
+    rows = load_facts(session, _FACTS.c.case_id == case_id)
+    return rows[0] if rows else None
+
+
+def compute_fact(session: Session, case_id: int, organisation_id: int) -> Fact | None:
+    stmt = facts_select(case_ids=[case_id], scope_values=org_scopes(session, organisation_id))
+    row = session.execute(stmt).one_or_none()
+    return None if row is None else Fact(*row)
+
+
+def store_fact(session: Session, old: Fact | None, new: Fact | None) -> None:
+    if new is None:
+        if old is not None:
+            session.execute(delete(RiskCaseFacts).where(RiskCaseFacts.case_id == old.case_id))
+        return
+    values = new._asdict()
+    if old is None:
+        session.execute(_FACTS.insert().values(values))
+    else:
+        session.execute(_FACTS.update().where(_FACTS.c.case_id == new.case_id).values(values))
+
+
+def apply_fact_change(session: Session, old: Fact | None, new: Fact | None) -> bool:
+    """Store ``new`` in place of ``old`` and move the difference into rollups and counters."""
+    if old == new:
+        return False
+    changes = [(f, s) for f, s in ((old, -1), (new, 1)) if f is not None]
+    apply_rollup_delta(session, changes)
+    apply_counter_delta(session, changes)
+    store_fact(session, old, new)
+    return True
+
+
+def refresh_case(session: Session, case_id: int, organisation_id: int) -> tuple[Fact | None, Fact | None]:
+    """Recompute one case's facts from the base tables and propagate the change."""
+    old = load_fact(session, case_id)
+    new = compute_fact(session, case_id, organisation_id)
+    apply_fact_change(session, old, new)
+    return old, new
+
+
+def relevel_enterprise(session: Session, enterprise_id: int, level: str, score: int) -> int:
+    """The enterprise's warning level changed: move its cases between the level dimension's rollup rows
+    and update its counters. Returns the number of cases moved."""
+    facts = [f for f in load_facts(session, _FACTS.c.enterprise_id == enterprise_id) if f.level != level]
+    if facts:
+        changes: list[tuple[Fact, int]] = []
+        for f in facts:
+            changes += [(f, -1), (f._replace(level=level), 1)]
+        apply_rollup_delta(session, changes, LEVEL_DIMS)
+        session.execute(update(RiskCaseFacts).where(RiskCaseFacts.enterprise_id == enterprise_id)
+                        .values(level=level))
+    update_counter_risk(session, enterprise_id, level, score)
+    return len(facts)
+
+
+def measures_dict(values: Sequence[int]) -> dict[str, int]:
+    return dict(zip(ROLLUP_MEASURES, values, strict=True))

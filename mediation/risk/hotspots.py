@@ -1,0 +1,665 @@
+"""The supervisors' hotspot picture: aggregates, trends, drill-down, rankings, early-intervention times.
+
+Visibility: only the caller's organisation subtree (supervisors, administrators) or their own
+organisation (clerks, mediators). A query is answered from the rollups when the caller's scope has its
+own rollup rows (the whole installation, or a province/city organisation) and one rollup dimension can
+answer it; otherwise from the per-case facts, which is fast only for narrow slices (a county, a park, an
+enterprise, or a scope below the city level) — a broad query that no rollup answers is refused with a
+hint rather than scanning millions of rows. Both paths compute the same figures from the same facts, so
+a region's figure equals the sum of its children's and the number of cases in the list behind it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import ColumnElement, Select, and_, case, cast, func, select, true
+from sqlalchemy.orm import Session
+
+from mediation import divisions
+from mediation.db.models import Case, Enterprise, Organisation, Park
+from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskAlert, RiskCaseFacts, RiskRollup
+from mediation.db.models_risk import RiskSignal as Signal
+from mediation.domain.classifications import INDUSTRY_SECTIONS, Ownership
+from mediation.domain.enums import DisputeCategory, Role
+from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.policy import Actor, in_scope
+from mediation.risk import facts as F
+from mediation.risk.rules import LEVEL_LABELS
+from mediation.risk.schemas import CaseListQuerySchema, EarlyQuerySchema, HotspotQuerySchema, RankingQuerySchema
+from mediation.risk.sqlfuncs import hours_between
+from workflows.definitions import CURRENT_VERSION, get_definition
+
+FACTS = RiskCaseFacts.__table__
+ROLLUPS = RiskRollup.__table__
+STATS = EnterpriseScopeStats.__table__
+
+REGION_RANK: Mapping[str, int] = {"province": 0, "city": 1, "county": 2}
+ATTR_OF: Mapping[str, str] = {"park": "park_id", "category": "category", "industry": "industry",
+                              "ownership": "ownership", "level": "level", "enterprise": "enterprise_id"}
+FILTER_ATTRS: tuple[str, ...] = ("park_id", "enterprise_id", "category", "industry", "ownership", "level")
+MEASURE_LABELS: Mapping[str, str] = {
+    "cases": "案件数", "workers": "涉及职工人数", "collective": "集体争议", "open_cases": "在办案件",
+    "amount_claimed": "请求金额（元）", "amount_recovered": "已履行金额（元）", "agreed": "调解成功",
+    "failed": "调解不成", "success_rate": "调解成功率", "overdue": "曾逾期案件", "overdue_open": "在办逾期案件",
+    "accepted": "已受理",
+}
+BY_LABELS: Mapping[str, str] = {
+    "province": "省级", "city": "地市", "county": "区县", "park": "园区", "enterprise": "企业", "category": "争议类别",
+    "industry": "行业", "ownership": "登记注册类型", "level": "预警等级", "month": "月份", "week": "周",
+}
+
+
+def _invalid(exc: ValidationError) -> ValidationFailed:
+    return ValidationFailed("查询条件有误，请按提示修改", errors=exc.normalized_messages())
+
+
+# --- scope --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the caller may look. ``rollup_id`` is set when the scope has its own rollup rows."""
+
+    label: str
+    rollup_id: int | None
+    #: ``n`` (everything), ``p``/``c`` (facts.scope_p / scope_c = rollup_id) or ``o`` (organisation ids).
+    kind: str
+    org_ids: tuple[int, ...] = ()
+    org_path: str = "/"
+
+    def facts_clause(self) -> ColumnElement[bool]:
+        if self.kind == "n":
+            return true()
+        if self.kind == "p":
+            return FACTS.c.scope_p == self.rollup_id
+        if self.kind == "c":
+            return FACTS.c.scope_c == self.rollup_id
+        return FACTS.c.organisation_id.in_(self.org_ids)
+
+    def org_clause(self, col: Any) -> ColumnElement[bool]:
+        """For tables keyed by organisation (signals, alerts)."""
+        if self.kind == "n":
+            return true()
+        if self.kind == "o":
+            return col.in_(self.org_ids)
+        return col.in_(select(Organisation.id).where(Organisation.path.like(f"{self.org_path}%")))
+
+
+def resolve_scope(session: Session, actor: Actor, organisation_id: int | None = None) -> Scope:
+    if organisation_id is None and (actor.role == Role.SYSTEM or (actor.sees_subtree and actor.org_path == "/")):
+        return Scope("全部", F.NATIONAL, "n")
+    org_id = organisation_id or actor.organisation_id
+    org = session.get(Organisation, org_id) if org_id is not None else None
+    if org is None:
+        raise NotFound("组织不存在或不在您的管辖范围内")
+    if not in_scope(actor, org.id, org.path):
+        raise NotFound("组织不存在或不在您的管辖范围内")
+    if not actor.sees_subtree and actor.role != Role.SYSTEM:
+        return Scope(org.name, None, "o", (org.id,), org.path)
+    if F.is_rollup_scope(session, org):
+        return Scope(org.name, org.id, "p" if org.level == "province" else "c", (), org.path)
+    ids = tuple(session.scalars(select(Organisation.id).where(Organisation.path.like(f"{org.path}%"))).all())
+    return Scope(org.name, None, "o", ids, org.path)
+
+
+# --- the query ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HotspotQuery:
+    by: str
+    grain: str
+    bucket_from: dt.date
+    bucket_to: dt.date
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def region_filter(self) -> tuple[str, str] | None:
+        for lv in ("county", "city", "province"):
+            if self.filters.get(lv):
+                return lv, self.filters[lv]
+        return None
+
+
+def month_of(d: dt.date) -> dt.date:
+    return d.replace(day=1)
+
+
+def monday_of(d: dt.date) -> dt.date:
+    return d - dt.timedelta(days=d.weekday())
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return dt.date(d.year + y, m + 1, 1)
+
+
+def region_level(code: str) -> str:
+    div = divisions.find(code)
+    if div is None:
+        raise ValidationFailed(f"行政区划代码{code}无效", errors={"region": ["行政区划代码无效"]})
+    return div.level
+
+
+def build_query(d: Mapping[str, Any], today: dt.date) -> HotspotQuery:
+    by = d["by"]
+    grain = "w" if by == "week" or (by != "month" and d.get("grain") == "week") else "m"
+    to = d.get("date_to") or today
+    frm = d.get("date_from") or (_add_months(month_of(to), -11) if grain == "m" else to - dt.timedelta(weeks=12))
+    if grain == "m":
+        b_from, b_to = month_of(frm), month_of(to)
+    else:
+        b_from, b_to = monday_of(frm), monday_of(to)
+    filters: dict[str, Any] = {k: d[k] for k in (*FILTER_ATTRS, "province", "city", "county") if d.get(k)}
+    if d.get("region"):
+        filters[region_level(d["region"])] = d["region"]
+    return HotspotQuery(by=by, grain=grain, bucket_from=b_from, bucket_to=b_to, filters=filters)
+
+
+def plan(q: HotspotQuery, scope: Scope) -> F.Dim | None:
+    """The coarsest rollup dimension that answers ``q`` exactly, or None (answer from the facts)."""
+    if scope.rollup_id is None:
+        return None
+    attrs = {k for k in FILTER_ATTRS if q.filters.get(k)}
+    if q.by in ATTR_OF:
+        attrs.add(ATTR_OF[q.by])
+    if "enterprise_id" in attrs or len(attrs) > 1:
+        return None
+    attr = next(iter(attrs), None)
+    need = max([REGION_RANK[lv] for lv in ("province", "city", "county") if q.filters.get(lv)] +
+               ([REGION_RANK[q.by]] if q.by in REGION_RANK else []), default=0)
+    candidates = [dim for dim in F.DIMS if dim.attr == attr and dim.region_rank >= need and q.grain in dim.grains]
+    return min(candidates, key=lambda dim: dim.region_rank) if candidates else None
+
+
+def _is_narrow(q: HotspotQuery, scope: Scope) -> bool:
+    return scope.kind == "o" or any(q.filters.get(k) for k in ("county", "park_id", "enterprise_id"))
+
+
+def _rollup_sums(t: Any) -> list[Any]:
+    return [func.sum(t.c[m]).label(m) for m in F.ROLLUP_MEASURES]
+
+
+def _facts_sums(t: Any) -> list[Any]:
+    from sqlalchemy import Integer
+
+    def b(col: Any) -> Any:
+        return func.sum(cast(col, Integer))
+
+    return [
+        func.count().label("cases"), b(t.c.is_open).label("open_cases"), b(t.c.collective).label("collective"),
+        func.sum(t.c.workers).label("workers"), func.sum(t.c.claimed_cents).label("claimed_cents"),
+        func.sum(t.c.recovered_cents).label("recovered_cents"),
+        func.sum(case((t.c.outcome == "agreed", 1), else_=0)).label("agreed"),
+        func.sum(case((t.c.outcome == "failed", 1), else_=0)).label("failed"),
+        b(t.c.accepted).label("accepted"), b(t.c.overdue).label("overdue"),
+        func.sum(case((and_(t.c.overdue, t.c.is_open), 1), else_=0)).label("overdue_open"),
+    ]
+
+
+def rollup_statement(q: HotspotQuery, scope: Scope, dim: F.Dim) -> Select[Any]:
+    r = ROLLUPS
+    conds = [r.c.scope_id == scope.rollup_id, r.c.dim == dim.name, r.c.grain == q.grain,
+             r.c.bucket.between(q.bucket_from, q.bucket_to)]
+    for lv in ("province", "city", "county"):
+        if q.filters.get(lv):
+            conds.append(r.c[lv] == q.filters[lv])
+    for k in FILTER_ATTRS:
+        if q.filters.get(k):
+            conds.append(r.c.value == str(q.filters[k]))
+    if q.by in REGION_RANK:
+        key: Any = r.c[q.by]
+    elif q.by in ("month", "week"):
+        key = r.c.bucket
+    else:
+        key = r.c.value
+    return select(key.label("key"), *_rollup_sums(r)).where(*conds).group_by(key)
+
+
+def facts_conditions(q: HotspotQuery, scope: Scope) -> list[ColumnElement[bool]]:
+    f = FACTS
+    col = f.c.month if q.grain == "m" else f.c.week
+    conds = [scope.facts_clause(), col.between(q.bucket_from, q.bucket_to)]
+    for lv in ("province", "city", "county"):
+        if q.filters.get(lv):
+            conds.append(f.c[lv] == q.filters[lv])
+    for k in FILTER_ATTRS:
+        if q.filters.get(k):
+            conds.append(f.c[k] == q.filters[k])
+    return conds
+
+
+def facts_statement(q: HotspotQuery, scope: Scope) -> Select[Any]:
+    f = FACTS
+    if q.by in REGION_RANK:
+        key: Any = f.c[q.by]
+    elif q.by == "month":
+        key = f.c.month
+    elif q.by == "week":
+        key = f.c.week
+    else:
+        key = f.c[ATTR_OF[q.by]]
+    return select(key.label("key"), *_facts_sums(f)).where(*facts_conditions(q, scope)).group_by(key)
+
+
+def statement_for(q: HotspotQuery, scope: Scope) -> tuple[Select[Any], str]:
+    dim = plan(q, scope)
+    if dim is not None:
+        return rollup_statement(q, scope, dim), f"rollup:{dim.name}"
+    if not _is_narrow(q, scope):
+        hint = "请先选择区县或园区，或使用企业排行" if q.by == "enterprise" else "请先选择区县或园区，或减少组合条件"
+        raise ValidationFailed(f"该查询范围过大，无法即时统计：{hint}", errors={"by": [hint]})
+    return facts_statement(q, scope), "facts"
+
+
+# --- results ------------------------------------------------------------------------------------------
+
+
+def _money(cents: int) -> str:
+    return str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
+
+
+def measures_out(v: Mapping[str, int]) -> dict[str, Any]:
+    concluded = v["agreed"] + v["failed"]
+    return {
+        "cases": v["cases"], "workers": v["workers"], "collective": v["collective"], "open_cases": v["open_cases"],
+        "amount_claimed": _money(v["claimed_cents"]), "amount_recovered": _money(v["recovered_cents"]),
+        "agreed": v["agreed"], "failed": v["failed"],
+        "success_rate": None if concluded == 0 else round(v["agreed"] / concluded, 4),
+        "overdue": v["overdue"], "overdue_open": v["overdue_open"], "accepted": v["accepted"],
+    }
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(F.ROLLUP_MEASURES, 0)
+
+
+def _label_region(code: str, by: str) -> str:
+    if not code:
+        return "（未细分）" if by != "province" else "（地区不详）"
+    div = divisions.find(code)
+    name = div.name if div else code
+    if by == "city" and code.endswith("0000"):
+        return f"{name}（直辖）"
+    return name
+
+
+def _labels(session: Session, by: str, keys: Sequence[Any]) -> dict[Any, str]:
+    if by in REGION_RANK:
+        return {k: _label_region(k or "", by) for k in keys}
+    if by == "park":
+        ids = [int(k) for k in keys if k not in (None, "")]
+        names = dict(session.execute(select(Park.id, Park.name).where(Park.id.in_(ids))).all()) if ids else {}
+        return {k: names.get(int(k), str(k)) if k not in (None, "") else "（不在园区）" for k in keys}
+    if by == "enterprise":
+        ids = [int(k) for k in keys if k is not None]
+        names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).all()) \
+            if ids else {}
+        return {k: names.get(int(k), str(k)) if k is not None else "（未关联企业）" for k in keys}
+    if by == "category":
+        return {k: _enum_label(DisputeCategory, k) for k in keys}
+    if by == "industry":
+        return {k: INDUSTRY_SECTIONS.get(k or "", k or "（行业不详）") for k in keys}
+    if by == "ownership":
+        return {k: _enum_label(Ownership, k) if k else "（类型不详）" for k in keys}
+    if by == "level":
+        return {k: LEVEL_LABELS.get(k or "none", k) for k in keys}
+    if by == "week":
+        return {k: f"{k.isocalendar()[0]}年第{k.isocalendar()[1]}周" for k in keys}
+    return {k: f"{k.year}年{k.month}月" for k in keys}
+
+
+def _enum_label(enum: Any, value: Any) -> str:
+    try:
+        return str(enum(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _key_out(by: str, k: Any) -> Any:
+    if by in ("month", "week"):
+        return k.isoformat() if isinstance(k, dt.date) else str(k)
+    if by in ("park", "enterprise"):
+        return None if k in (None, "") else int(k)
+    return k
+
+
+_DRILL = {"province": ("province", "city"), "city": ("city", "county"), "county": ("county", "park"),
+          "park": ("park_id", "enterprise")}
+
+
+def _as_date(v: Any) -> dt.date:
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+
+
+def run_hotspots(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """Aggregates by one dimension over a window, within the caller's scope."""
+    try:
+        d = HotspotQuerySchema().load(dict(args))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    scope = resolve_scope(session, actor, d.get("organisation_id"))
+    q = build_query(d, today)
+    stmt, source = statement_for(q, scope)
+    rows = session.execute(stmt).all()
+    values: dict[Any, dict[str, int]] = {}
+    for r in rows:
+        key = r[0]
+        if q.by in ("month", "week"):
+            key = _as_date(key)
+        values[key] = {m: int(r[i + 1] or 0) for i, m in enumerate(F.ROLLUP_MEASURES)}
+    if q.by in ("month", "week"):
+        keys = _buckets(q)
+        for k in keys:
+            values.setdefault(k, _zero())
+    else:
+        keys = sorted(values, key=lambda k: (-values[k]["cases"], str(k)))
+    labels = _labels(session, q.by, keys)
+    total = _zero()
+    out_rows = []
+    for k in keys:
+        v = values[k]
+        for m in F.ROLLUP_MEASURES:
+            total[m] += v[m]
+        row = {"key": _key_out(q.by, k), "label": labels[k], **measures_out(v)}
+        if q.by in _DRILL and k not in (None, ""):
+            param, nxt = _DRILL[q.by]
+            row["drill"] = {"filter": {param: _key_out(q.by, k)}, "by": nxt}
+        out_rows.append(row)
+    return {
+        "scope": {"label": scope.label, "organisation_id": None if scope.kind == "n" else
+                  (scope.rollup_id or (scope.org_ids[0] if scope.org_ids else None))},
+        "by": q.by, "by_label": BY_LABELS[q.by],
+        "window": {"from": q.bucket_from, "to": _window_end(q), "grain": "month" if q.grain == "m" else "week"},
+        "filters": {k: v for k, v in q.filters.items()},
+        "source": source,
+        "rows": out_rows,
+        "total": measures_out(total),
+    }
+
+
+def _buckets(q: HotspotQuery) -> list[dt.date]:
+    out, b = [], q.bucket_from
+    while b <= q.bucket_to:
+        out.append(b)
+        b = _add_months(b, 1) if q.grain == "m" else b + dt.timedelta(weeks=1)
+    return out
+
+
+def _window_end(q: HotspotQuery) -> dt.date:
+    if q.grain == "m":
+        return _add_months(q.bucket_to, 1) - dt.timedelta(days=1)
+    return q.bucket_to + dt.timedelta(days=6)
+
+
+def case_list(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """The cases behind a figure: the same scope, window and filters, from the facts."""
+    try:
+        d = CaseListQuerySchema().load(dict(args))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    scope = resolve_scope(session, actor, d.get("organisation_id"))
+    q = build_query(d, today)
+    conds = facts_conditions(q, scope)
+    total = session.scalar(select(func.count()).select_from(FACTS).where(*conds)) or 0
+    c = Case.__table__
+    stmt = (select(c.c.id, c.c.number, c.c.title, c.c.status, c.c.category, c.c.workers_count, c.c.is_collective,
+                   c.c.reported_on, FACTS.c.level, FACTS.c.overdue)
+            .select_from(FACTS.join(c, c.c.id == FACTS.c.case_id)).where(*conds)
+            .order_by(FACTS.c.reported_on.desc(), FACTS.c.case_id.desc())
+            .limit(d["per_page"]).offset((d["page"] - 1) * d["per_page"]))
+    definition = get_definition(CURRENT_VERSION)
+    items = [{"id": r[0], "number": r[1], "title": r[2], "status": r[3],
+              "status_label": definition.state(r[3]).label if definition.has_state(r[3]) else r[3],
+              "category": r[4], "workers_count": r[5], "is_collective": bool(r[6]), "reported_on": r[7],
+              "level": r[8], "overdue": bool(r[9])} for r in session.execute(stmt).all()]
+    return {"total": int(total), "page": d["page"], "per_page": d["per_page"], "items": items,
+            "window": {"from": q.bucket_from, "to": _window_end(q)}, "filters": dict(q.filters)}
+
+
+# --- rankings -----------------------------------------------------------------------------------------
+
+
+def ranking(session: Session, *, actor: Actor, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Top enterprises by a current counter, from the counters kept incrementally (indexed)."""
+    try:
+        d = RankingQuerySchema().load(dict(args))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    scope = resolve_scope(session, actor, d.get("organisation_id"))
+    region = [(lv, d[lv]) for lv in ("province", "city", "county") if d.get(lv)]
+    if d.get("region"):
+        region.append((region_level(d["region"]), d["region"]))
+    col = d["rank_by"]
+    if scope.rollup_id is not None:
+        s = STATS
+        conds = [s.c.scope_id == scope.rollup_id, s.c[col] > 0]
+        conds += [s.c[lv] == code for lv, code in region]
+        stmt = (select(s.c.enterprise_id, s.c.total_cases, s.c.open_cases, s.c.collective_open, s.c.overdue_open,
+                       s.c.workers_open, s.c.claimed_open_cents, s.c.total_signals, s.c.open_signals, s.c.risk_score,
+                       s.c.risk_level).where(*conds)
+                .order_by(s.c[col].desc(), s.c.enterprise_id.desc()).limit(d["limit"]))
+        rows = [dict(r._mapping) for r in session.execute(stmt).all()]
+        source = "counters"
+    else:
+        rows = _ranking_from_facts(session, scope, region, col, d["limit"])
+        source = "facts"
+    names = dict(session.execute(select(Enterprise.id, Enterprise.name)
+                                 .where(Enterprise.id.in_([r["enterprise_id"] for r in rows]))).all()) if rows else {}
+    items = []
+    for i, r in enumerate(rows, 1):
+        items.append({"rank": i, "enterprise": {"id": r["enterprise_id"], "name": names.get(r["enterprise_id"], "")},
+                      "total_cases": r["total_cases"], "open_cases": r["open_cases"],
+                      "collective_open": r["collective_open"], "overdue_open": r["overdue_open"],
+                      "workers_open": r["workers_open"], "amount_claimed_open": _money(r["claimed_open_cents"]),
+                      "total_signals": r["total_signals"], "open_signals": r["open_signals"],
+                      "risk_score": r["risk_score"], "risk_level": r["risk_level"],
+                      "risk_level_label": LEVEL_LABELS.get(r["risk_level"], r["risk_level"])})
+    return {"scope": {"label": scope.label}, "by": col, "source": source, "items": items}
+
+
+def _ranking_from_facts(session: Session, scope: Scope, region: list[tuple[str, str]], col: str,
+                        limit: int) -> list[dict[str, Any]]:
+    from sqlalchemy import Integer
+
+    f = FACTS
+    o = cast(f.c.is_open, Integer)
+    conds = [scope.facts_clause(), f.c.enterprise_id.is_not(None), *[f.c[lv] == code for lv, code in region]]
+    stmt = (select(f.c.enterprise_id, func.count().label("total_cases"), func.sum(o).label("open_cases"),
+                   func.sum(o * cast(f.c.collective, Integer)).label("collective_open"),
+                   func.sum(o * cast(f.c.overdue, Integer)).label("overdue_open"),
+                   func.sum(o * f.c.workers).label("workers_open"),
+                   func.sum(o * f.c.claimed_cents).label("claimed_open_cents"))
+            .where(*conds).group_by(f.c.enterprise_id))
+    stats: dict[int, dict[str, Any]] = {}
+    for r in session.execute(stmt).all():
+        stats[r[0]] = {**{k: int(v or 0) for k, v in r._mapping.items()}, "total_signals": 0, "open_signals": 0}
+    sig = (select(Signal.enterprise_id, func.count(),
+                  func.sum(case((Signal.status.in_(("open", "converted")), 1), else_=0)))
+           .where(scope.org_clause(Signal.organisation_id)).group_by(Signal.enterprise_id))
+    for eid, n, open_n in session.execute(sig).all():
+        if region:
+            continue_ = False
+            ent = session.get(Enterprise, eid)
+            keys = F.enterprise_region(session, ent.region_code if ent else None)
+            for lv, code in region:
+                continue_ = continue_ or keys[lv] != code
+            if continue_:
+                continue
+        row = stats.setdefault(eid, {"enterprise_id": eid, "total_cases": 0, "open_cases": 0, "collective_open": 0,
+                                     "overdue_open": 0, "workers_open": 0, "claimed_open_cents": 0})
+        row["total_signals"], row["open_signals"] = int(n), int(open_n or 0)
+    risk = {r[0]: (r[1], r[2]) for r in session.execute(
+        select(EnterpriseRisk.enterprise_id, EnterpriseRisk.level, EnterpriseRisk.score)
+        .where(EnterpriseRisk.enterprise_id.in_(list(stats)))).all()} if stats else {}
+    for eid, row in stats.items():
+        row["risk_level"], row["risk_score"] = risk.get(eid, ("none", 0))
+    ranked = sorted((r for r in stats.values() if r[col] > 0), key=lambda r: (-r[col], -r["enterprise_id"]))
+    return ranked[:limit]
+
+
+# --- early intervention -------------------------------------------------------------------------------
+
+
+def early(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """Per organisation under the scope: how early cases that began as signals were taken up and reported.
+
+    Intervention = acceptance or the first mediation session, whichever came first; report = the
+    collective dispute's escalation or the reporting of its alert. Alerts: how many were raised and how
+    many were reported, and how many on time.
+    """
+    try:
+        d = EarlyQuerySchema().load(dict(args))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    scope = resolve_scope(session, actor, d.get("organisation_id"))
+    to = d.get("date_to") or today
+    frm = d.get("date_from") or _add_months(month_of(to), -11)
+    f = FACTS
+    intervened = case((and_(f.c.accepted_at.is_not(None), f.c.first_session_at.is_not(None),
+                            f.c.first_session_at < f.c.accepted_at), f.c.first_session_at), else_=func.coalesce(
+        f.c.accepted_at, f.c.first_session_at))
+    reported = case((and_(f.c.escalated_at.is_not(None), f.c.alert_reported_at.is_not(None),
+                          f.c.alert_reported_at < f.c.escalated_at), f.c.alert_reported_at),
+                    else_=func.coalesce(f.c.escalated_at, f.c.alert_reported_at))
+    h_int = hours_between(f.c.first_signal_at, intervened)
+    h_rep = hours_between(f.c.first_signal_at, reported)
+    stmt = (select(f.c.organisation_id, func.count().label("cases"),
+                   func.count(intervened).label("intervened"), func.sum(h_int).label("h_int"),
+                   func.count(reported).label("reported"), func.sum(h_rep).label("h_rep"))
+            .where(scope.facts_clause(), f.c.first_signal_at.is_not(None), f.c.reported_on.between(frm, to))
+            .group_by(f.c.organisation_id))
+    per_org: dict[int, dict[str, Any]] = {}
+    for r in session.execute(stmt).all():
+        per_org[r[0]] = {"cases": r[1], "intervened": r[2], "h_int": float(r[3] or 0), "reported": r[4],
+                         "h_rep": float(r[5] or 0)}
+    a = RiskAlert
+    alerts_stmt = (select(a.organisation_id, func.count(), func.count(a.reported_at),
+                          func.sum(case((and_(a.reported_at.is_not(None),
+                                              func.date(a.reported_at) <= a.report_due_on), 1), else_=0)),
+                          func.sum(case((and_(a.reported_at.is_(None), a.report_due_on < today), 1), else_=0)))
+                   .where(scope.org_clause(a.organisation_id),
+                          a.raised_at.between(dt.datetime.combine(frm, dt.time(), dt.UTC),
+                                              dt.datetime.combine(to + dt.timedelta(days=1), dt.time(), dt.UTC)))
+                   .group_by(a.organisation_id))
+    for org_id, n, rep, on_time, late_open in session.execute(alerts_stmt).all():
+        row = per_org.setdefault(org_id, {"cases": 0, "intervened": 0, "h_int": 0.0, "reported": 0, "h_rep": 0.0})
+        row.update({"alerts": n, "alerts_reported": rep, "alerts_on_time": int(on_time or 0),
+                    "alerts_overdue": int(late_open or 0)})
+    names = dict(session.execute(select(Organisation.id, Organisation.name)
+                                 .where(Organisation.id.in_(list(per_org)))).all()) if per_org else {}
+    items = []
+    for org_id, r in sorted(per_org.items(), key=lambda kv: -kv[1]["cases"]):
+        items.append({
+            "organisation": {"id": org_id, "name": names.get(org_id, "")},
+            "cases_from_signals": r["cases"], "intervened": r["intervened"],
+            "avg_hours_to_intervention": round(r["h_int"] / r["intervened"], 1) if r["intervened"] else None,
+            "reported": r["reported"],
+            "avg_hours_to_report": round(r["h_rep"] / r["reported"], 1) if r["reported"] else None,
+            "alerts": r.get("alerts", 0), "alerts_reported": r.get("alerts_reported", 0),
+            "alerts_reported_on_time": r.get("alerts_on_time", 0), "alerts_report_overdue": r.get("alerts_overdue", 0),
+        })
+    return {"scope": {"label": scope.label}, "window": {"from": frm, "to": to}, "items": items}
+
+
+# --- export -------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS: tuple[str, ...] = ("cases", "workers", "collective", "open_cases", "amount_claimed",
+                                   "amount_recovered", "agreed", "failed", "success_rate", "overdue", "overdue_open")
+
+
+def export_table(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = ["代码", BY_LABELS[result["by"]], *[MEASURE_LABELS[m] for m in EXPORT_COLUMNS]]
+    rows: list[list[Any]] = []
+    for r in [*result["rows"], {"key": "", "label": "合计", **result["total"]}]:
+        rows.append(["" if r["key"] is None else str(r["key"]), r["label"], *[r[m] for m in EXPORT_COLUMNS]])
+    return header, rows
+
+
+def _title(result: Mapping[str, Any]) -> str:
+    w = result["window"]
+    return f"{result['scope']['label']} 劳动争议热点（按{BY_LABELS[result['by']]}，{w['from']}至{w['to']}）"
+
+
+def to_csv(result: Mapping[str, Any]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese headers correctly."""
+    header, rows = export_table(result)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([_title(result)])
+    w.writerow(header)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(result: Mapping[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    header, rows = export_table(result)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "热点统计"
+    ws.append([_title(result)])
+    ws["A1"].font = Font(bold=True)
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    money = {header.index(MEASURE_LABELS["amount_claimed"]), header.index(MEASURE_LABELS["amount_recovered"])}
+    rate = header.index(MEASURE_LABELS["success_rate"])
+    for r in rows:
+        ws.append([Decimal(v) if i in money else v for i, v in enumerate(r)])
+        last = ws.max_row
+        for i in money:
+            ws.cell(row=last, column=i + 1).number_format = "#,##0.00"
+        ws.cell(row=last, column=rate + 1).number_format = "0.0%"
+    ws.column_dimensions["B"].width = 28
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def enterprise_risk(session: Session, *, actor: Actor, enterprise_id: int) -> dict[str, Any]:
+    """An enterprise's level, score and explanation, and its level history (for anyone who sees one of
+    its signals or cases)."""
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        raise NotFound(f"企业{enterprise_id}不存在")
+    scope = resolve_scope(session, actor)
+    if scope.kind != "n":
+        seen_case = session.scalar(select(FACTS.c.case_id).where(FACTS.c.enterprise_id == enterprise_id,
+                                                                 scope.facts_clause()).limit(1))
+        seen_signal = session.scalar(select(Signal.id).where(Signal.enterprise_id == enterprise_id,
+                                                             scope.org_clause(Signal.organisation_id)).limit(1))
+        if seen_case is None and seen_signal is None:
+            raise PermissionDenied("该企业在您的管辖范围内没有风险信息或案件")
+    from mediation.db.models_risk import EnterpriseRiskChange
+
+    risk = session.get(EnterpriseRisk, enterprise_id)
+    changes = session.scalars(select(EnterpriseRiskChange).where(EnterpriseRiskChange.enterprise_id == enterprise_id)
+                              .order_by(EnterpriseRiskChange.at.desc(), EnterpriseRiskChange.id.desc())
+                              .limit(50)).all()
+    return {
+        "enterprise": {"id": ent.id, "name": ent.name, "region_code": ent.region_code, "park_id": ent.park_id},
+        "level": risk.level if risk else "none",
+        "level_label": LEVEL_LABELS[risk.level if risk else "none"],
+        "score": risk.score if risk else 0,
+        "rule_set_version": risk.rule_set_version if risk else None,
+        "computed_at": risk.computed_at if risk else None,
+        "level_since": risk.level_since if risk else None,
+        "indicators": dict(risk.indicators) if risk else {},
+        "explanation": dict(risk.explanation) if risk else {},
+        "history": [{"at": c.at, "from_level": c.from_level, "to_level": c.to_level, "from_score": c.from_score,
+                     "to_score": c.to_score, "reason": c.reason, "rule_set_version": c.rule_set_version,
+                     "signal_id": c.signal_id, "case_id": c.case_id} for c in changes],
+    }

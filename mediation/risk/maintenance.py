@@ -1,0 +1,346 @@
+"""Bulk maintenance of the derived risk tables: rebuild from the base tables, and verify.
+
+``rebuild`` recomputes every fact row with the same :func:`mediation.risk.facts.facts_select` the
+observer uses, then the rollups and counters with ``GROUP BY`` over the facts (the finest dimension of
+each family from the facts, coarser ones summed from it). ``verify`` recomputes into temporary tables and
+compares with what the incremental path stored; any difference is reported, never silently fixed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    not_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from mediation.db.models import Enterprise, Organisation, Region
+from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskCaseFacts, RiskRollup, RiskSignal
+from mediation.risk import facts as F
+from mediation.risk.facts import DIM_BY_NAME, NATIONAL, ROLLUP_MEASURES, Dim
+
+FACTS = RiskCaseFacts.__table__
+ROLLUPS = RiskRollup.__table__
+STATS = EnterpriseScopeStats.__table__
+
+#: Dimensions computed from the facts (per grain); the others are summed from these.
+FROM_FACTS: tuple[tuple[str, str], ...] = (
+    ("county", "m"), ("park", "m"), ("category@k", "m"), ("industry@c", "m"), ("ownership@c", "m"),
+    ("level@c", "m"), ("city", "w"), ("category@c", "w"),
+)
+#: (derived dimension, grain, source dimension), in dependency order.
+DERIVED: tuple[tuple[str, str, str], ...] = (
+    ("city", "m", "county"), ("province", "m", "city"), ("province", "w", "city"),
+    ("category@c", "m", "category@k"), ("category@p", "m", "category@c"), ("category@p", "w", "category@c"),
+    ("industry@p", "m", "industry@c"), ("ownership@p", "m", "ownership@c"), ("level@p", "m", "level@c"),
+)
+SCOPE_LEVELS: tuple[str, ...] = ("n", "p", "c")
+
+
+def _check_plan() -> None:
+    planned = {(d, g) for d, g in FROM_FACTS} | {(d, g) for d, g, _ in DERIVED}
+    expected = {(d.name, g) for d in F.DIMS for g in d.grains}
+    assert planned == expected, f"rollup build plan does not cover the dimensions: {planned ^ expected}"
+
+
+_check_plan()
+
+
+# --- scope map ----------------------------------------------------------------------------------------
+
+
+def scope_table(session: Session, name: str = "risk_tmp_scopes") -> Table:
+    """A temporary table ``(org_id, scope_p, scope_c)`` for every organisation."""
+    md = MetaData()
+    t = Table(name, md, Column("org_id", Integer, primary_key=True), Column("scope_p", Integer),
+              Column("scope_c", Integer), prefixes=["TEMPORARY"])
+    conn = session.connection()
+    t.drop(conn, checkfirst=True)
+    t.create(conn)
+    rows = session.execute(select(Organisation.id, Organisation.path, Organisation.level)).all()
+    pairs = F.scope_pairs([(r[0], r[1], r[2]) for r in rows])
+    if pairs:
+        session.execute(insert(t), [{"org_id": k, "scope_p": v[0], "scope_c": v[1]} for k, v in pairs.items()])
+    return t
+
+
+def _temp_like(session: Session, source: Table, name: str) -> Table:
+    md = MetaData()
+    cols = [Column(c.name, c.type, primary_key=c.primary_key, autoincrement=False) for c in source.columns]
+    t = Table(name, md, *cols, prefixes=["TEMPORARY"])
+    conn = session.connection()
+    t.drop(conn, checkfirst=True)
+    t.create(conn)
+    return t
+
+
+# --- facts --------------------------------------------------------------------------------------------
+
+
+def build_facts(session: Session, target: Table = FACTS, *, scopes: Table | None = None,
+                id_range: tuple[int, int] | None = None) -> None:
+    scopes = scopes if scopes is not None else scope_table(session)
+    stmt = F.facts_select(scope_table=scopes, id_range=id_range)
+    session.execute(insert(target).from_select(list(F.FACT_COLUMNS), stmt))
+
+
+# --- rollups ------------------------------------------------------------------------------------------
+
+
+def _measure_sums(f: Any) -> list[Any]:
+    def b(col: Any) -> Any:
+        return func.sum(cast(col, Integer))
+
+    return [
+        func.count().label("cases"), b(f.c.is_open).label("open_cases"), b(f.c.collective).label("collective"),
+        func.sum(f.c.workers).label("workers"), func.sum(f.c.claimed_cents).label("claimed_cents"),
+        func.sum(f.c.recovered_cents).label("recovered_cents"),
+        func.sum(case((f.c.outcome == "agreed", 1), else_=0)).label("agreed"),
+        func.sum(case((f.c.outcome == "failed", 1), else_=0)).label("failed"),
+        b(f.c.accepted).label("accepted"), b(f.c.overdue).label("overdue"),
+        func.sum(case((and_(f.c.overdue, f.c.is_open), 1), else_=0)).label("overdue_open"),
+    ]
+
+
+def _key_exprs(src: Any, d: Dim) -> tuple[Any, Any, Any, Any]:
+    p = src.c.province
+    c = src.c.city if d.region in ("c", "k") else literal("")
+    k = src.c.county if d.region == "k" else literal("")
+    if d.attr is None:
+        v: Any = literal("")
+    elif d.attr == "park_id":
+        v = func.coalesce(cast(src.c.park_id, String), "")
+    else:
+        v = src.c[d.attr]
+    return p, c, k, v
+
+
+def _rollup_from_facts(session: Session, source: Table, target: Table, d: Dim, grain: str, level: str) -> None:
+    scope = {"n": literal(NATIONAL), "p": source.c.scope_p, "c": source.c.scope_c}[level]
+    p, c, k, v = _key_exprs(source, d)
+    bucket = source.c.month if grain == "m" else source.c.week
+    keys = [scope.label("scope_id"), literal(d.name).label("dim"), literal(grain).label("grain"),
+            p.label("province"), c.label("city"), k.label("county"), v.label("value"), bucket.label("bucket")]
+    stmt = select(*keys, *_measure_sums(source))
+    if level != "n":
+        stmt = stmt.where(scope != 0)
+    stmt = stmt.group_by(scope, p, c, k, v, bucket)
+    session.execute(insert(target).from_select([*F.ROLLUP_KEY, *ROLLUP_MEASURES], stmt))
+
+
+def _rollup_derive(session: Session, target: Table, d: Dim, grain: str, src: Dim) -> None:
+    r = target
+    c = r.c.city if d.region in ("c", "k") else literal("")
+    k = r.c.county if d.region == "k" else literal("")
+    v = r.c.value if d.attr is not None else literal("")
+    keys = [r.c.scope_id, literal(d.name).label("dim"), literal(grain).label("grain"), r.c.province,
+            c.label("city"), k.label("county"), v.label("value"), r.c.bucket]
+    sums = [func.sum(r.c[m]).label(m) for m in ROLLUP_MEASURES]
+    stmt = (select(*keys, *sums).where(r.c.dim == src.name, r.c.grain == grain)
+            .group_by(r.c.scope_id, r.c.province, c, k, v, r.c.bucket))
+    session.execute(insert(target).from_select([*F.ROLLUP_KEY, *ROLLUP_MEASURES], stmt))
+
+
+def build_rollups(session: Session, source: Table = FACTS, target: Table = ROLLUPS,
+                  progress: Callable[[str], None] | None = None) -> None:
+    for name, grain in FROM_FACTS:
+        for level in SCOPE_LEVELS:
+            _rollup_from_facts(session, source, target, DIM_BY_NAME[name], grain, level)
+        if progress:
+            progress(name)
+    for name, grain, src in DERIVED:
+        _rollup_derive(session, target, DIM_BY_NAME[name], grain, DIM_BY_NAME[src])
+        if progress:
+            progress(name)
+
+
+# --- counters -----------------------------------------------------------------------------------------
+
+
+def _region_exprs(region_code: Any) -> tuple[Any, Any, Any, Any]:
+    """Outer-join chain and (province, city, county) keys — the same rule as ``facts_select``."""
+    from sqlalchemy.orm import aliased
+
+    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
+    province = case((r0.level == "province", r0.code), (r0.level == "city", r1.code),
+                    (r0.level == "county", func.coalesce(r2.code, r1.code)), else_="")
+    city = case((r0.level == "city", r0.code), (r0.level == "county", r1.code), else_="")
+    county = case((r0.level == "county", r0.code), else_="")
+    return (r0, r1, r2), func.coalesce(province, ""), func.coalesce(city, ""), func.coalesce(county, "")
+
+
+def build_counters(session: Session, source: Table = FACTS, target: Table = STATS, *,
+                   scopes: Table | None = None) -> None:
+    scopes = scopes if scopes is not None else scope_table(session)
+    f = source
+    o = cast(f.c.is_open, Integer)
+    zero = literal(0)
+
+    def case_part(scope: Any) -> Any:
+        stmt = select(
+            scope.label("scope_id"), f.c.enterprise_id, f.c.province, f.c.city, f.c.county, f.c.park_id,
+            literal(1).label("total_cases"), o.label("open_cases"), (o * cast(f.c.collective, Integer))
+            .label("collective_open"), (o * cast(f.c.overdue, Integer)).label("overdue_open"),
+            (o * f.c.workers).label("workers_open"), (o * f.c.claimed_cents).label("claimed_open_cents"),
+            zero.label("total_signals"), zero.label("open_signals"),
+        ).where(f.c.enterprise_id.is_not(None))
+        return stmt if scope is NATIONAL_EXPR else stmt.where(scope != 0)
+
+    s = RiskSignal.__table__
+    e = Enterprise.__table__
+    (r0, r1, r2), prov, city, county = _region_exprs(e.c.region_code)
+    active = case((s.c.status.in_(("open", "converted")), 1), else_=0)
+
+    def signal_part(scope: Any) -> Any:
+        stmt = (select(scope.label("scope_id"), s.c.enterprise_id, prov.label("province"), city.label("city"),
+                       county.label("county"), e.c.park_id, zero, zero, zero, zero, zero, zero,
+                       literal(1).label("total_signals"), active.label("open_signals"))
+                .select_from(s.join(e, e.c.id == s.c.enterprise_id)
+                             .outerjoin(r0, r0.code == e.c.region_code)
+                             .outerjoin(r1, r1.code == r0.parent_code)
+                             .outerjoin(r2, r2.code == r1.parent_code)
+                             .outerjoin(scopes, scopes.c.org_id == s.c.organisation_id)))
+        return stmt if scope is NATIONAL_EXPR else stmt.where(func.coalesce(scope, 0) != 0)
+
+    parts = [case_part(NATIONAL_EXPR), case_part(f.c.scope_p), case_part(f.c.scope_c),
+             signal_part(NATIONAL_EXPR), signal_part(scopes.c.scope_p), signal_part(scopes.c.scope_c)]
+    u = union_all(*parts).subquery("u")
+    er = EnterpriseRisk.__table__
+    measures = ("total_cases", "open_cases", "collective_open", "overdue_open", "workers_open", "claimed_open_cents",
+                "total_signals", "open_signals")
+    stmt = (select(u.c.scope_id, u.c.enterprise_id, func.max(u.c.province), func.max(u.c.city), func.max(u.c.county),
+                   func.max(u.c.park_id), *[func.sum(u.c[m]) for m in measures],
+                   func.coalesce(func.max(er.c.score), 0), func.coalesce(func.max(er.c.level), "none"))
+            .select_from(u.outerjoin(er, er.c.enterprise_id == u.c.enterprise_id))
+            .group_by(u.c.scope_id, u.c.enterprise_id))
+    session.execute(insert(target).from_select(
+        ["scope_id", "enterprise_id", "province", "city", "county", "park_id", *measures, "risk_score", "risk_level"],
+        stmt))
+
+
+NATIONAL_EXPR = literal(NATIONAL)
+
+
+# --- rebuild and verify -------------------------------------------------------------------------------
+
+
+@dataclass
+class RebuildReport:
+    facts: int = 0
+    rollups: int = 0
+    counters: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def text(self) -> str:
+        secs = "，".join(f"{k}{v:.1f}秒" for k, v in self.seconds.items())
+        return f"事实表{self.facts}行，汇总表{self.rollups}行，企业计数{self.counters}行（{secs}）"
+
+
+def rebuild(session: Session, *, progress: Callable[[str], None] | None = None, commit: bool = True) -> RebuildReport:
+    """Recompute every derived table from the base tables (one transaction)."""
+    say = progress or (lambda _m: None)
+    report = RebuildReport()
+    try:
+        t0 = time.monotonic()
+        scopes = scope_table(session)
+        session.execute(delete(RiskRollup))
+        session.execute(delete(EnterpriseScopeStats))
+        session.execute(delete(RiskCaseFacts))
+        build_facts(session, scopes=scopes)
+        report.seconds["事实表"] = time.monotonic() - t0
+        say("事实表已重建")
+        t1 = time.monotonic()
+        build_rollups(session, progress=lambda n: say(f"汇总维度 {n}"))
+        report.seconds["汇总表"] = time.monotonic() - t1
+        t2 = time.monotonic()
+        build_counters(session, scopes=scopes)
+        report.seconds["企业计数"] = time.monotonic() - t2
+        report.facts = session.scalar(select(func.count()).select_from(FACTS)) or 0
+        report.rollups = session.scalar(select(func.count()).select_from(ROLLUPS)) or 0
+        report.counters = session.scalar(select(func.count()).select_from(STATS)) or 0
+        if commit:
+            session.commit()
+        return report
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@dataclass
+class VerifyReport:
+    facts_checked: int = 0
+    facts_diff: list[Any] = field(default_factory=list)
+    rollups_missing: list[Any] = field(default_factory=list)
+    rollups_extra: list[Any] = field(default_factory=list)
+    counters_missing: list[Any] = field(default_factory=list)
+    counters_extra: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.facts_diff or self.rollups_missing or self.rollups_extra or self.counters_missing
+                    or self.counters_extra)
+
+    def text(self) -> str:
+        if self.ok:
+            return f"一致：核对{self.facts_checked}件案件的事实行、全部汇总行和企业计数"
+        return (f"不一致：事实行{len(self.facts_diff)}处，"
+                f"汇总行缺{len(self.rollups_missing)}多{len(self.rollups_extra)}，"
+                f"企业计数缺{len(self.counters_missing)}多{len(self.counters_extra)}")
+
+
+def _nonzero(t: Table, measures: tuple[str, ...]) -> Any:
+    return not_(and_(*[t.c[m] == 0 for m in measures]))
+
+
+def _except(session: Session, a: Table, b: Table, cols: list[str], measures: tuple[str, ...],
+            limit: int) -> list[Any]:
+    qa = select(*[a.c[c] for c in cols]).where(_nonzero(a, measures))
+    qb = select(*[b.c[c] for c in cols]).where(_nonzero(b, measures))
+    return list(session.execute(qa.except_(qb).limit(limit)).all())
+
+
+def verify(session: Session, *, limit: int = 20) -> VerifyReport:
+    """Recompute facts, rollups and counters into temporary tables and compare with the stored ones.
+    Leaves the session's transaction open (the caller rolls back or commits)."""
+    report = VerifyReport()
+    scopes = scope_table(session)
+    exp_facts = _temp_like(session, FACTS, "risk_tmp_facts")
+    build_facts(session, exp_facts, scopes=scopes)
+    cols = list(F.FACT_COLUMNS)
+    qa = select(*[FACTS.c[c] for c in cols])
+    qb = select(*[exp_facts.c[c] for c in cols])
+    report.facts_checked = session.scalar(select(func.count()).select_from(exp_facts)) or 0
+    report.facts_diff = [("stored", *r) for r in session.execute(qa.except_(qb).limit(limit)).all()]
+    report.facts_diff += [("expected", *r) for r in session.execute(qb.except_(qa).limit(limit)).all()]
+    exp_rollups = _temp_like(session, ROLLUPS, "risk_tmp_rollups")
+    build_rollups(session, exp_facts, exp_rollups)
+    rcols = [*F.ROLLUP_KEY, *ROLLUP_MEASURES]
+    report.rollups_extra = _except(session, ROLLUPS, exp_rollups, rcols, ROLLUP_MEASURES, limit)
+    report.rollups_missing = _except(session, exp_rollups, ROLLUPS, rcols, ROLLUP_MEASURES, limit)
+    exp_stats = _temp_like(session, STATS, "risk_tmp_stats")
+    build_counters(session, exp_facts, exp_stats, scopes=scopes)
+    scols = [c.name for c in STATS.columns]
+    counted = ("total_cases", "open_cases", "total_signals", "open_signals")
+    report.counters_extra = _except(session, STATS, exp_stats, scols, counted, limit)
+    report.counters_missing = _except(session, exp_stats, STATS, scols, counted, limit)
+    for t in (exp_facts, exp_rollups, exp_stats, scopes):
+        t.drop(session.connection())
+    return report

@@ -1,0 +1,39 @@
+"""The case observer: keeps risk facts, rollups, counters, levels and alerts consistent with every case
+event (``create_case``, ``fire_event``, the deadline sweep), inside the event's own transaction.
+
+Registered in :mod:`mediation.services.hooks`; imports lazily because the service layer imports hooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from mediation.db.models import Case, CaseEvent
+
+
+def risk_observer(session: Session, case: Case, event: CaseEvent) -> None:
+    from mediation.risk import alerts, facts, scoring, signals
+    from mediation.risk.rulesets import active_rules
+
+    at = event.at or dt.datetime.now(dt.UTC)
+    if event.event == "register":
+        signals.link_pending(session, case)
+    old = facts.load_fact(session, case.id)
+    new = facts.compute_fact(session, case.id, case.organisation_id)
+    # A new case, or one that stops (or starts again) being handled, changes the enterprise's case
+    # indicators (open cases, open collective disputes, recent disputes).
+    if case.enterprise_id is not None and new is not None and (old is None or old.is_open != new.is_open):
+        result = scoring.rescore(session, case.enterprise_id, at=at, reason="case_event", case_id=case.id,
+                                 organisation_id=case.organisation_id)
+        if result.level_changed:
+            old = facts.load_fact(session, case.id)
+            new = new._replace(level=result.level)
+    facts.apply_fact_change(session, old, new)
+    if event.event == "register":
+        rules = active_rules(session)
+        if alerts.is_collective(case, rules):
+            alerts.raise_collective_alert(session, case, at=at, rules=rules)
