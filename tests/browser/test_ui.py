@@ -176,3 +176,48 @@ def test_mediator_cannot_open_another_organisations_case(live: tuple[str, World,
     assert resp.status == 200 and "秀洲区的案件" in page.content()  # type: ignore[attr-defined]
     _shot(page, "case-supervisor-masked")
     assert "3304**********0015" in page.content()  # masked for supervisors  # type: ignore[attr-defined]
+
+
+def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, dict[str, int]], page: object,
+                                                      committing_engine: Engine) -> None:
+    base, world, _ = live
+    with Session(committing_engine, expire_on_commit=False) as s:
+        from mediation.db.models import User
+        from mediation.services.users import actor_for
+
+        clerk = s.get(User, world.clerk.id)
+        assert clerk is not None
+        for i in range(3):
+            svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"南湖案件{i}"))
+        svc.create_case(s, actor=actor_for(clerk),
+                        data=application(world, title="集体欠薪", workers_count=25, is_collective=True))
+    _login(page, base, world.mediator.username)
+    assert page.goto(f"{base}/ui/dashboard").status == 403  # type: ignore[attr-defined]
+
+    _login(page, base, world.city_supervisor.username)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))  # type: ignore[attr-defined]
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)  # type: ignore[attr-defined]
+    page.goto(f"{base}/ui/dashboard")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    assert errors == [], page.inner_text("main")  # type: ignore[attr-defined]
+    page.wait_for_selector("#map[data-ready]")  # type: ignore[attr-defined]
+    shown = page.evaluate(  # type: ignore[attr-defined]
+        "() => window.dashboardCharts.map.getOption().series[0].data.filter(d => d.value > 0)"
+        ".map(d => [d.name, d.value])")
+    assert dict(shown) == {"南湖区": 5}  # counted where the enterprise is (the other case too)
+    areas = page.inner_text("#areas")  # type: ignore[attr-defined]
+    assert "南湖区" in areas
+    assert page.inner_text("#kpi-cases") == "5"  # type: ignore[attr-defined]
+    _shot(page, "dashboard")
+
+    page.click("#areas >> text=南湖区")  # type: ignore[attr-defined]  # drill down: the district's parks
+    page.wait_for_selector("#map[data-ready]")  # type: ignore[attr-defined]
+    assert world.park.name in page.inner_text("#areas")  # type: ignore[attr-defined]
+
+    page.goto(f"{base}/ui/alerts")  # type: ignore[attr-defined]
+    row = page.locator("tr[data-alert]").first  # type: ignore[attr-defined]
+    assert "集体" in row.inner_text()
+    _shot(page, "alerts")
+    row.locator("button").click()
+    page.wait_for_selector("text=已签收预警")  # type: ignore[attr-defined]
