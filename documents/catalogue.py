@@ -444,27 +444,34 @@ def build_supervision_proposal(b: BuildInput) -> dict[str, Any]:
 
 
 def build_early_warning(b: BuildInput) -> dict[str, Any]:
+    """The risk-warning report (早报告): the enterprise, where it is, the indicators and the level that the
+    early-warning rules found (``mediation.risk``), the workers involved, what has been done, who reports."""
+    from mediation.risk.alerts import report_context_for_case
+
     ctx = _base(b, "劳动关系风险预警报告")
     case = b.case
-    ent = case.enterprise
-    location = [ctx["org"]["region"]]
-    if ent is not None and ent.park is not None:
-        location.append(ent.park.name)
+    risk = report_context_for_case(b.session, case)
     c = ctx["case"]
-    indicators = [c["claims_summary"]]
+    location = risk["location"]
+    place = "，".join(x for x in (location.get("region"), (location.get("park") or {}).get("name")) if x)
+    indicators = [i["label"] if i["value"] is True else f"{i['label']}：{i['value']}{i['unit'] or ''}"
+                  for i in risk["indicators"] if i["value"] not in (False, None, 0, "")]
     if case.is_collective:
         indicators.append(f"集体劳动争议（{case.workers_count}人）")
-    actions = []
+    if not indicators:
+        indicators.append(c["claims_summary"])
+    actions = [risk["actions"]] if risk["actions"] else []
     for ev in b.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)):
         if ev.event in ("begin_triage", "start_negotiation", "register_application", "accept", "record_session"):
             actions.append(f"{date_cn(ev.at.astimezone(CHINA).date())}{_event_label(case, ev.event)}")
+    employer = c["employer"] or {}
     ctx["report"] = {
-        "enterprise": c["employer"]["name"] if c["employer"] else (ent.name if ent else ""),
-        "uscc": (c["employer"] or {}).get("uscc", ""),
-        "location": "，".join(x for x in location if x),
+        "enterprise": employer.get("name") or (risk["enterprise"] or {}).get("name", ""),
+        "uscc": employer.get("uscc") or (risk["enterprise"] or {}).get("uscc") or "",
+        "location": str(b.params.get("location") or place or ctx["org"]["region"]),
         "indicators": str(b.params.get("indicators") or "；".join(indicators)),
-        "workers": case.workers_count,
-        "level": str(b.params.get("level") or ("集体劳动争议" if case.is_collective else "一般")),
+        "workers": max(int(risk["workers_involved"] or 0), case.workers_count),
+        "level": str(b.params.get("level") or risk["level_label"]),
         "cause": str(b.params.get("cause") or case.facts or c["claims_summary"]),
         "trend": str(b.params.get("trend") or "（待研判）"),
         "actions": str(b.params.get("actions") or "；".join(actions) or "已登记，正在研判"),

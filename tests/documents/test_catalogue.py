@@ -211,9 +211,10 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
                          authority="嘉兴市南湖区人力资源和社会保障局")
     assert_contains(pdf_text(proposal.content), "劳动法律监督建议书", "嘉兴市南湖区人力资源和社会保障局",
                     opinion.number, "逾期未答复，未整改", "拖欠7至9月工资", "工会主席（签名）")
-    warning = _generate(db, world, agreed, "early_warning_report", level="橙色", trend="可能扩大")
+    warning = _generate(db, world, agreed, "early_warning_report", trend="可能扩大")
+    # location, indicators and level come from the early-warning rules (mediation.risk)
     assert_contains(pdf_text(warning.content), "劳动关系风险预警报告", world.enterprise.name, USCC,
-                    world.park.name, "拖欠劳动报酬", "1人", "橙色", "可能扩大", "受理", "mediator")
+                    "浙江省嘉兴市南湖区", world.park.name, "未建工会", "1人", "预警", "可能扩大", "受理", "mediator")
     seen |= {"review_application", "service_receipt", "supervision_opinion", "supervision_proposal",
              "early_warning_report"}
 
@@ -421,3 +422,19 @@ def test_rare_characters_are_real_glyphs(db: Session, world: World) -> None:
     cmap = font.getBestCmap()
     for ch in RARE + RARE2:
         assert cmap.get(ord(ch)) not in (None, ".notdef"), ch
+
+
+def test_escalating_a_collective_dispute_produces_the_warning_report(db: Session, world: World) -> None:
+    data = realistic(world, workers_count=25, is_collective=True)
+    data["parties"] = [
+        {"role": "representative", "name": "赵一", "gender": "male"},
+        {"role": "representative", "name": "钱二", "gender": "female"},
+        {"role": "employer", "name": world.enterprise.name, "legal_representative": "王建国"},
+    ]
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
+    svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+    (doc,) = docs(db, case.id, "early_warning_report")
+    t = pdf_text(doc.content)
+    assert_contains(t, "劳动关系风险预警报告", "东栅工预〔2025〕1号", world.enterprise.name, "集体劳动争议（25人）",
+                    "25人", "预警", world.park.name)
+    assert "预警（" in doc.snapshot["report"]["level"]  # the level the rules gave (e.g. 黄色预警（较重）)
