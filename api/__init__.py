@@ -122,11 +122,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     _install_documents(app, settings)
     errors.register_error_handlers(app)
 
-    from api import dashboard, ui, web
+    from api import dashboard, signals_ui, ui, web
 
     app.register_blueprint(web.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(signals_ui.bp)
     return app
 
 

@@ -221,3 +221,32 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
     _shot(page, "alerts")
     row.locator("button").click()
     page.wait_for_selector("text=已签收预警")  # type: ignore[attr-defined]
+
+
+def test_signal_intake_and_conversion_to_a_case(live: tuple[str, World, dict[str, int]], page: object) -> None:
+    base, world, _ = live
+    pg = page
+    _login(pg, base, world.mediator.username)
+    pg.goto(f"{base}/ui/signals")  # type: ignore[attr-defined]
+    form = pg.locator("#signal-form")  # type: ignore[attr-defined]
+    form.locator("button[type=submit]").click()  # nothing chosen: the browser's own check stops it
+    assert pg.url.endswith("/ui/signals")  # type: ignore[attr-defined]
+    form.locator("select[name=enterprise_id]").select_option(str(world.enterprise.id))
+    form.locator("select[name=source]").select_option("hotline_12351")
+    form.locator("input[name=wage_arrears_months]").fill("3")
+    form.locator("input[name=wage_arrears_amount]").fill("180000")
+    form.locator("input[name=workers_affected]").fill("30")
+    form.locator("input[name=no_union]").check()
+    form.locator("input[name=reporter_phone]").fill("12")  # invalid: shown inline, nothing saved
+    form.locator("textarea[name=description]").fill("职工反映三个月未发工资")
+    form.locator("button[type=submit]").click()
+    pg.wait_for_selector(".field-error")  # type: ignore[attr-defined]
+    assert "暂无风险信息" in pg.inner_text("#signals")  # type: ignore[attr-defined]
+    pg.locator("#signal-form input[name=reporter_phone]").fill("13812345678")  # type: ignore[attr-defined]
+    pg.locator("#signal-form button[type=submit]").click()  # type: ignore[attr-defined]
+    pg.wait_for_selector("text=已登记风险信息")  # type: ignore[attr-defined]
+    assert "预警等级" in pg.inner_text(".flash")  # type: ignore[attr-defined]
+    _shot(pg, "signals")
+    pg.locator("#signals tr[data-signal] button").first.click()  # type: ignore[attr-defined]
+    pg.wait_for_selector("text=已立案")  # type: ignore[attr-defined]
+    assert "/ui/cases/" in pg.url and "风险信息" in pg.content()  # type: ignore[attr-defined]
