@@ -210,6 +210,12 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
     assert "南湖区" in areas
     assert page.inner_text("#kpi-cases") == "5"  # type: ignore[attr-defined]
     _shot(page, "dashboard")
+    page.set_viewport_size({"width": 768, "height": 1024})  # type: ignore[attr-defined]  # a tablet
+    page.reload()  # type: ignore[attr-defined]
+    page.wait_for_selector("#map[data-ready]")  # type: ignore[attr-defined]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 768  # type: ignore[attr-defined]
+    _shot(page, "dashboard-tablet")
+    page.set_viewport_size({"width": 1366, "height": 768})  # type: ignore[attr-defined]
 
     page.click("#areas >> text=南湖区")  # type: ignore[attr-defined]  # drill down: the district's parks
     page.wait_for_selector("#map[data-ready]")  # type: ignore[attr-defined]
