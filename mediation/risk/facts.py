@@ -418,8 +418,11 @@ def apply_rollup_delta(session: Session, changes: Iterable[tuple[Fact, int]], di
     return len(rows)
 
 
-def _counter_region(f: Fact) -> dict[str, Any]:
-    return {"province": f.province, "city": f.city, "county": f.county, "park_id": f.park_id}
+def enterprise_keys(session: Session, enterprise_id: int) -> dict[str, Any]:
+    """Where an enterprise's counters sit: its own registered region and park (never the organisation's,
+    so that the keys do not depend on which case or signal arrived first)."""
+    ent = session.get(Enterprise, enterprise_id)
+    return {**enterprise_region(session, ent.region_code if ent else None), "park_id": ent.park_id if ent else None}
 
 
 def apply_counter_delta(session: Session, changes: Iterable[tuple[Fact, int]]) -> None:
@@ -428,7 +431,8 @@ def apply_counter_delta(session: Session, changes: Iterable[tuple[Fact, int]]) -
     for f, sign in changes:
         if f.enterprise_id is None:
             continue
-        region[f.enterprise_id] = _counter_region(f)
+        if f.enterprise_id not in region:
+            region[f.enterprise_id] = enterprise_keys(session, f.enterprise_id)
         m = counter_measures(f)
         for s in rollup_scopes(f.scope_p, f.scope_c):
             _accumulate(acc, (s, f.enterprise_id), m, sign)
@@ -458,10 +462,9 @@ def apply_signal_counters(session: Session, *, enterprise_id: int, organisation_
                           open_: int) -> None:
     """Signals received in a subtree count for the enterprise in every rollup scope above it."""
     p, c = org_scopes(session, organisation_id)
-    ent = session.get(Enterprise, enterprise_id)
-    region = enterprise_region(session, ent.region_code if ent else None)
+    keys = enterprise_keys(session, enterprise_id)
     level, score = _risk_of(session, [enterprise_id]).get(enterprise_id, ("none", 0))
-    rows = [{"scope_id": s, "enterprise_id": enterprise_id, **region, "park_id": ent.park_id if ent else None,
+    rows = [{"scope_id": s, "enterprise_id": enterprise_id, **keys,
              "risk_level": level, "risk_score": score, "total_signals": total, "open_signals": open_,
              **dict.fromkeys(COUNTER_MEASURES, 0)} for s in rollup_scopes(p, c)]
     _upsert_add(session, _STATS, ("scope_id", "enterprise_id"), ("total_signals", "open_signals"), rows)

@@ -93,6 +93,12 @@ class Scope:
         return col.in_(select(Organisation.id).where(Organisation.path.like(f"{self.org_path}%")))
 
 
+def require_supervisor(actor: Actor) -> None:
+    """The hotspot picture is for supervisors (and administrators) of a subtree."""
+    if actor.role not in (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM):
+        raise PermissionDenied("只有督导员和系统管理员可以查看风险热点统计")
+
+
 def resolve_scope(session: Session, actor: Actor, organisation_id: int | None = None) -> Scope:
     if organisation_id is None and (actor.role == Role.SYSTEM or (actor.sees_subtree and actor.org_path == "/")):
         return Scope("全部", F.NATIONAL, "n")
@@ -342,6 +348,7 @@ def _as_date(v: Any) -> dt.date:
 
 def run_hotspots(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     """Aggregates by one dimension over a window, within the caller's scope."""
+    require_supervisor(actor)
     try:
         d = HotspotQuerySchema().load(dict(args))
     except ValidationError as exc:
@@ -402,6 +409,7 @@ def _window_end(q: HotspotQuery) -> dt.date:
 
 def case_list(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     """The cases behind a figure: the same scope, window and filters, from the facts."""
+    require_supervisor(actor)
     try:
         d = CaseListQuerySchema().load(dict(args))
     except ValidationError as exc:
@@ -430,6 +438,7 @@ def case_list(session: Session, *, actor: Actor, args: Mapping[str, Any], today:
 
 def ranking(session: Session, *, actor: Actor, args: Mapping[str, Any]) -> dict[str, Any]:
     """Top enterprises by a current counter, from the counters kept incrementally (indexed)."""
+    require_supervisor(actor)
     try:
         d = RankingQuerySchema().load(dict(args))
     except ValidationError as exc:
@@ -516,6 +525,7 @@ def early(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.
     collective dispute's escalation or the reporting of its alert. Alerts: how many were raised and how
     many were reported, and how many on time.
     """
+    require_supervisor(actor)
     try:
         d = EarlyQuerySchema().load(dict(args))
     except ValidationError as exc:

@@ -194,30 +194,32 @@ def build_counters(session: Session, source: Table = FACTS, target: Table = STAT
     o = cast(f.c.is_open, Integer)
     zero = literal(0)
 
+    s = RiskSignal.__table__
+    e = Enterprise.__table__
+    (r0, r1, r2), prov, city, county = _region_exprs(e.c.region_code)
+
+    def located(frm: Any) -> Any:
+        """Counters sit at the enterprise's own region and park (see ``facts.enterprise_keys``)."""
+        return (frm.join(e, e.c.id == frm.c.enterprise_id).outerjoin(r0, r0.code == e.c.region_code)
+                .outerjoin(r1, r1.code == r0.parent_code).outerjoin(r2, r2.code == r1.parent_code))
+
     def case_part(scope: Any) -> Any:
         stmt = select(
-            scope.label("scope_id"), f.c.enterprise_id, f.c.province, f.c.city, f.c.county, f.c.park_id,
+            scope.label("scope_id"), f.c.enterprise_id, prov.label("province"), city.label("city"),
+            county.label("county"), e.c.park_id,
             literal(1).label("total_cases"), o.label("open_cases"), (o * cast(f.c.collective, Integer))
             .label("collective_open"), (o * cast(f.c.overdue, Integer)).label("overdue_open"),
             (o * f.c.workers).label("workers_open"), (o * f.c.claimed_cents).label("claimed_open_cents"),
             zero.label("total_signals"), zero.label("open_signals"),
-        ).where(f.c.enterprise_id.is_not(None))
+        ).select_from(located(f)).where(f.c.enterprise_id.is_not(None))
         return stmt if scope is NATIONAL_EXPR else stmt.where(scope != 0)
-
-    s = RiskSignal.__table__
-    e = Enterprise.__table__
-    (r0, r1, r2), prov, city, county = _region_exprs(e.c.region_code)
     active = case((s.c.status.in_(("open", "converted")), 1), else_=0)
 
     def signal_part(scope: Any) -> Any:
         stmt = (select(scope.label("scope_id"), s.c.enterprise_id, prov.label("province"), city.label("city"),
                        county.label("county"), e.c.park_id, zero, zero, zero, zero, zero, zero,
                        literal(1).label("total_signals"), active.label("open_signals"))
-                .select_from(s.join(e, e.c.id == s.c.enterprise_id)
-                             .outerjoin(r0, r0.code == e.c.region_code)
-                             .outerjoin(r1, r1.code == r0.parent_code)
-                             .outerjoin(r2, r2.code == r1.parent_code)
-                             .outerjoin(scopes, scopes.c.org_id == s.c.organisation_id)))
+                .select_from(located(s).outerjoin(scopes, scopes.c.org_id == s.c.organisation_id)))
         return stmt if scope is NATIONAL_EXPR else stmt.where(func.coalesce(scope, 0) != 0)
 
     parts = [case_part(NATIONAL_EXPR), case_part(f.c.scope_p), case_part(f.c.scope_c),

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, Enterprise
@@ -50,15 +50,28 @@ class SignalView:
 class CaseView:
     organisation_id: int
     reported_on: dt.date
-    ended_on: dt.date | None
-    closed_on: dt.date | None
-    agreed_on: dt.date | None
+    #: The workflow says the case is still being handled (the same ``open`` flag as the hotspot facts).
+    open_now: bool
+    #: For a case no longer open: the day it stopped being handled (agreement, end, closing; else the
+    #: day of its last change, e.g. a lapsed case referred to arbitration).
+    ended_day: dt.date | None
     is_collective: bool
     workers: int
 
     def open_on(self, day: dt.date) -> bool:
-        return self.reported_on <= day and all(d is None or d > day for d in (self.ended_on, self.closed_on,
-                                                                                self.agreed_on))
+        if self.reported_on > day:
+            return False
+        return self.open_now or (self.ended_day is not None and self.ended_day > day)
+
+
+def _ended_day(open_now: bool, agreed_on: dt.date | None, ended_on: dt.date | None, closed_on: dt.date | None,
+               updated_at: dt.datetime | None) -> dt.date | None:
+    if open_now:
+        return None
+    days = [d for d in (agreed_on, ended_on, closed_on) if d is not None]
+    if days:
+        return min(days)
+    return china_date(updated_at) if updated_at is not None else None
 
 
 def china_date(at: dt.datetime) -> dt.date:
@@ -115,22 +128,22 @@ def load_inputs(
     """Signals and cases of the selected enterprises. ``at`` given: only what can matter at that instant;
     ``history``: everything (the replay walks through time)."""
     sig_stmt = select(*_SIGNAL_COLS).where(enterprise_cond(RiskSignal.enterprise_id))
-    case_stmt = select(Case.enterprise_id, Case.organisation_id, Case.reported_on, Case.ended_on, Case.closed_on,
-                       Case.agreed_on, Case.is_collective, Case.workers_count
+    case_stmt = select(Case.enterprise_id, Case.organisation_id, Case.reported_on, Case.status, Case.agreed_on,
+                       Case.ended_on, Case.closed_on, Case.updated_at, Case.is_collective, Case.workers_count
                        ).where(enterprise_cond(Case.enterprise_id))
     if at is not None and not history:
         sig_stmt = sig_stmt.where(RiskSignal.observed_at > at - dt.timedelta(days=rules.signal_window_days),
                                   RiskSignal.observed_at <= at)
         since = china_date(at) - dt.timedelta(days=rules.prior_dispute_window_days)
-        case_stmt = case_stmt.where(or_(Case.reported_on > since, and_(Case.ended_on.is_(None),
-                                                                       Case.closed_on.is_(None),
-                                                                       Case.agreed_on.is_(None))))
+        case_stmt = case_stmt.where(or_(Case.reported_on > since, Case.status.in_(facts.OPEN_STATES)))
     signals: dict[int, list[SignalView]] = defaultdict(list)
     for r in session.execute(sig_stmt):
         signals[r[1]].append(SignalView(r[0], r[2], r[3], r[4], dict(zip(_VALUE_NAMES, r[5:], strict=True))))
     cases: dict[int, list[CaseView]] = defaultdict(list)
     for r in session.execute(case_stmt):
-        cases[r[0]].append(CaseView(r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]))
+        open_now = r[3] in facts.OPEN_STATES
+        cases[r[0]].append(CaseView(r[1], r[2], open_now, _ended_day(open_now, r[4], r[5], r[6], r[7]),
+                                    bool(r[8]), r[9]))
     unions = {r[0]: r[1] for r in session.execute(select(Enterprise.id, Enterprise.has_union)
                                                    .where(enterprise_cond(Enterprise.id)))}
     return signals, cases, unions
