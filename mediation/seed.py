@@ -40,6 +40,7 @@ from mediation.services import cases as svc
 from mediation.services.context import ServiceEnv, china_today, load_calendar
 from mediation.services.organisations import create_organisation
 from mediation.services.users import actor_for, create_user
+from workflows.definitions import CURRENT_VERSION, get_definition
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -116,7 +117,9 @@ class _Seeder:
         self.rng = random.Random(seed)
         self.today = today
         self.progress = progress
-        self.env = ServiceEnv(calendar=load_calendar(session))
+        # Bulk path: the risk facts, rollups and levels are computed once at the end (as a bulk import
+        # does), not by the observer after every generated event.
+        self.env = ServiceEnv(calendar=load_calendar(session), observers=())
         self.hash = PasswordHasher().hash(DEMO_PASSWORD)  # one hash for all demo users: seeding stays fast
         self.users: list[User] = []
         self.bodies: list[_Body] = []
@@ -398,6 +401,53 @@ class _Seeder:
                 "signed_by_all": True}
 
 
+SIGNAL_SOURCES_DEMO = [("screening", 40), ("hotline_12351", 25), ("petition", 10), ("inspection_referral", 10),
+                       ("media", 5), ("self_report", 10)]
+
+
+def _risk_picture(seeder: _Seeder) -> None:
+    """Facts, rollups and counters from the generated cases; enterprise levels (with their alerts); an
+    alert for every open collective dispute; then risk signals through the live path, some turned into
+    cases — so the supervisors' dashboard, the alerts inbox and the signal list have something to show."""
+    from mediation.risk import alerts, maintenance, scoring, signals
+    from mediation.risk.rulesets import active_rules
+
+    s, rng = seeder.s, seeder.rng
+    now = dt.datetime.now(dt.UTC)
+    maintenance.rebuild(s, commit=False)
+    summary = scoring.rescore_all(s, at=now, reason="演示数据")
+    rules = active_rules(s)
+    open_states = [st.name for st in get_definition(CURRENT_VERSION).states if st.open]
+    for case in s.scalars(select(Case).where(Case.is_collective.is_(True), Case.status.in_(open_states))):
+        alerts.raise_collective_alert(s, case, at=now, rules=rules)
+    s.commit()
+    seeder.progress(f"风险：{summary.text()}")
+    converted = 0
+    for i in range(120):
+        body = rng.choice(seeder.bodies)
+        ent = rng.choice(body.enterprises or seeder.enterprises)
+        source = _weighted(rng, SIGNAL_SOURCES_DEMO)[0]
+        arrears = rng.random() < 0.6
+        data: dict[str, Any] = {
+            "enterprise_id": ent.id, "source": source, "organisation_id": body.org.id,
+            "observed_at": (now - dt.timedelta(days=rng.randrange(0, 120), hours=rng.randrange(0, 24))).isoformat(),
+            "reporter_name": _person(rng), "workers_affected": rng.choice((3, 5, 8, 12, 20, 35, 60)),
+            "description": rng.choice(("职工反映工资未按时发放", "企业拟搬迁，职工担心安置", "多名职工反映长期加班",
+                                       "企业经营困难，拟裁员", "职工反映未缴纳社会保险")),
+            "wage_arrears_months": Decimal(rng.choice((1, 2, 3, 4))) if arrears else None,
+            "wage_arrears_amount": Decimal(rng.randrange(20, 600) * 1000) if arrears else None,
+            "social_insurance_unpaid_months": rng.choice((None, None, 2, 6)),
+            "planned_layoffs": rng.choice((None, None, None, 10, 30)),
+            "relocation": rng.random() < 0.1, "excessive_overtime": rng.random() < 0.2,
+            "no_union": not ent.has_union,
+        }
+        signal, _ = signals.record_signal(s, actor=body.clerk, data=data)
+        if i % 6 == 0:
+            signals.convert_to_case(s, actor=body.clerk, signal_id=signal.id)
+            converted += 1
+    seeder.progress(f"风险信息120条，其中{converted}条已转为案件")
+
+
 def seed_demo(
     session: Session,
     *,
@@ -429,6 +479,7 @@ def seed_demo(
                 say(f"  跳过一件（{target}）：{exc.detail}")
         if i % 300 == 0:
             say(f"已生成{i}件案件")
+    _risk_picture(seeder)
     states = Counter(session.scalars(select(Case.status)).all())
     summary = "，".join(f"{k}:{v}" for k, v in sorted(states.items()))
     return (f"演示数据完成（{time.monotonic() - t0:.0f}秒）：{sum(states.values())}件案件（{summary}）；"
