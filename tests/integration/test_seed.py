@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mediation import divisions
@@ -31,3 +31,10 @@ def test_small_seed_covers_every_state(db: Session) -> None:
     assert all(is_valid_uscc(e.uscc or "") for e in db.scalars(select(Enterprise)).all())
     for code in db.scalars(select(Organisation.region_code)).all():
         assert code is None or divisions.find(code) is not None
+    # the risk picture built in bulk agrees with a recomputation, and there is something to show
+    from mediation.db.models_risk import RiskAlert, RiskSignal
+    from mediation.risk import maintenance
+
+    assert maintenance.verify(db).ok
+    assert db.scalar(select(func.count()).select_from(RiskSignal)) == 120
+    assert db.scalar(select(func.count()).select_from(RiskAlert)) > 0
