@@ -210,3 +210,14 @@ def test_web_login_form(world: World, client: Any) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert 'name="csrf_token"' in page
     assert client.post("/login", data={"username": "x", "password": "y"}).status_code == 400  # no CSRF token
+
+
+def test_prefer_return_minimal(api: Api, world: World) -> None:
+    case = _create(api, world)
+    r = api.as_(world.mediator).post(f"/api/v1/cases/{case['id']}/transitions",
+                                     json={"event": "accept", "payload": {"respondent_consents": True}},
+                                     headers={"If-Match": f'"{case["version"]}"', "Prefer": "return=minimal"})
+    assert r.status_code == 204 and r.data == b"" and r.headers["Preference-Applied"] == "return=minimal"
+    assert r.headers["ETag"] == f'"{case["version"] + 1}"'
+    detail = api.as_(world.mediator).get(f"/api/v1/cases/{case['id']}").json
+    assert detail["status"] == "mediating" and detail["version"] == case["version"] + 1
