@@ -81,13 +81,13 @@ function request()
   pos = pos %% #mine + 1
   current = mine[pos]
   return wrk.format("POST", "/api/v1/cases/" .. current .. "/transitions",
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token},
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token%(prefer)s},
     string.format(body, versions[current]))
 end
 
 function response(status, headers, body)
   local etag = headers["ETag"] or headers["etag"]
-  if status == 200 and etag then
+  if (status == 200 or status == 204) and etag then
     versions[current] = tonumber(string.match(etag, "%%d+"))
   else
     errors409 = errors409 + 1
@@ -223,6 +223,8 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=800)
     ap.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--minimal", action="store_true",
+                    help="send Prefer: return=minimal (204 + ETag instead of the case detail)")
     ap.add_argument("--documents", choices=("off", "on"), default="off",
                     help="render the session record each record_session produces (on), or not (off: the engine "
                          "alone; documents then come on demand)")
@@ -237,7 +239,8 @@ def main() -> None:
         wrk(base + "/healthz", 3, args.connections, None)  # warm-up
         ceiling = wrk(base + "/healthz", args.duration, args.connections, None)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-            fh.write(LUA % {"ids": ",".join(map(str, ids)), "token": token, "conns": args.connections})
+            fh.write(LUA % {"ids": ",".join(map(str, ids)), "token": token, "conns": args.connections,
+                            "prefer": ', ["Prefer"] = "return=minimal"' if args.minimal else ""})
             script = fh.name
         workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
                                                   text=True).stdout.split()]
