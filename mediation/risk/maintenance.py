@@ -258,12 +258,14 @@ class RebuildReport:
 
 
 def bulk_pragmas(session: Session) -> None:
-    """SQLite: a large page cache and in-memory temporary B-trees for bulk work (the defaults, a 2 MB cache
-    and sort spills to disk, make GROUP BY over millions of rows I/O-bound). PostgreSQL: more memory for
+    """SQLite: large page caches (main and temporary database) for bulk work (the default 2 MB cache makes
+    inserts and GROUP BY over millions of rows I/O-bound). PostgreSQL: more memory for
     sorts and hashes in this transaction."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA cache_size=-1048576"))  # KiB: 1 GiB
-        session.execute(text("PRAGMA temp_store=MEMORY"))
+        # temp_store cannot change inside a transaction; a large cache for the temporary database keeps
+        # the sorters' B-trees in memory all the same
+        session.execute(text("PRAGMA temp.cache_size=-1048576"))
     else:
         session.execute(text("SET LOCAL work_mem = '256MB'"))
         session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
