@@ -187,6 +187,7 @@ def calendar_load(file: click.utils.LazyFile, no_recompute: bool) -> None:
 
 
 main.add_command(__import__("mediation.cli_tokens", fromlist=["tokens"]).tokens)  # mediation token …
+main.add_command(__import__("mediation.cli_risk", fromlist=["risk"]).risk)  # mediation risk …
 
 
 if __name__ == "__main__":  # pragma: no cover

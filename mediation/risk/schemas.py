@@ -45,6 +45,24 @@ def _id(**kw: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="编号无效"), **kw)
 
 
+def _qid(**kw: Any) -> fields.Integer:
+    """An id in a query string (a string of digits is accepted)."""
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID, error="编号无效"), **kw)
+
+
+class _Flag(fields.Boolean):
+    """A yes/no indicator: JSON ``true`` or ``false`` only (not 0/1 or strings)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def _flag() -> fields.Boolean:
+    return _Flag(load_default=False)
+
+
 class _Strict(Schema):
     class Meta:
         unknown = "raise"
@@ -60,21 +78,23 @@ class SignalCreateSchema(_Strict):
     reporter_phone = fields.String(load_default=None, allow_none=True)
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     evidence = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    workers_affected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    workers_affected = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1_000_000))
     wage_arrears_months = fields.Decimal(load_default=None, allow_none=True, places=1,
                                          validate=validate.Range(min=0, max=600))
     wage_arrears_amount = fields.Decimal(load_default=None, allow_none=True, places=2,
                                          validate=validate.Range(min=0, max=100_000_000_000))
-    social_insurance_unpaid_months = fields.Integer(load_default=None, allow_none=True,
+    social_insurance_unpaid_months = fields.Integer(strict=True, load_default=None, allow_none=True,
                                                     validate=validate.Range(min=0, max=600))
-    planned_layoffs = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000))
-    relocation = fields.Boolean(load_default=False)
-    closure = fields.Boolean(load_default=False)
-    merger = fields.Boolean(load_default=False)
-    excessive_overtime = fields.Boolean(load_default=False)
-    no_union = fields.Boolean(load_default=False)
-    no_collective_agreement = fields.Boolean(load_default=False)
-    prior_disputes = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000))
+    planned_layoffs = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                     validate=validate.Range(min=0, max=1_000_000))
+    relocation = _flag()
+    closure = _flag()
+    merger = _flag()
+    excessive_overtime = _flag()
+    no_union = _flag()
+    no_collective_agreement = _flag()
+    prior_disputes = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                    validate=validate.Range(min=0, max=100_000))
 
     @validates("reporter_phone")
     def _phone(self, value: str | None, **_: Any) -> None:
@@ -93,7 +113,8 @@ class SignalConvertSchema(_Strict):
                              validate=validate.OneOf([c.value for c in DisputeCategory]))
     organisation_id = _id(load_default=None, allow_none=True)
     lead_mediator_id = _id(load_default=None, allow_none=True)
-    workers_count = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1_000_000))
+    workers_count = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                   validate=validate.Range(min=1, max=1_000_000))
     facts = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_TEXT))
     requests = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     also_signal_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=100))
@@ -212,14 +233,14 @@ class HotspotQuerySchema(_Strict):
     date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
     date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
     grain = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["month", "week"]))
-    organisation_id = _id(load_default=None, allow_none=True)
+    organisation_id = _qid(load_default=None, allow_none=True)
     region = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$",
                                                                                        error="行政区划代码为6位数字"))
     province = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
     city = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
     county = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
-    park_id = _id(load_default=None, allow_none=True)
-    enterprise_id = _id(load_default=None, allow_none=True)
+    park_id = _qid(load_default=None, allow_none=True)
+    enterprise_id = _qid(load_default=None, allow_none=True)
     category = fields.String(load_default=None, allow_none=True,
                              validate=validate.OneOf([c.value for c in DisputeCategory]))
     industry = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8))
@@ -244,7 +265,7 @@ RANK_BY = ("open_cases", "risk_score", "overdue_open", "workers_open", "collecti
 class RankingQuerySchema(_Strict):
     rank_by = fields.String(load_default="open_cases", validate=validate.OneOf(RANK_BY), data_key="by")
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
-    organisation_id = _id(load_default=None, allow_none=True)
+    organisation_id = _qid(load_default=None, allow_none=True)
     region = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
     province = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
     city = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
@@ -254,4 +275,19 @@ class RankingQuerySchema(_Strict):
 class EarlyQuerySchema(_Strict):
     date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
     date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
-    organisation_id = _id(load_default=None, allow_none=True)
+    organisation_id = _qid(load_default=None, allow_none=True)
+
+
+class SignalListQuerySchema(_Strict):
+    enterprise_id = _qid(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(SIGNAL_STATUSES)))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class AlertListQuerySchema(_Strict):
+    enterprise_id = _qid(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(ALERT_STATUSES)))
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(ALERT_KINDS)))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

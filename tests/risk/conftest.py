@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.api.conftest import api, app, client  # noqa: F401  (the API fixtures, for tests/risk/test_api.py)
 from tests.factories import World, build_world
 
 
