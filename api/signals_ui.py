@@ -22,6 +22,7 @@ bp = Blueprint("signals_ui", __name__, template_folder="templates", url_prefix="
 
 NUMBER_FIELDS = ("workers_affected", "wage_arrears_months", "wage_arrears_amount", "social_insurance_unpaid_months",
                  "planned_layoffs", "prior_disputes")
+INTEGER_FIELDS = {"workers_affected", "social_insurance_unpaid_months", "planned_layoffs", "prior_disputes"}
 FLAGS = {"relocation": "搬迁", "closure": "关停", "merger": "兼并重组", "excessive_overtime": "超时加班",
          "no_union": "未建工会", "no_collective_agreement": "未签工资集体协议"}
 
@@ -34,8 +35,8 @@ def _payload(form: Any) -> dict[str, Any]:
     data["reporter_phone"] = phone or None
     for name in NUMBER_FIELDS:
         raw = form.get(name, "").strip()
-        if raw:
-            data[name] = raw
+        if raw:  # whole numbers go to the schema as integers; anything else is reported by it, inline
+            data[name] = int(raw) if name in INTEGER_FIELDS and raw.isdigit() else raw
         elif name == "workers_affected":
             data[name] = 0
     for name in FLAGS:
