@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from api.messages import translate
-from mediation.domain.errors import DomainError
+from mediation.domain.errors import DomainError, ValidationFailed
 
 PROBLEM = "application/problem+json"
 
@@ -70,7 +70,30 @@ def _field_errors(exc: HTTPException) -> dict[str, Any] | None:
     return None
 
 
+NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+
+
+def reject_nul_characters() -> None:
+    """NUL (U+0000) is never meaningful in this domain and PostgreSQL text cannot hold it: refuse it in
+    the query string and the body up front (422), instead of failing in the database."""
+    from flask import request
+
+    where = []
+    if any(m in request.query_string for m in (b"\x00", b"%00")):
+        where.append("query")
+    if request.content_length and request.mimetype != "application/pdf":
+        body = request.get_data(cache=True)
+        if any(m in body for m in NUL_MARKERS if m != b"%00") or (
+                request.mimetype == "application/x-www-form-urlencoded" and b"%00" in body):
+            where.append("body")
+    if where:
+        raise ValidationFailed("输入中含有不允许的空字符（U+0000），请删除后重试",
+                               errors={w: ["不能包含空字符（U+0000）"] for w in where})
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(reject_nul_characters)
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
         extra = dict(exc.extra)

@@ -221,3 +221,12 @@ def test_prefer_return_minimal(api: Api, world: World) -> None:
     assert r.headers["ETag"] == f'"{case["version"] + 1}"'
     detail = api.as_(world.mediator).get(f"/api/v1/cases/{case['id']}").json
     assert detail["status"] == "mediating" and detail["version"] == case["version"] + 1
+
+
+def test_nul_characters_are_refused_before_reaching_the_database(api: Api, world: World, db: Session) -> None:
+    before = db.scalar(select(func.count()).select_from(Case))
+    r = api.as_(world.clerk).post("/api/v1/cases/", json=application(world, title="张三\u0000"))
+    assert r.status_code == 422 and r.mimetype == "application/problem+json" and "body" in r.json["errors"]
+    r = api.as_(world.clerk).get("/api/v1/cases/?q=%00")
+    assert r.status_code == 422 and "query" in r.json["errors"]
+    assert db.scalar(select(func.count()).select_from(Case)) == before
