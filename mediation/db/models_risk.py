@@ -174,6 +174,8 @@ class RiskCaseFacts(Base):
         Index("ix_risk_case_facts_county_month", "county", "month"),
         Index("ix_risk_case_facts_park_month", "park_id", "month"),
         Index("ix_risk_case_facts_enterprise_month", "enterprise_id", "month"),
+        # early-intervention times look only at cases that began as signals
+        Index("ix_risk_case_facts_first_signal", "first_signal_at"),
     )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Index, func, select, text
 from sqlalchemy.orm import Session
 
 from mediation.db.base import Base
@@ -31,6 +31,20 @@ ID_FIELDS: dict[str, str] = {
 }
 ORG_COLUMNS = ("id", "name", "short_name", "kind", "level", "parent_id", "path", "region_code", "park_id",
                "doc_prefix", "created_at")
+
+
+_COPY_NULL = "\\N"
+_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+#: Tables a bulk import fills: their secondary indexes are dropped during a large load and built afterwards.
+BULK_TABLES = ("cases", "claims", "case_events", "mediation_sessions", "agreements", "obligations", "deadlines",
+               "risk_signals")
+#: Below this many cases an import keeps the indexes (rebuilding them would cost more than it saves).
+DROP_INDEXES_FROM = 100_000
+
+
+def secondary_indexes() -> list[Index]:
+    return [i for t in BULK_TABLES for i in sorted(Base.metadata.tables[t].indexes, key=lambda i: str(i.name))
+            if not i.unique]
 
 
 class Loader:
@@ -48,9 +62,11 @@ class Loader:
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
         if self.dialect == "postgresql":
+            # COPY's text format, built with str.join/translate (C speed) instead of one call per row
+            data = "".join("\t".join(_COPY_NULL if v is None else str(v).translate(_COPY_ESCAPE) for v in r) + "\n"
+                           for r in rows)
             with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-                for r in rows:
-                    cp.write_row(r)
+                cp.write(data)
         else:
             marks = ", ".join("?" for _ in columns)
             raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
@@ -105,7 +121,7 @@ def import_synthetic(
     seed: int = 20261126,
     today: dt.date | None = None,
     days: int = 730,
-    signals_per_case: float = 0.05,
+    signals_per_case: float = 0.02,
     batch: int = 20_000,
     score: bool = True,
     progress: Callable[[int], None] | None = None,
@@ -142,6 +158,9 @@ def import_synthetic(
 
         t1 = time.monotonic()
         ids = synthetic.Ids(**{f: _next_id(session, t) for t, f in ID_FIELDS.items()})
+        dropped = secondary_indexes() if cases >= DROP_INDEXES_FROM else []
+        for index in dropped:
+            index.drop(session.connection())
         counters: dict[tuple[int, int], int] = {}
         for chunk in synthetic.cases(rng, p, count=cases, ids=ids, today=today, days=days, batch=batch,
                                      counters=counters, dialect=loader.dialect):
@@ -157,8 +176,14 @@ def import_synthetic(
         loader.load("risk_signals", synthetic.SIGNAL_COLUMNS, sig_rows)
         report.signals = len(sig_rows)
         loader.reset_sequences(["organisations", "parks", "enterprises", *ID_FIELDS])
-        session.commit()
         report.seconds["案件"] = time.monotonic() - t1
+        if dropped:
+            t_ix = time.monotonic()
+            for index in dropped:
+                index.create(session.connection())
+            report.seconds["索引"] = time.monotonic() - t_ix
+            say(f"已重建{len(dropped)}个索引")
+        session.commit()
 
         if score:
             maintenance.bulk_pragmas(session)

@@ -391,7 +391,9 @@ def signals(rng: random.Random, p: Plan, *, count: int, ids: Ids, now: dt.dateti
     for _ in range(count):
         eid = ent_ids[rng.randrange(len(ent_ids))]
         observed = now - dt.timedelta(minutes=rng.randrange(days * 24 * 60))
-        arrears = Decimal(str(round(rng.choice([0.5, 1, 1.5, 2, 3]), 1))) if rng.random() < 0.5 else None
+        # most signals are minor: short arrears, if any; a few are months long
+        arrears = (Decimal(rng.choice(["0.5", "0.5", "0.5", "1", "1", "1.5", "2", "3"])) if rng.random() < 0.3
+                   else None)
         resolved = observed + dt.timedelta(days=rng.randint(1, 40)) if rng.random() < 0.33 else None
         if resolved is not None and resolved > now:
             resolved = None

@@ -138,6 +138,7 @@ def upgrade() -> None:
     with op.batch_alter_table('risk_case_facts', schema=None) as batch_op:
         batch_op.create_index('ix_risk_case_facts_county_month', ['county', 'month'], unique=False)
         batch_op.create_index('ix_risk_case_facts_enterprise_month', ['enterprise_id', 'month'], unique=False)
+        batch_op.create_index('ix_risk_case_facts_first_signal', ['first_signal_at'], unique=False)
         batch_op.create_index('ix_risk_case_facts_org_month', ['organisation_id', 'month'], unique=False)
         batch_op.create_index('ix_risk_case_facts_park_month', ['park_id', 'month'], unique=False)
         batch_op.create_index('ix_risk_case_facts_scope_c_month', ['scope_c', 'month'], unique=False)
@@ -263,6 +264,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_risk_case_facts_scope_c_month')
         batch_op.drop_index('ix_risk_case_facts_park_month')
         batch_op.drop_index('ix_risk_case_facts_org_month')
+        batch_op.drop_index('ix_risk_case_facts_first_signal')
         batch_op.drop_index('ix_risk_case_facts_enterprise_month')
         batch_op.drop_index('ix_risk_case_facts_county_month')
 
