@@ -1,0 +1,93 @@
+"""Benchmark: what the risk observer adds to one workflow transition (it runs inside every one).
+
+Run:  python bench/risk_observer_bench.py [--backend sqlite|postgresql] [--n 300]
+
+Fires ``record_session`` (no change of openness: facts and rollups only) and ``accept`` (plus the
+enterprise re-assessment when a case stops or starts being handled... accept keeps it open) on fresh
+cases, once with the registered observers and once with none, in the same run, and prints the median
+time per transition, the difference, and the SQL statements the observer issues per transition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mediation.db import migrate, registry  # noqa: E402,F401
+from mediation.db.engine import make_engine  # noqa: E402
+from mediation.services import cases as svc  # noqa: E402
+from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
+from mediation.services.hooks import default_observers  # noqa: E402
+from tests.factories import application, build_world, session_payload  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DB = "mediation_observerbench"
+
+
+def engine_for(backend: str) -> Any:
+    if backend == "postgresql":
+        admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+            c.execute(text(f'CREATE DATABASE "{PG_DB}"'))
+        admin.dispose()
+        return make_engine(f"postgresql://postgres@127.0.0.1:5432/{PG_DB}")
+    return make_engine(f"sqlite:///{tempfile.mkdtemp()}/observer.sqlite3")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    ap.add_argument("--n", type=int, default=300)
+    args = ap.parse_args()
+    engine = engine_for(args.backend)
+    migrate.upgrade(engine)
+    statements = [0]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_a: Any) -> None:
+        statements[0] += 1
+
+    today = dt.date.today()
+    with Session(engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        calendar = load_calendar(s)
+        envs = {"with risk observer": ServiceEnv(calendar=calendar, observers=default_observers()),
+                "no observers": ServiceEnv(calendar=calendar, observers=())}
+        clerk, mediator = world.actor(world.clerk), world.actor(world.mediator)
+        print(f"{args.backend}: observers registered: {[o.__module__ + '.' + o.__name__ for o in default_observers()]}")
+        for ev in ("accept", "record_session"):
+            medians = {}
+            for label, env in envs.items():
+                ids = [svc.create_case(s, actor=clerk, data=application(world), env=env, today=today).id
+                       for _ in range(args.n)]
+                if ev == "record_session":
+                    for i in ids:
+                        svc.fire_event(s, case_id=i, event="accept", actor=mediator, env=env, today=today,
+                                       payload={"respondent_consents": True})
+                payload = session_payload() if ev == "record_session" else {"respondent_consents": True}
+                times = []
+                statements[0] = 0
+                for i in ids:
+                    t = time.perf_counter()
+                    svc.fire_event(s, case_id=i, event=ev, actor=mediator, env=env, today=today, payload=payload)
+                    times.append((time.perf_counter() - t) * 1000)
+                medians[label] = (statistics.median(times), statements[0] / len(ids))
+                print(f"  {ev:15} {label:20} median {medians[label][0]:6.2f} ms, {medians[label][1]:.1f} statements")
+            (w, sw), (n, sn) = medians["with risk observer"], medians["no observers"]
+            print(f"  {ev:15} observer adds {w - n:.2f} ms and {sw - sn:.1f} statements per transition")
+
+
+if __name__ == "__main__":
+    main()
