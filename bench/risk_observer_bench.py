@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mediation.db import migrate, registry  # noqa: E402,F401
-from mediation.db.engine import make_engine  # noqa: E402
-from mediation.services import cases as svc  # noqa: E402
-from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
-from mediation.services.hooks import default_observers  # noqa: E402
-from tests.factories import application, build_world, session_payload  # noqa: E402
+from mediation.db import migrate, registry  # noqa: F401
+from mediation.db.engine import make_engine
+from mediation.services import cases as svc
+from mediation.services.context import ServiceEnv, load_calendar
+from mediation.services.hooks import default_observers
+from tests.factories import application, build_world, session_payload
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "mediation_observerbench"
