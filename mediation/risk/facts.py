@@ -21,6 +21,7 @@ the case's *current* state (a cohort view: "cases reported in May, of which N ar
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -30,8 +31,10 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -168,14 +171,18 @@ def facts_select(
     id_range: tuple[int, int] | None = None,
     scope_table: FromClause | None = None,
     scope_values: tuple[int, int] | None = None,
+    one_case: bool = False,
 ) -> Select[Any]:
     """The fact rows of the selected cases, computed from the base tables.
 
     Scopes come either from ``scope_table`` (columns ``org_id``, ``scope_p``, ``scope_c``; bulk) or as
-    literal values for a single organisation's cases (``scope_values``).
+    literal values for a single organisation's cases (``scope_values``). ``one_case``: the statement takes
+    bound parameters ``case_id``, ``scope_p`` and ``scope_c`` (built once, compiled once: the observer).
     """
 
     def restrict(col: Any) -> ColumnElement[bool]:
+        if one_case:
+            return col == bindparam("case_id", type_=Integer)
         if case_ids is not None:
             return col.in_(list(case_ids))
         if id_range is not None:
@@ -232,6 +239,8 @@ def facts_select(
     if scope_table is not None:
         scope_p: Any = func.coalesce(scope_table.c.scope_p, 0)
         scope_c: Any = func.coalesce(scope_table.c.scope_c, 0)
+    elif one_case:
+        scope_p, scope_c = bindparam("scope_p", type_=Integer), bindparam("scope_c", type_=Integer)
     else:
         p, cc = scope_values or (0, 0)
         scope_p, scope_c = literal(p), literal(cc)
@@ -382,6 +391,21 @@ def _insert(session: Session, table: Any) -> Any:
     return sqlite_insert(table)
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(session: Session, table: Any, key: Sequence[str], add: Sequence[str]) -> Any:
+    """One ``INSERT … ON CONFLICT DO UPDATE SET m = m + excluded.m`` per table, dialect and measures, built
+    once (so it is compiled once and then executed with many parameter sets)."""
+    cache_key = (session.get_bind().dialect.name, table.name, tuple(add))
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        ins = _insert(session, table)
+        stmt = ins.on_conflict_do_update(index_elements=list(key), set_={m: table.c[m] + ins.excluded[m] for m in add})
+        _UPSERTS[cache_key] = stmt
+    return stmt
+
+
 def _upsert_add(session: Session, table: Any, key: Sequence[str], add: Sequence[str],
                 rows: list[dict[str, Any]]) -> None:
     """Insert rows, or add their measures to the existing ones. Rows are written in key order so that
@@ -389,11 +413,9 @@ def _upsert_add(session: Session, table: Any, key: Sequence[str], add: Sequence[
     if not rows:
         return
     rows.sort(key=lambda r: tuple(r[k] for k in key))
-    for i in range(0, len(rows), 500):
-        stmt = _insert(session, table).values(rows[i:i + 500])
-        stmt = stmt.on_conflict_do_update(index_elements=list(key),
-                                          set_={m: table.c[m] + stmt.excluded[m] for m in add})
-        session.execute(stmt)
+    columns = [c.name for c in table.columns]
+    rows = [{c: r[c] for c in columns} for r in rows]  # the same parameter set for every row
+    session.execute(_upsert_statement(session, table, key, add), rows)
 
 
 def _accumulate(acc: dict[Any, list[int]], key: Any, values: Sequence[int], sign: int) -> None:
@@ -501,9 +523,14 @@ def load_fact(session: Session, case_id: int) -> Fact | None:
     return rows[0] if rows else None
 
 
+@functools.cache
+def _one_case_statement() -> Select[Any]:
+    return facts_select(one_case=True)
+
+
 def compute_fact(session: Session, case_id: int, organisation_id: int) -> Fact | None:
-    stmt = facts_select(case_ids=[case_id], scope_values=org_scopes(session, organisation_id))
-    row = session.execute(stmt).one_or_none()
+    p, c = org_scopes(session, organisation_id)
+    row = session.execute(_one_case_statement(), {"case_id": case_id, "scope_p": p, "scope_c": c}).one_or_none()
     return None if row is None else Fact(*row)
 
 
