@@ -11,8 +11,11 @@ rebuilt (:func:`mediation.risk.maintenance.rebuild`). ``mediation risk verify`` 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import random
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +45,38 @@ BULK_TABLES = ("cases", "claims", "case_events", "mediation_sessions", "agreemen
 DROP_INDEXES_FROM = 100_000
 
 
+def copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    """Rows in COPY's text format, built with str.join/translate (C speed) instead of one call per row."""
+    return "".join("\t".join(_COPY_NULL if v is None else str(v).translate(_COPY_ESCAPE) for v in r) + "\n"
+                   for r in rows)
+
+
+def _encode(chunk: dict[str, list[tuple[Any, ...]]], dialect: str) -> dict[str, tuple[int, Any]]:
+    if dialect == "postgresql":
+        return {t: (len(rows), copy_text(rows)) for t, rows in chunk.items()}
+    return {t: (len(rows), rows) for t, rows in chunk.items()}
+
+
+def _produce(q: Any, rng: random.Random, p: synthetic.Plan, ids: synthetic.Ids, cases: int, today: dt.date,
+             days: int, batch: int, dialect: str, n_signals: int, now: dt.datetime) -> None:
+    """The generator's process: cases (then signals) in batches, already in the loader's form. It never
+    touches the database; it leaves with ``os._exit`` so that nothing inherited from the parent (its database
+    connection) is finalised here."""
+    try:
+        counters: dict[tuple[int, int], int] = {}
+        for chunk in synthetic.cases(rng, p, count=cases, ids=ids, today=today, days=days, batch=batch,
+                                     counters=counters, dialect=dialect):
+            q.put(("chunk", len(chunk["cases"]), _encode(chunk, dialect)))
+        sig = synthetic.signals(rng, p, count=n_signals, ids=ids, now=now, dialect=dialect)
+        q.put(("end", counters, _encode({"risk_signals": sig}, dialect)))
+    except BaseException:  # report everything to the parent, which raises it
+        q.put(("error", traceback.format_exc()))
+    finally:
+        q.close()
+        q.join_thread()
+        os._exit(0)
+
+
 def secondary_indexes() -> list[Index]:
     return [i for t in BULK_TABLES for i in sorted(Base.metadata.tables[t].indexes, key=lambda i: str(i.name))
             if not i.unique]
@@ -62,15 +97,29 @@ class Loader:
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
         if self.dialect == "postgresql":
-            # COPY's text format, built with str.join/translate (C speed) instead of one call per row
-            data = "".join("\t".join(_COPY_NULL if v is None else str(v).translate(_COPY_ESCAPE) for v in r) + "\n"
-                           for r in rows)
-            with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-                cp.write(data)
+            self.load_text(table, columns, copy_text(rows), len(rows))
+            return
         else:
             marks = ", ".join("?" for _ in columns)
             raw.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
         self.rows_written += len(rows)
+
+    def load_text(self, table: str, columns: Sequence[str], data: str, count: int) -> None:
+        """PostgreSQL: rows already in COPY's text format."""
+        raw = self.session.connection().connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+            cp.write(data)
+        self.rows_written += count
+
+    def load_encoded(self, encoded: dict[str, tuple[int, Any]]) -> None:
+        for table, (count, data) in encoded.items():
+            if not count:
+                continue
+            if isinstance(data, str):
+                self.load_text(table, synthetic.COLUMNS[table], data, count)
+            else:
+                self.load(table, synthetic.COLUMNS[table], data)
 
     def reset_sequences(self, tables: Sequence[str]) -> None:
         """PostgreSQL: move each id sequence past the ids written explicitly."""
@@ -161,20 +210,35 @@ def import_synthetic(
         dropped = secondary_indexes() if cases >= DROP_INDEXES_FROM else []
         for index in dropped:
             index.drop(session.connection())
-        counters: dict[tuple[int, int], int] = {}
-        for chunk in synthetic.cases(rng, p, count=cases, ids=ids, today=today, days=days, batch=batch,
-                                     counters=counters, dialect=loader.dialect):
-            for table, rows in chunk.items():
-                loader.load(table, synthetic.COLUMNS[table], rows)
-            report.cases += len(chunk["cases"])
-            if progress is not None:
-                progress(len(chunk["cases"]))
-        loader.load("case_number_counters", ("organisation_id", "year", "kind", "last"),
-                    [(org, year, "case", n) for (org, year), n in sorted(counters.items())])
-        sig_rows = synthetic.signals(rng, p, count=int(cases * signals_per_case), ids=ids, now=now,
-                                     dialect=loader.dialect)
-        loader.load("risk_signals", synthetic.SIGNAL_COLUMNS, sig_rows)
-        report.signals = len(sig_rows)
+        # Generation runs in a second process, one batch ahead of the loading (two cores: the generator, and
+        # this process with the database server).
+        ctx = multiprocessing.get_context("fork")
+        q = ctx.Queue(maxsize=3)
+        proc = ctx.Process(target=_produce, args=(q, rng, p, ids, cases, today, days, batch, loader.dialect,
+                                                  int(cases * signals_per_case), now), daemon=True)
+        proc.start()
+        try:
+            while True:
+                kind, *payload = q.get()
+                if kind == "error":
+                    raise RuntimeError(f"合成数据生成失败：\n{payload[0]}")
+                if kind == "chunk":
+                    n, encoded = payload
+                    loader.load_encoded(encoded)
+                    report.cases += n
+                    if progress is not None:
+                        progress(n)
+                    continue
+                counters, encoded = payload
+                loader.load("case_number_counters", ("organisation_id", "year", "kind", "last"),
+                            [(org, year, "case", n) for (org, year), n in sorted(counters.items())])
+                loader.load_encoded(encoded)
+                report.signals = encoded["risk_signals"][0]
+                break
+        finally:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.terminate()
         loader.reset_sequences(["organisations", "parks", "enterprises", *ID_FIELDS])
         report.seconds["案件"] = time.monotonic() - t1
         if dropped:

@@ -171,19 +171,18 @@ def facts_select(
     id_range: tuple[int, int] | None = None,
     scope_table: FromClause | None = None,
     scope_values: tuple[int, int] | None = None,
-    single: bool = False,
+    one_case: bool = False,
 ) -> Select[Any]:
     """The fact rows of the selected cases, computed from the base tables.
 
     Scopes come either from ``scope_table`` (columns ``org_id``, ``scope_p``, ``scope_c``; bulk) or as
-    literal values for a single organisation's cases (``scope_values``). ``single=True`` gives the
-    statement for one case with bound parameters ``fact_case_id``, ``fact_scope_p``, ``fact_scope_c``
-    (built once and reused: see :func:`compute_fact`).
+    literal values for a single organisation's cases (``scope_values``). ``one_case``: the statement takes
+    bound parameters ``case_id``, ``scope_p`` and ``scope_c`` (built once, compiled once: the observer).
     """
 
     def restrict(col: Any) -> ColumnElement[bool]:
-        if single:
-            return col == bindparam("fact_case_id", type_=Integer)
+        if one_case:
+            return col == bindparam("case_id", type_=Integer)
         if case_ids is not None:
             return col.in_(list(case_ids))
         if id_range is not None:
@@ -237,12 +236,11 @@ def facts_select(
                   and_(c.c.status == "closed", func.coalesce(c.c.end_reason, "") != "withdrawn"))), "failed"),
         else_="",
     )
-    if single:
-        scope_p: Any = bindparam("fact_scope_p", type_=Integer)
-        scope_c: Any = bindparam("fact_scope_c", type_=Integer)
-    elif scope_table is not None:
-        scope_p = func.coalesce(scope_table.c.scope_p, 0)
-        scope_c = func.coalesce(scope_table.c.scope_c, 0)
+    if scope_table is not None:
+        scope_p: Any = func.coalesce(scope_table.c.scope_p, 0)
+        scope_c: Any = func.coalesce(scope_table.c.scope_c, 0)
+    elif one_case:
+        scope_p, scope_c = bindparam("scope_p", type_=Integer), bindparam("scope_c", type_=Integer)
     else:
         p, cc = scope_values or (0, 0)
         scope_p, scope_c = literal(p), literal(cc)
@@ -393,14 +391,13 @@ def _insert(session: Session, table: Any) -> Any:
     return sqlite_insert(table)
 
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
 def _upsert_statement(session: Session, table: Any, key: Sequence[str], add: Sequence[str]) -> Any:
-    """One parameterised single-row upsert per (dialect, table, key, measures): compiled once and cached,
-    then executed with many parameter sets (a multi-row VALUES statement would be compiled anew for
-    every row count, which cost more than the database work)."""
-    cache_key = (session.get_bind().dialect.name, table.name, tuple(key), tuple(add))
+    """One ``INSERT … ON CONFLICT DO UPDATE SET m = m + excluded.m`` per table, dialect and measures, built
+    once (so it is compiled once and then executed with many parameter sets)."""
+    cache_key = (session.get_bind().dialect.name, table.name, tuple(add))
     stmt = _UPSERTS.get(cache_key)
     if stmt is None:
         ins = _insert(session, table)
@@ -416,6 +413,8 @@ def _upsert_add(session: Session, table: Any, key: Sequence[str], add: Sequence[
     if not rows:
         return
     rows.sort(key=lambda r: tuple(r[k] for k in key))
+    columns = [c.name for c in table.columns]
+    rows = [{c: r[c] for c in columns} for r in rows]  # the same parameter set for every row
     session.execute(_upsert_statement(session, table, key, add), rows)
 
 
@@ -525,14 +524,13 @@ def load_fact(session: Session, case_id: int) -> Fact | None:
 
 
 @functools.cache
-def _single_fact_select() -> Select[Any]:
-    return facts_select(single=True)
+def _one_case_statement() -> Select[Any]:
+    return facts_select(one_case=True)
 
 
 def compute_fact(session: Session, case_id: int, organisation_id: int) -> Fact | None:
     p, c = org_scopes(session, organisation_id)
-    row = session.execute(_single_fact_select(),
-                          {"fact_case_id": case_id, "fact_scope_p": p, "fact_scope_c": c}).one_or_none()
+    row = session.execute(_one_case_statement(), {"case_id": case_id, "scope_p": p, "scope_c": c}).one_or_none()
     return None if row is None else Fact(*row)
 
 

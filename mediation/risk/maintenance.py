@@ -134,19 +134,6 @@ def _key_exprs(src: Any, d: Dim) -> tuple[Any, Any, Any, Any]:
     return p, c, k, v
 
 
-def _rollup_from_facts(session: Session, source: Table, target: Table, d: Dim, grain: str, level: str) -> None:
-    scope = {"n": literal(NATIONAL), "p": source.c.scope_p, "c": source.c.scope_c}[level]
-    p, c, k, v = _key_exprs(source, d)
-    bucket = source.c.month if grain == "m" else source.c.week
-    keys = [scope.label("scope_id"), literal(d.name).label("dim"), literal(grain).label("grain"),
-            p.label("province"), c.label("city"), k.label("county"), v.label("value"), bucket.label("bucket")]
-    stmt = select(*keys, *_measure_sums(source))
-    if level != "n":
-        stmt = stmt.where(scope != 0)
-    stmt = stmt.group_by(scope, p, c, k, v, bucket)
-    session.execute(insert(target).from_select([*F.ROLLUP_KEY, *ROLLUP_MEASURES], stmt))
-
-
 def _rollup_derive(session: Session, target: Table, d: Dim, grain: str, src: Dim) -> None:
     r = target
     c = r.c.city if d.region in ("c", "k") else literal("")
@@ -160,11 +147,44 @@ def _rollup_derive(session: Session, target: Table, d: Dim, grain: str, src: Dim
     session.execute(insert(target).from_select([*F.ROLLUP_KEY, *ROLLUP_MEASURES], stmt))
 
 
+def _scoped_partial(session: Session, source: Table, d: Dim, grain: str) -> Table:
+    """One pass over the facts: the dimension's sums per (scope_p, scope_c, key). Every scope level is then
+    summed from this much smaller table instead of scanning the facts once per level."""
+    md = MetaData()
+    cols = [Column("scope_p", Integer), Column("scope_c", Integer), Column("province", String(6)),
+            Column("city", String(6)), Column("county", String(6)), Column("value", String(32)),
+            Column("bucket", ROLLUPS.c.bucket.type), *[Column(m, ROLLUPS.c[m].type) for m in ROLLUP_MEASURES]]
+    t = Table("risk_tmp_partial", md, *cols, prefixes=["TEMPORARY"])
+    conn = session.connection()
+    t.drop(conn, checkfirst=True)
+    t.create(conn)
+    p, c, k, v = _key_exprs(source, d)
+    bucket = source.c.month if grain == "m" else source.c.week
+    stmt = (select(source.c.scope_p, source.c.scope_c, p.label("province"), c.label("city"), k.label("county"),
+                   v.label("value"), bucket.label("bucket"), *_measure_sums(source))
+            .group_by(source.c.scope_p, source.c.scope_c, p, c, k, v, bucket))
+    session.execute(insert(t).from_select([c_.name for c_ in cols], stmt))
+    return t
+
+
+def _rollup_from_partial(session: Session, part: Table, target: Table, d: Dim, grain: str, level: str) -> None:
+    scope = {"n": literal(NATIONAL), "p": part.c.scope_p, "c": part.c.scope_c}[level]
+    keys = [scope.label("scope_id"), literal(d.name).label("dim"), literal(grain).label("grain"), part.c.province,
+            part.c.city, part.c.county, part.c.value, part.c.bucket]
+    stmt = select(*keys, *[func.sum(part.c[m]).label(m) for m in ROLLUP_MEASURES])
+    if level != "n":
+        stmt = stmt.where(scope != 0)
+    stmt = stmt.group_by(scope, part.c.province, part.c.city, part.c.county, part.c.value, part.c.bucket)
+    session.execute(insert(target).from_select([*F.ROLLUP_KEY, *ROLLUP_MEASURES], stmt))
+
+
 def build_rollups(session: Session, source: Table = FACTS, target: Table = ROLLUPS,
                   progress: Callable[[str], None] | None = None) -> None:
     for name, grain in FROM_FACTS:
+        part = _scoped_partial(session, source, DIM_BY_NAME[name], grain)
         for level in SCOPE_LEVELS:
-            _rollup_from_facts(session, source, target, DIM_BY_NAME[name], grain, level)
+            _rollup_from_partial(session, part, target, DIM_BY_NAME[name], grain, level)
+        part.drop(session.connection())
         if progress:
             progress(name)
     for name, grain, src in DERIVED:

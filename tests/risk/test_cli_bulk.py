@@ -73,3 +73,17 @@ def test_large_imports_drop_and_rebuild_the_secondary_indexes() -> None:
     names = {str(i.name) for i in bulk.secondary_indexes()}
     assert {"ix_cases_status", "ix_case_events_case_id", "ix_claims_case_id"} <= names
     assert not any(i.unique for i in bulk.secondary_indexes())
+
+
+def test_a_failing_generator_rolls_the_import_back(committing_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediation.risk import synthetic
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise ValueError("生成器故障")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(synthetic, "cases", broken)
+    with Session(committing_engine) as s, pytest.raises(RuntimeError, match="生成器故障"):
+        bulk.import_synthetic(s, cases=50, provinces=("330000",))
+    with Session(committing_engine) as s:
+        assert s.scalar(select(func.count()).select_from(Enterprise)) == 0
