@@ -34,7 +34,7 @@ from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts as F
 from mediation.risk.rules import LEVEL_LABELS
 from mediation.risk.schemas import CaseListQuerySchema, EarlyQuerySchema, HotspotQuerySchema, RankingQuerySchema
-from mediation.risk.sqlfuncs import hours_between
+from mediation.risk.sqlfuncs import hours_between, rare
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 FACTS = RiskCaseFacts.__table__
@@ -545,7 +545,9 @@ def early(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.
     stmt = (select(f.c.organisation_id, func.count().label("cases"),
                    func.count(intervened).label("intervened"), func.sum(h_int).label("h_int"),
                    func.count(reported).label("reported"), func.sum(h_rep).label("h_rep"))
-            .where(scope.facts_clause(), f.c.first_signal_at.is_not(None), f.c.reported_on.between(frm, to))
+            # few cases begin as signals: the index on first_signal_at must drive the query (SQLite's planner
+            # otherwise walks a whole scope in organisation order to save the sort)
+            .where(scope.facts_clause(), rare(f.c.first_signal_at.is_not(None)), f.c.reported_on.between(frm, to))
             .group_by(f.c.organisation_id))
     per_org: dict[int, dict[str, Any]] = {}
     for r in session.execute(stmt).all():

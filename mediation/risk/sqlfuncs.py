@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Date, Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import NullType
 
 
 class month_start(FunctionElement[Any]):
@@ -64,3 +65,23 @@ def _pg_hours(element: hours_between, compiler: Any, **kw: Any) -> str:
 def _sqlite_hours(element: hours_between, compiler: Any, **kw: Any) -> str:
     a, b = list(element.clauses)
     return f"((julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)})) * 24.0)"
+
+
+class rare(FunctionElement[Any]):
+    """A condition true for very few rows: SQLite is told so (``likelihood``) and then drives the query from
+    the condition's index; PostgreSQL estimates it from its statistics."""
+
+    # not Boolean: on SQLite a Boolean expression in WHERE is rendered as ``… = 1``, which hides the hint
+    type = NullType()
+    inherit_cache = True
+    name = "rare"
+
+
+@compiles(rare, "sqlite")
+def _sqlite_rare(element: rare, compiler: Any, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.0001)"
+
+
+@compiles(rare)
+def _rare(element: rare, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
