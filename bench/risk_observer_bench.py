@@ -2,10 +2,10 @@
 
 Run:  python bench/risk_observer_bench.py [--backend sqlite|postgresql] [--n 300]
 
-Fires ``record_session`` (no change of openness: facts and rollups only) and ``accept`` (plus the
-enterprise re-assessment when a case stops or starts being handled... accept keeps it open) on fresh
-cases, once with the registered observers and once with none, in the same run, and prints the median
-time per transition, the difference, and the SQL statements the observer issues per transition.
+Fires ``accept`` and a first ``record_session`` on fresh cases (both change the case's fact row, so the
+observer writes facts, rollup and counter deltas; neither changes whether the case is open, so no
+re-assessment), once with the registered observers and once with none, in the same run, and prints the
+median time per transition, the difference, and the SQL statements per transition.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mediation.db import migrate, registry  # noqa: E402,F401
-from mediation.db.engine import make_engine  # noqa: E402
-from mediation.services import cases as svc  # noqa: E402
-from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
-from mediation.services.hooks import default_observers  # noqa: E402
-from tests.factories import application, build_world, session_payload  # noqa: E402
+from mediation.db import migrate, registry  # noqa: F401
+from mediation.db.engine import make_engine
+from mediation.services import cases as svc
+from mediation.services.context import ServiceEnv, load_calendar
+from mediation.services.hooks import default_observers
+from tests.factories import application, build_world, session_payload
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "mediation_observerbench"
