@@ -2,10 +2,10 @@
 
 Run:  python bench/risk_observer_bench.py [--backend sqlite|postgresql] [--n 300]
 
-Fires ``record_session`` (no change of openness: facts and rollups only) and ``accept`` (plus the
-enterprise re-assessment when a case stops or starts being handled... accept keeps it open) on fresh
-cases, once with the registered observers and once with none, in the same run, and prints the median
-time per transition, the difference, and the SQL statements the observer issues per transition.
+Fires ``accept`` and a first ``record_session`` on fresh cases (both change the case's fact row, so the
+observer writes facts, rollup and counter deltas; neither changes whether the case is open, so no
+re-assessment), once with the registered observers and once with none, in the same run, and prints the
+median time per transition, the difference, and the SQL statements per transition.
 """
 
 from __future__ import annotations
