@@ -267,12 +267,7 @@ class Transitions(MethodView):
 
 
 def _event_label(session: Session, ev: CaseEvent, version: str) -> str:
-    t = get_definition(version).transition(ev.event)
-    if t is not None:
-        return t.label
-    return {"register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
-            "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）",
-            "document_generated": "生成文书"}.get(ev.event, ev.event)
+    return get_definition(version).event_label(ev.event)
 
 
 @blp.route("/<id:case_id>/events")

@@ -32,7 +32,7 @@ from mediation.money import amount_in_capitals, format_amount
 from mediation.services import cases as svc
 from mediation.services.context import CHINA_TZ, default_env
 from mediation.services.queries import workbench
-from workflows.definitions import V1
+from workflows.definitions import V1, get_definition
 from workflows.guards import RejectionReason, TerminationReason
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
@@ -220,9 +220,8 @@ def _render_case(case_id: int, *, errors: dict[str, Any] | None = None, message:
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
     mediators = session.scalars(select(User).where(User.organisation_id == case.organisation_id,
                                                    User.role == Role.MEDIATOR, User.active.is_(True))).all()
-    event_labels = {t.event: t.label for t in V1.transitions} | {
-        "register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
-        "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书"}
+    definition = get_definition(case.workflow_version)
+    event_labels = {e.event: definition.event_label(e.event) for e in events}
     documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
     return render_template(
         "ui/case.html", case=data, events=events, documents=documents,

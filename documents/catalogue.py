@@ -482,8 +482,7 @@ def build_early_warning(b: BuildInput) -> dict[str, Any]:
 
 
 def _event_label(case: Case, event: str) -> str:
-    t = get_definition(case.workflow_version).transition(event)
-    return t.label if t is not None else event
+    return get_definition(case.workflow_version).event_label(event)
 
 
 # --- the catalogue ------------------------------------------------------------------------------------

@@ -116,6 +116,18 @@ class WorkflowDefinition:
     def terminal_states(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.states if s.terminal)
 
+    def event_label(self, event: str) -> str:
+        """The Chinese name of anything in a case's history: a transition, or a recorded event."""
+        t = self._by_event.get(event)
+        return t.label if t is not None else RECORD_EVENT_LABELS.get(event, event)
+
+
+#: Events in a case's history that are not transitions of the workflow (they record, not change, the state).
+RECORD_EVENT_LABELS: dict[str, str] = {
+    "register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
+    "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
+}
+
 
 K = DeadlineKind
 
