@@ -17,7 +17,7 @@ from flask_login import login_required
 
 from api.auth import csrf
 from api.db import db_session
-from api.ui import _actor, _ctx
+from api.ui import _actor, _ctx, page_error
 from mediation import divisions
 from mediation.db.models import Organisation
 from mediation.domain.enums import Role
@@ -187,3 +187,7 @@ def acknowledge(alert_id: int) -> Any:
     else:
         flash("已签收预警", "ok")
     return redirect(url_for("dashboard.alerts_inbox"))
+
+
+for _code in (403, 404):
+    bp.register_error_handler(_code, page_error)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.auth import csrf
 from api.db import db_session
-from api.ui import _actor, _ctx
+from api.ui import _actor, _ctx, page_error
 from mediation.db.models import Enterprise
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.risk import signals as signal_svc
@@ -81,3 +81,7 @@ def convert(signal_id: int) -> Any:
         return _page(message=exc.detail, status=exc.status)
     flash(f"已立案：{case.number}", "ok")
     return redirect(url_for("ui.case_page", case_id=case.id))
+
+
+for _code in (403, 404):
+    bp.register_error_handler(_code, page_error)

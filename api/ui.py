@@ -52,6 +52,18 @@ FIELD_LABELS = {
 }
 
 
+PAGE_ERRORS = {
+    403: ("无权查看", "该页面仅对督导员和管理员开放，或您无权办理此事项。"),
+    404: ("未找到", "该案件或页面不存在，或不在您的管辖范围内。"),
+}
+
+
+def page_error(exc: Any) -> Any:
+    """Errors inside the web pages are pages (in Chinese), not JSON problems."""
+    title, detail = PAGE_ERRORS.get(exc.code, ("出错了", "请求未能完成，请返回重试。"))
+    return render_template("ui/error.html", title=title, detail=detail, **_ctx()), exc.code
+
+
 def _actor() -> Any:
     return current_user.actor
 
@@ -322,3 +334,7 @@ def calculator() -> Any:
     template = "ui/_calc_result.html" if request.headers.get("HX-Request") else "ui/calculator.html"
     return render_template(template, result=result, error=error, form=form, capitals=amount_in_capitals,
                            fmt=format_amount, **_ctx()), (422 if error else 200)
+
+
+for _code in (403, 404):
+    bp.register_error_handler(_code, page_error)

@@ -193,6 +193,7 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
                         data=application(world, title="集体欠薪", workers_count=25, is_collective=True))
     _login(page, base, world.mediator.username)
     assert page.goto(f"{base}/ui/dashboard").status == 403  # type: ignore[attr-defined]
+    assert "无权查看" in page.inner_text("main")  # type: ignore[attr-defined]  # a page in Chinese, not JSON
 
     _login(page, base, world.city_supervisor.username)
     errors: list[str] = []
