@@ -28,6 +28,7 @@ from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
 from mediation.risk.rules import INDICATORS, LEVEL_LABELS, Assessment, RiskRules
 from mediation.risk.schemas import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
+from mediation.services.queries import org_scope_clause
 
 #: ``listener(session, alert)``: called inside the transaction that raised the alert (e.g. a notifier).
 AlertListener = Callable[[Session, RiskAlert], None]
@@ -113,12 +114,7 @@ def get_alert(session: Session, *, actor: Actor, alert_id: int) -> RiskAlert:
 
 def list_alerts(session: Session, *, actor: Actor, status: str | None = None, kind: str | None = None,
                 enterprise_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[RiskAlert], int]:
-    stmt = select(RiskAlert).join(Organisation, Organisation.id == RiskAlert.organisation_id)
-    if actor.role != Role.SYSTEM:
-        if actor.sees_subtree:
-            stmt = stmt.where(Organisation.path.like(f"{actor.org_path}%"))
-        else:
-            stmt = stmt.where(RiskAlert.organisation_id == actor.organisation_id)
+    stmt = select(RiskAlert).where(org_scope_clause(actor, RiskAlert.organisation_id))
     if status:
         stmt = stmt.where(RiskAlert.status == status)
     if kind:

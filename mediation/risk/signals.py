@@ -34,6 +34,7 @@ from mediation.risk.schemas import (
     SignalResolveSchema,
 )
 from mediation.services.context import ServiceEnv
+from mediation.services.queries import org_scope_clause
 
 #: ``session.info`` key: signals to link to the case that create_case is registering.
 PENDING_LINKS = "risk.pending_signal_links"
@@ -97,12 +98,7 @@ def get_signal(session: Session, *, actor: Actor, signal_id: int) -> RiskSignal:
 
 def list_signals(session: Session, *, actor: Actor, enterprise_id: int | None = None, status: str | None = None,
                  limit: int = 50, offset: int = 0) -> tuple[list[RiskSignal], int]:
-    stmt = select(RiskSignal).join(Organisation, Organisation.id == RiskSignal.organisation_id)
-    if actor.role != Role.SYSTEM:
-        if actor.sees_subtree:
-            stmt = stmt.where(Organisation.path.like(f"{actor.org_path}%"))
-        else:
-            stmt = stmt.where(RiskSignal.organisation_id == actor.organisation_id)
+    stmt = select(RiskSignal).where(org_scope_clause(actor, RiskSignal.organisation_id))
     if enterprise_id:
         stmt = stmt.where(RiskSignal.enterprise_id == enterprise_id)
     if status:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from mediation.db.models import Case, Deadline, Enterprise, Organisation
@@ -43,13 +43,21 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def org_scope_clause(actor: Actor, organisation_id: Any) -> ColumnElement[bool]:
+    """Rows belonging to an organisation the actor may see (``mediation.domain.policy.in_scope`` in SQL):
+    the actor's subtree for supervisors and administrators, their own organisation otherwise."""
+    if actor.role == Role.SYSTEM:
+        return true()
+    if actor.sees_subtree:
+        return organisation_id.in_(select(Organisation.id).where(Organisation.path.like(f"{actor.org_path}%")))
+    return organisation_id == actor.organisation_id  # type: ignore[no-any-return]
+
+
 def scope_clause(actor: Actor) -> ColumnElement[bool]:
     if actor.role == Role.SYSTEM:
         return Case.id.is_not(None)
     if actor.sees_subtree:
-        return Case.organisation_id.in_(
-            select(Organisation.id).where(Organisation.path.like(f"{actor.org_path}%"))
-        )
+        return org_scope_clause(actor, Case.organisation_id)
     clause = Case.organisation_id == actor.organisation_id
     if actor.role == Role.MEDIATOR and actor.user_id is not None:
         clause = or_(clause, Case.lead_mediator_id == actor.user_id)
