@@ -9,6 +9,7 @@ method named like a trigger would silently stop the trigger from binding), with
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from transitions import Machine, MachineError
 
 from mediation.deadline_rules import RuleSet, default_rules
 from mediation.domain.errors import Blocker, EventNotAllowed, GuardFailed, UnknownEvent
-from workflows.definitions import Transition, WorkflowDefinition, get_definition
+from workflows.definitions import DEFINITIONS, Transition, WorkflowDefinition, get_definition
 from workflows.guards import GUARDS, GuardContext
 
 
@@ -48,6 +49,24 @@ class EventOption:
             "requires_reason": self.requires_reason,
             "description": self.description,
         }
+
+
+@functools.lru_cache(maxsize=256)  # bounded: the event name comes from the client
+def case_reads(event: str) -> tuple[str, ...]:
+    """The case collections that firing ``event`` reads in any definition version (its guards' and, when
+    it meets, cancels or opens deadlines or interrupts the limitation, the deadlines): the service loads
+    them with the case in one query instead of one lazy load each. Anything not listed still loads on
+    first access, so this is a plan for speed, never a condition of correctness."""
+    reads: set[str] = set()
+    for definition in DEFINITIONS.values():
+        t = definition.transition(event)
+        if t is None:
+            continue
+        for g in t.guards:
+            reads.update(GUARDS[g].reads)
+        if t.meets or t.cancels or t.opens or t.interrupts_limitation:
+            reads.add("deadlines")
+    return tuple(sorted(reads))
 
 
 class _Stateful:

@@ -69,6 +69,8 @@ class Guard:
     needs_input: bool = False
     #: The payload fields this guard reads (shown to the UI as what the form needs).
     fields: tuple[str, ...] = ()
+    #: The case's collections this guard reads (loaded with the case when the event is fired).
+    reads: tuple[str, ...] = ()
 
 
 def _blank(value: object) -> bool:
@@ -304,13 +306,13 @@ GUARDS: Mapping[str, Guard] = {
     g.name: g
     for g in (
         Guard("is_collective", g_is_collective),
-        Guard("has_representatives", g_has_representatives),
+        Guard("has_representatives", g_has_representatives, reads=("parties",)),
         Guard("not_escalated", g_not_escalated),
-        Guard("parties_identified", g_parties_identified),
-        Guard("has_requests", g_has_requests),
+        Guard("parties_identified", g_parties_identified, reads=("parties",)),
+        Guard("has_requests", g_has_requests, reads=("claims",)),
         Guard("category_in_scope", g_category_in_scope),
         Guard("respondent_consents", g_respondent_consents, needs_input=True, fields=("respondent_consents",)),
-        Guard("collective_has_representatives", g_collective_has_representatives),
+        Guard("collective_has_representatives", g_collective_has_representatives, reads=("parties",)),
         Guard(
             "session_recorded", g_session_recorded, needs_input=True,
             fields=("started_at", "place", "record", "attendees"),
@@ -324,13 +326,14 @@ GUARDS: Mapping[str, Guard] = {
             "agreement_complete", g_agreement_complete, needs_input=True,
             fields=("terms", "obligations", "signed_by_parties", "signed_by_mediator", "sealed"),
         ),
-        Guard("mediation_period_expired", g_mediation_period_expired),
+        Guard("mediation_period_expired", g_mediation_period_expired, reads=("deadlines",)),
         Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",)),
         Guard(
             "performance_recorded", g_performance_recorded, needs_input=True,
             fields=("obligation_id", "performed_on", "amount", "proof"),
         ),
-        Guard("review_within_window", g_review_within_window, needs_input=True, fields=("review_kind",)),
+        Guard("review_within_window", g_review_within_window, needs_input=True, fields=("review_kind",),
+              reads=("deadlines",)),
         Guard("all_obligations_performed", g_all_obligations_performed),
         Guard("obligation_overdue", g_obligation_overdue),
     )

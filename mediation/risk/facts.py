@@ -442,29 +442,39 @@ def apply_rollup_delta(session: Session, changes: Iterable[tuple[Fact, int]], di
 
 def enterprise_keys(session: Session, enterprise_id: int) -> dict[str, Any]:
     """Where an enterprise's counters sit: its own registered region and park (never the organisation's,
-    so that the keys do not depend on which case or signal arrived first)."""
-    ent = session.get(Enterprise, enterprise_id)
-    return {**enterprise_region(session, ent.region_code if ent else None), "park_id": ent.park_id if ent else None}
+    so that the keys do not depend on which case or signal arrived first). One query: the enterprise
+    with its region and the region's two ancestors."""
+    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
+    row = session.execute(
+        select(Enterprise.park_id, r0.code, r0.level, r1.code, r2.code)
+        .select_from(Enterprise)
+        .outerjoin(r0, r0.code == Enterprise.region_code)
+        .outerjoin(r1, r1.code == r0.parent_code)
+        .outerjoin(r2, r2.code == r1.parent_code)
+        .where(Enterprise.id == enterprise_id)
+    ).one_or_none()
+    if row is None:
+        return {"province": "", "city": "", "county": "", "park_id": None}
+    park_id, code0, level0, code1, code2 = row
+    return {**_region_keys(code0, level0, code1, code2), "park_id": park_id}
 
 
 def apply_counter_delta(session: Session, changes: Iterable[tuple[Fact, int]]) -> None:
     acc: dict[tuple[int, int], list[int]] = {}
-    region: dict[int, dict[str, Any]] = {}
     for f, sign in changes:
         if f.enterprise_id is None:
             continue
-        if f.enterprise_id not in region:
-            region[f.enterprise_id] = enterprise_keys(session, f.enterprise_id)
         m = counter_measures(f)
         for s in rollup_scopes(f.scope_p, f.scope_c):
             _accumulate(acc, (s, f.enterprise_id), m, sign)
-    if not acc:
+    acc = {k: v for k, v in acc.items() if any(v)}
+    if not acc:  # most events change no counter: look nothing up
         return
-    risk = _risk_of(session, {e for _s, e in acc})
+    enterprises = {e for _s, e in acc}
+    region = {e: enterprise_keys(session, e) for e in enterprises}
+    risk = _risk_of(session, enterprises)
     rows = []
     for (s, ent), v in acc.items():
-        if not any(v):
-            continue
         level, score = risk.get(ent, ("none", 0))
         rows.append({"scope_id": s, "enterprise_id": ent, **region[ent], "risk_level": level, "risk_score": score,
                      "total_signals": 0, "open_signals": 0, **dict(zip(COUNTER_MEASURES, v, strict=True))})
@@ -492,21 +502,30 @@ def apply_signal_counters(session: Session, *, enterprise_id: int, organisation_
     _upsert_add(session, _STATS, ("scope_id", "enterprise_id"), ("total_signals", "open_signals"), rows)
 
 
+def _region_keys(code0: str | None, level0: str | None, code1: str | None, code2: str | None) -> dict[str, str]:
+    """(province, city, county) of a region given its code, level and its parent's and grandparent's
+    codes — the same rule as :func:`facts_select`."""
+    if not code0:
+        return {"province": "", "city": "", "county": ""}
+    if level0 == "province":
+        return {"province": code0, "city": "", "county": ""}
+    if level0 == "city":
+        return {"province": code1 or "", "city": code0, "county": ""}
+    return {"province": code2 or code1 or "", "city": code1 or "", "county": code0}
+
+
 def enterprise_region(session: Session, code: str | None) -> dict[str, str]:
     """The (province, city, county) keys of a region code — the same rule as :func:`facts_select`."""
     if not code:
         return {"province": "", "city": "", "county": ""}
-    r0 = session.get(Region, code)
-    if r0 is None:
-        return {"province": "", "city": "", "county": ""}
-    r1 = session.get(Region, r0.parent_code) if r0.parent_code else None
-    r2 = session.get(Region, r1.parent_code) if r1 is not None and r1.parent_code else None
-    if r0.level == "province":
-        return {"province": r0.code, "city": "", "county": ""}
-    if r0.level == "city":
-        return {"province": r1.code if r1 else "", "city": r0.code, "county": ""}
-    return {"province": (r2.code if r2 else (r1.code if r1 else "")), "city": r1.code if r1 else "",
-            "county": r0.code}
+    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
+    row = session.execute(
+        select(r0.code, r0.level, r1.code, r2.code)
+        .outerjoin(r1, r1.code == r0.parent_code)
+        .outerjoin(r2, r2.code == r1.parent_code)
+        .where(r0.code == code)
+    ).one_or_none()
+    return _region_keys(*row) if row is not None else _region_keys(None, None, None, None)
 
 
 def update_counter_risk(session: Session, enterprise_id: int, level: str, score: int) -> None:
@@ -528,8 +547,14 @@ def _one_case_statement() -> Select[Any]:
     return facts_select(one_case=True)
 
 
-def compute_fact(session: Session, case_id: int, organisation_id: int) -> Fact | None:
-    p, c = org_scopes(session, organisation_id)
+def compute_fact(session: Session, case_id: int, organisation_id: int, stored: Fact | None = None) -> Fact | None:
+    """The case's fact row from the base tables. ``stored`` (the case's current fact row, if known) saves
+    looking up the rollup scopes: organisations do not move, so they are those of the stored row while
+    the case stays in the same organisation."""
+    if stored is not None and stored.organisation_id == organisation_id:
+        p, c = stored.scope_p, stored.scope_c
+    else:
+        p, c = org_scopes(session, organisation_id)
     row = session.execute(_one_case_statement(), {"case_id": case_id, "scope_p": p, "scope_c": c}).one_or_none()
     return None if row is None else Fact(*row)
 
@@ -539,11 +564,12 @@ def store_fact(session: Session, old: Fact | None, new: Fact | None) -> None:
         if old is not None:
             session.execute(delete(RiskCaseFacts).where(RiskCaseFacts.case_id == old.case_id))
         return
-    values = new._asdict()
     if old is None:
-        session.execute(_FACTS.insert().values(values))
-    else:
-        session.execute(_FACTS.update().where(_FACTS.c.case_id == new.case_id).values(values))
+        session.execute(_FACTS.insert().values(new._asdict()))
+        return
+    changed = {k: v for k, v, was in zip(Fact._fields, new, old, strict=True) if v != was}
+    if changed:  # only what moved: a narrower UPDATE, and none at all when nothing did
+        session.execute(_FACTS.update().where(_FACTS.c.case_id == new.case_id).values(changed))
 
 
 def apply_fact_change(session: Session, old: Fact | None, new: Fact | None) -> bool:
@@ -560,7 +586,7 @@ def apply_fact_change(session: Session, old: Fact | None, new: Fact | None) -> b
 def refresh_case(session: Session, case_id: int, organisation_id: int) -> tuple[Fact | None, Fact | None]:
     """Recompute one case's facts from the base tables and propagate the change."""
     old = load_fact(session, case_id)
-    new = compute_fact(session, case_id, organisation_id)
+    new = compute_fact(session, case_id, organisation_id, old)
     apply_fact_change(session, old, new)
     return old, new
 

@@ -5,7 +5,7 @@ everything (state, side effects, event row, deadlines) on any error.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,7 @@ from mediation.schemas import CaseCreateSchema, event_schema, to_jsonable
 from mediation.services import deadlines as dl
 from mediation.services.context import ServiceEnv, default_env
 from mediation.services.numbering import format_case_number, next_number
-from workflows.binding import CaseWorkflow, EventOption
+from workflows.binding import CaseWorkflow, EventOption, case_reads
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 K = DeadlineKind
@@ -56,12 +56,16 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages())
 
 
-def get_case(session: Session, *, case_id: int, actor: Actor, for_update: bool = False) -> Case:
-    """A case the actor may see; out of scope answers NotFound (no existence leak)."""
-    stmt = select(Case).where(Case.id == case_id).options(joinedload(Case.organisation, innerjoin=True))
+def get_case(
+    session: Session, *, case_id: int, actor: Actor, for_update: bool = False, with_: Sequence[str] = ()
+) -> Case:
+    """A case the actor may see; out of scope answers NotFound (no existence leak). ``with_`` names
+    collections to load in the same query (e.g. what an event's guards read)."""
+    stmt = select(Case).where(Case.id == case_id).options(
+        joinedload(Case.organisation, innerjoin=True), *(joinedload(getattr(Case, r)) for r in with_))
     if for_update:
         stmt = stmt.with_for_update(of=Case)
-    case = session.scalars(stmt).one_or_none()
+    case = session.scalars(stmt).unique().one_or_none()
     if case is None or not can(actor, "read", case):
         raise NotFound(f"案件{case_id}不存在或不在您的管辖范围内")
     return case
@@ -296,7 +300,7 @@ def fire_event(
     try:
         env = env or default_env(session)
         today = today or env.today()
-        case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+        case = get_case(session, case_id=case_id, actor=actor, for_update=True, with_=case_reads(event))
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
                 f"案件已被他人修改（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
