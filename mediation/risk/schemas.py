@@ -6,12 +6,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from mediation.domain.enums import DisputeCategory
-from mediation.domain.identity import validate_phone
 from mediation.risk.rules import INDICATORS, LEVELS
-from mediation.schemas import MAX_ID, MAX_TEXT
+from mediation.schemas import MAX_ID, MAX_TEXT, StrictSchema, id_field, phone_field
 
 SIGNAL_SOURCES: Mapping[str, str] = {
     "screening": "排查走访",
@@ -41,8 +40,7 @@ ALERT_STATUSES: Mapping[str, str] = {
 ALERT_KINDS: Mapping[str, str] = {"level_raised": "风险等级升高", "collective_dispute": "集体劳动争议"}
 
 
-def _id(**kw: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="编号无效"), **kw)
+_id = id_field
 
 
 def _qid(**kw: Any) -> fields.Integer:
@@ -63,9 +61,7 @@ def _flag() -> fields.Boolean:
     return _Flag(load_default=False)
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = "raise"
+_Strict = StrictSchema
 
 
 class SignalCreateSchema(_Strict):
@@ -75,7 +71,7 @@ class SignalCreateSchema(_Strict):
         SIGNAL_SOURCES.values())))
     observed_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
     reporter_name = fields.String(load_default="", validate=validate.Length(max=64))
-    reporter_phone = fields.String(load_default=None, allow_none=True)
+    reporter_phone = phone_field()
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     evidence = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     workers_affected = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1_000_000))
@@ -95,14 +91,6 @@ class SignalCreateSchema(_Strict):
     no_collective_agreement = _flag()
     prior_disputes = fields.Integer(strict=True, load_default=None, allow_none=True,
                                     validate=validate.Range(min=0, max=100_000))
-
-    @validates("reporter_phone")
-    def _phone(self, value: str | None, **_: Any) -> None:
-        if value:
-            try:
-                validate_phone(value)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from exc
 
 
 class SignalConvertSchema(_Strict):
