@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import http.server
 import io
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -438,3 +439,28 @@ def test_escalating_a_collective_dispute_produces_the_warning_report(db: Session
     assert_contains(t, "劳动关系风险预警报告", "东栅工预〔2025〕1号", world.enterprise.name, "集体劳动争议（25人）",
                     "25人", "预警", world.park.name)
     assert "预警（" in doc.snapshot["report"]["level"]  # the level the rules gave (e.g. 黄色预警（较重）)
+
+
+def test_signatures_never_stand_alone_on_the_last_page(db: Session, world: World) -> None:
+    """Whatever the length of the terms, the page that carries the signature lines also carries the end of
+    the body (the copies clause), so a signature page cannot be detached from the agreement."""
+    from documents.catalogue import BuildInput, get_kind
+    from documents.renderer import render_html, render_pdf
+    from mediation.services.context import cached_calendar
+
+    case = agreed_case(db, world)
+    kind = get_kind("mediation_agreement")
+    b = BuildInput(session=db, case=case, params={}, today=TODAY, calendar=cached_calendar(db), actor_name="调解员",
+                   subject="")
+    base = kind.builder(b)
+    line = "被申请人同意按期足额支付上述款项，申请人对此表示认可，双方就本争议再无其他争议。"  # ~ one line
+    checked = 0
+    for n in range(0, 24):
+        context = {**base, "number": "（2025）测试第1号",
+                   "agreement": {**base["agreement"], "terms": line * n}}
+        pdf = render_pdf(render_html(kind.template, context), title="t", organisation="o", case_number="c").pdf
+        pages = [re.sub(r"\s+", "", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages]
+        (sign_page,) = [p for p in pages if "申请人（签名或捺印）" in p]
+        assert "一式三份" in sign_page, f"terms of {n} lines: the signatures start a page on their own"
+        checked += len(pages) > 1
+    assert checked, "no length tried broke the agreement over two pages"
