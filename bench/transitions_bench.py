@@ -7,7 +7,9 @@ COMMIT — with SQLAlchemy Core on the same database, in the same run. The servi
 thing: load and lock the case, validate the payload, check guards on a `transitions` machine, apply side
 effects and deadlines, append the event, commit. Two events are measured: ``begin_triage`` (no guards
 or deadlines) and ``accept`` (guards, a deadline met, a deadline opened, the limitation restarted).
-Prints medians over repeats and the ratio service/raw. Goal (issue 2): ratio <= 1.5. The service is
+Prints medians over repeats and the ratio service/raw. Goal (issue 2): ratio <= 1.5. For reference it
+also measures the baseline with the read any guarded transition needs first (SELECT … FOR UPDATE of the
+case row, then UPDATE + INSERT + COMMIT) and prints the ratios against that. The service is
 measured as deployed (with the case observers: the risk facts, rollups and levels kept in the same
 transaction) and, to attribute the cost, without observers (the workflow engine alone).
 """
@@ -78,6 +80,24 @@ def run_raw(engine: Engine, ids: list[int], dest: str) -> float:
     return time.perf_counter() - t0
 
 
+def run_raw_locked(engine: Engine, ids: list[int], dest: str) -> float:
+    """The baseline plus the read any guarded transition needs first: lock and read the case row."""
+    t = Case.__table__
+    t0 = time.perf_counter()
+    with engine.connect() as conn:
+        for i in ids:
+            q = select(t).where(t.c.id == i)
+            row = conn.execute(q.with_for_update() if engine.dialect.name == "postgresql" else q).one()
+            conn.execute(update(t).where(t.c.id == i, t.c.version == row.version)
+                         .values(status=dest, version=t.c.version + 1))
+            conn.execute(insert(CaseEvent.__table__).values(
+                case_id=i, seq=100_001, event="raw", from_state=row.status, to_state=dest, actor_role="mediator",
+                at=dt.datetime.now(dt.UTC), reason="", payload={},
+            ))
+            conn.commit()
+    return time.perf_counter() - t0
+
+
 def run_service(engine: Engine, ids: list[int], actor: object, event: str, payload: dict,
                 observers: bool = True) -> float:
     with Session(engine, expire_on_commit=False) as s:
@@ -100,17 +120,21 @@ def bench(backend: str, n: int, repeats: int) -> None:
         ]
         print(f"\n== {backend}: {n} transitions per run, {repeats} runs, medians")
         for event, initial, _dest, payload in scenarios:
-            raw_rates, svc_rates, bare_rates = [], [], []
+            raw_rates, locked_rates, svc_rates, bare_rates = [], [], [], []
             for _ in range(repeats):
                 ids, actor = _make_cases(engine, n, initial)
                 raw_rates.append(n / run_raw(engine, ids, initial))  # leaves the state unchanged
+                locked_rates.append(n / run_raw_locked(engine, ids, initial))
                 svc_rates.append(n / run_service(engine, ids, actor, event, payload))
                 ids, actor = _make_cases(engine, n, initial)
                 bare_rates.append(n / run_service(engine, ids, actor, event, payload, observers=False))
             raw, srv = statistics.median(raw_rates), statistics.median(svc_rates)
-            bare = statistics.median(bare_rates)
+            bare, locked = statistics.median(bare_rates), statistics.median(locked_rates)
             print(f"{event:14s} raw {raw:7.0f}/s ({1000 / raw:6.2f} ms)   service {srv:6.0f}/s ({1000 / srv:6.2f} ms)"
                   f" = {raw / srv:4.2f}x raw   [engine without observers {bare:6.0f}/s = {raw / bare:4.2f}x raw]")
+            print(f"{'':14s} raw with the case read first (SELECT [FOR UPDATE] + UPDATE + INSERT + COMMIT) "
+                  f"{locked:6.0f}/s ({1000 / locked:5.2f} ms): service = {locked / srv:4.2f}x, "
+                  f"engine without observers = {locked / bare:4.2f}x")
         with Session(engine) as s:
             assert s.scalar(select(Case.id).limit(1)) is not None
         engine.dispose()
