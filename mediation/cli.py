@@ -186,6 +186,47 @@ def calendar_load(file: click.utils.LazyFile, no_recompute: bool) -> None:
             click.echo(f"重算：检查{r.examined}项期限，调整{r.changed}项，涉及{len(r.cases)}件案件")
 
 
+@main.command("daily", help="运行每日任务一次：期限检查、企业风险重新评估（供 cron 使用；也可用 scheduler 常驻运行）")
+def daily() -> None:
+    from mediation.db.engine import make_session_factory
+    from mediation.jobs import run_daily
+
+    results = run_daily(make_session_factory(_engine()))
+    for r in results:
+        click.echo(r.line(), err=not r.ok)
+    if not all(r.ok for r in results):
+        raise SystemExit(1)
+
+
+def _clock_time(value: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"时间格式应为 HH:MM：{value}") from None
+
+
+@main.command("scheduler", help="常驻运行定时任务：每隔数分钟检查期限；每天（北京时间）指定时刻后运行每日任务")
+@click.option("--sweep-minutes", type=click.IntRange(1, 24 * 60), default=15, show_default=True,
+              help="期限检查间隔（分钟）")
+@click.option("--daily-at", default="01:30", show_default=True, help="每日任务的时刻（北京时间，HH:MM）")
+@click.option("--poll", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True, help="检查间隔（秒）")
+def scheduler(sweep_minutes: int, daily_at: str, poll: float) -> None:
+    import signal
+    import threading
+
+    from mediation.db.engine import make_session_factory
+    from mediation.jobs import Scheduler
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    sched = Scheduler(make_session_factory(_engine()), sweep_every=dt.timedelta(minutes=sweep_minutes),
+                      daily_at=_clock_time(daily_at))
+    click.echo(f"定时任务已启动：每{sweep_minutes}分钟检查期限，每天{daily_at}（北京时间）后运行每日任务")
+    sched.serve(stop, report=lambda r: click.echo(r.line(), err=not r.ok), poll=poll)
+    click.echo("定时任务已停止")
+
+
 main.add_command(__import__("mediation.cli_tokens", fromlist=["tokens"]).tokens)  # mediation token …
 main.add_command(__import__("mediation.cli_risk", fromlist=["risk"]).risk)  # mediation risk …
 
