@@ -97,6 +97,7 @@ def dashboard() -> Any:
         enterprises = hotspots.ranking(session, actor=actor,
                                        args={"by": "open_cases", "limit": 10, "region": region.code})
         early = hotspots.early(session, actor=actor, args=window, today=today)
+        warnings = hotspots.warning_by_region(session, actor=actor, region=region.code)
     except DomainError as exc:
         return render_template("ui/dashboard.html", error=exc.detail, region=region, window=window,
                                **_ctx()), exc.status
@@ -108,7 +109,8 @@ def dashboard() -> Any:
     ancestors = [d for d in divisions.ancestors(region.code) if d.code != region.code]
     return render_template(
         "ui/dashboard.html", error=None, region=region, ancestors=ancestors, window=window, by=by,
-        areas=areas, trend=trend, categories=categories, levels=levels, enterprises=enterprises["items"],
+        areas=areas, warnings=warnings, warn_by_key={w["key"]: w for w in (warnings or {}).get("items", [])},
+        trend=trend, categories=categories, levels=levels, enterprises=enterprises["items"],
         early=early, overdue=overdue, collective=collective, alerts=[alert_svc.alert_dict(a, today)
                                                                       for a in open_alerts],
         n_alerts=n_alerts, level_colours=LEVEL_COLOURS, level_labels=LEVEL_LABELS,

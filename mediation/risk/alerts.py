@@ -26,7 +26,7 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
-from mediation.risk.rules import INDICATORS, LEVEL_LABELS, Assessment, RiskRules
+from mediation.risk.rules import INDICATORS, LEVEL_COLOUR_NAMES, LEVEL_LABELS, Assessment, RiskRules
 from mediation.risk.schemas import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
 from mediation.services.queries import org_scope_clause
 
@@ -191,7 +191,9 @@ def alert_dict(alert: RiskAlert, today: dt.date) -> dict[str, Any]:
     return {
         "id": alert.id, "kind": alert.kind, "kind_label": ALERT_KINDS[alert.kind], "status": alert.status,
         "status_label": ALERT_STATUSES[alert.status], "level": alert.level, "level_label": LEVEL_LABELS[alert.level],
-        "previous_level": alert.previous_level, "score": alert.score, "workers": alert.workers,
+        "previous_level": alert.previous_level,
+        "previous_level_label": LEVEL_COLOUR_NAMES.get(alert.previous_level or "", alert.previous_level),
+        "score": alert.score, "workers": alert.workers,
         "enterprise": None if alert.enterprise is None else {"id": alert.enterprise.id, "name": alert.enterprise.name},
         "case_id": alert.case_id, "signal_id": alert.signal_id,
         "organisation": {"id": alert.organisation.id, "name": alert.organisation.name},

@@ -475,6 +475,36 @@ def ranking(session: Session, *, actor: Actor, args: Mapping[str, Any]) -> dict[
     return {"scope": {"label": scope.label}, "by": col, "source": source, "items": items}
 
 
+WARNING_LEVELS: tuple[str, ...] = ("red", "orange", "yellow")
+
+
+def warning_by_region(session: Session, *, actor: Actor, region: str) -> dict[str, Any] | None:
+    """How many enterprises stand at each warning level (red, orange, yellow) in every child region of
+    ``region`` (a province's cities, a city's counties), within the caller's subtree — the map of where
+    the risks are, beside the map of where the cases are. Read from the counters (current levels, one row
+    per enterprise with cases or signals in the scope, indexed by level); ``None`` where the caller's
+    scope keeps no counters (below the city level) or the region has no child level on the map."""
+    require_supervisor(actor)
+    level = region_level(region)
+    child = {"province": "city", "city": "county"}.get(level)
+    scope = resolve_scope(session, actor)
+    if child is None or scope.rollup_id is None:
+        return None
+    s = STATS
+    rows = session.execute(
+        select(s.c[child], s.c.risk_level, func.count())
+        .where(s.c.scope_id == scope.rollup_id, s.c.risk_level.in_(WARNING_LEVELS), s.c[level] == region)
+        .group_by(s.c[child], s.c.risk_level)
+    ).all()
+    by_child: dict[str, dict[str, int]] = {}
+    for code, lv, n in rows:
+        by_child.setdefault(code, dict.fromkeys(WARNING_LEVELS, 0))[lv] = int(n)
+    items = [{"key": code, "label": _label_region(code, child), **counts, "high": counts["red"] + counts["orange"]}
+             for code, counts in sorted(by_child.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["orange"], kv[0]))]
+    total = {lv: sum(i[lv] for i in items) for lv in (*WARNING_LEVELS, "high")}
+    return {"scope": {"label": scope.label}, "region": region, "by": child, "items": items, "total": total}
+
+
 def _ranking_from_facts(session: Session, scope: Scope, region: list[tuple[str, str]], col: str,
                         limit: int) -> list[dict[str, Any]]:
     from sqlalchemy import Integer

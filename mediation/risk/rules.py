@@ -31,6 +31,9 @@ LEVEL_LABELS: Mapping[str, str] = {
     "orange": "橙色预警（严重）",
     "red": "红色预警（特别严重）",
 }
+#: The colour alone, for short mentions ("原橙色").
+LEVEL_COLOUR_NAMES: Mapping[str, str] = {"none": "无预警", "blue": "蓝色", "yellow": "黄色", "orange": "橙色",
+                                         "red": "红色"}
 
 
 def rank(level: str) -> int:

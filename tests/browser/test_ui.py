@@ -191,6 +191,10 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
             svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"南湖案件{i}"))
         svc.create_case(s, actor=actor_for(clerk),
                         data=application(world, title="集体欠薪", workers_count=25, is_collective=True))
+        from mediation.risk.signals import record_signal
+        from tests.risk.conftest import signal_data
+
+        record_signal(s, actor=actor_for(clerk), data=signal_data(world, wage_arrears_months="3"))  # red
     _login(page, base, world.mediator.username)
     assert page.goto(f"{base}/ui/dashboard").status == 403  # type: ignore[attr-defined]
     assert "无权查看" in page.inner_text("main")  # type: ignore[attr-defined]  # a page in Chinese, not JSON
@@ -210,6 +214,16 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
     areas = page.inner_text("#areas")  # type: ignore[attr-defined]
     assert "南湖区" in areas
     assert page.inner_text("#kpi-cases") == "5"  # type: ignore[attr-defined]
+    # the same map by current warning level: where the red and orange enterprises are
+    assert "1/0" in areas and "红色1家" in page.inner_text("#warn-total")  # type: ignore[attr-defined]
+    page.check("input[value='warn:high']")  # type: ignore[attr-defined]
+    page.wait_for_selector("#map[data-metric='warn:high']")  # type: ignore[attr-defined]
+    shown = page.evaluate(  # type: ignore[attr-defined]
+        "() => window.dashboardCharts.map.getOption().series[0].data.filter(d => d.value > 0)"
+        ".map(d => [d.name, d.value])")
+    assert dict(shown) == {"南湖区": 1}
+    _shot(page, "dashboard-warnings")
+    page.check("input[value='cases']")  # type: ignore[attr-defined]
     _shot(page, "dashboard")
     page.set_viewport_size({"width": 768, "height": 1024})  # type: ignore[attr-defined]  # a tablet
     page.reload()  # type: ignore[attr-defined]
@@ -223,8 +237,9 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
     assert world.park.name in page.inner_text("#areas")  # type: ignore[attr-defined]
 
     page.goto(f"{base}/ui/alerts")  # type: ignore[attr-defined]
-    row = page.locator("tr[data-alert]").first  # type: ignore[attr-defined]
-    assert "集体" in row.inner_text()
+    inbox = page.inner_text("main")  # type: ignore[attr-defined]
+    assert "风险等级升高" in inbox and not any(f"原{lv}" in inbox for lv in ("blue", "yellow", "orange", "red"))
+    row = page.locator("tr[data-alert]", has_text="集体").first  # type: ignore[attr-defined]
     _shot(page, "alerts")
     row.locator("button").click()
     page.wait_for_selector("text=已签收预警")  # type: ignore[attr-defined]
