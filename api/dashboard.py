@@ -97,7 +97,7 @@ def dashboard() -> Any:
         enterprises = hotspots.ranking(session, actor=actor,
                                        args={"by": "open_cases", "limit": 10, "region": region.code})
         early = hotspots.early(session, actor=actor, args=window, today=today)
-        warnings = hotspots.warning_by_region(session, actor=actor, region=region.code)
+        warnings = hotspots.warning_by_region(session, actor=actor, args={"region": region.code})
     except DomainError as exc:
         return render_template("ui/dashboard.html", error=exc.detail, region=region, window=window,
                                **_ctx()), exc.status
@@ -109,7 +109,8 @@ def dashboard() -> Any:
     ancestors = [d for d in divisions.ancestors(region.code) if d.code != region.code]
     return render_template(
         "ui/dashboard.html", error=None, region=region, ancestors=ancestors, window=window, by=by,
-        areas=areas, warnings=warnings, warn_by_key={w["key"]: w for w in (warnings or {}).get("items", [])},
+        areas=areas, warnings=warnings if warnings["available"] else None,
+        warn_by_key={w["key"]: w for w in warnings["items"]},
         trend=trend, categories=categories, levels=levels, enterprises=enterprises["items"],
         early=early, overdue=overdue, collective=collective, alerts=[alert_svc.alert_dict(a, today)
                                                                       for a in open_alerts],

@@ -43,6 +43,7 @@ from mediation.risk.schemas import (
     SignalListQuerySchema,
     SignalResolveSchema,
     SimulateSchema,
+    WarningMapQuerySchema,
 )
 from mediation.schemas import to_jsonable
 from mediation.services.context import default_env
@@ -270,6 +271,28 @@ class RankingOut(Schema):
     by = fields.String()
     source = fields.String()
     items = fields.List(fields.Dict())
+
+
+class WarningCountsOut(Schema):
+    red = fields.Integer()
+    orange = fields.Integer()
+    yellow = fields.Integer()
+    high = fields.Integer(metadata={"description": "红色与橙色之和"})
+
+
+class WarningRegionOut(WarningCountsOut):
+    key = fields.String(metadata={"description": "行政区划代码"})
+    label = fields.String()
+
+
+class WarningMapOut(Schema):
+    scope = fields.Dict()
+    region = fields.String()
+    by = fields.String(allow_none=True)
+    available = fields.Boolean()
+    note = fields.String()
+    items = fields.List(fields.Nested(WarningRegionOut))
+    total = fields.Nested(WarningCountsOut)
 
 
 class EarlyOut(Schema):
@@ -526,6 +549,15 @@ class HotspotRanking(MethodView):
     def get(self, _args: dict[str, Any]) -> dict[str, Any]:
         """企业排行（在办案件、风险分、在办逾期、涉及人数……）"""
         return hot.ranking(db_session(), actor=current_actor(), args=_raw_query())
+
+
+@blp.route("/hotspots/warnings")
+class HotspotWarnings(MethodView):
+    @blp.arguments(WarningMapQuerySchema, location="query")
+    @blp.response(200, WarningMapOut)
+    def get(self, _args: dict[str, Any]) -> dict[str, Any]:
+        """预警企业分布：各下级地区（省→地市，地市→区县）当前处于红、橙、黄色预警的企业数"""
+        return hot.warning_by_region(db_session(), actor=current_actor(), args=_raw_query())
 
 
 @blp.route("/hotspots/early")

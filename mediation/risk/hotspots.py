@@ -33,7 +33,13 @@ from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts as F
 from mediation.risk.rules import LEVEL_LABELS
-from mediation.risk.schemas import CaseListQuerySchema, EarlyQuerySchema, HotspotQuerySchema, RankingQuerySchema
+from mediation.risk.schemas import (
+    CaseListQuerySchema,
+    EarlyQuerySchema,
+    HotspotQuerySchema,
+    RankingQuerySchema,
+    WarningMapQuerySchema,
+)
 from mediation.risk.sqlfuncs import hours_between, rare
 from workflows.definitions import CURRENT_VERSION, get_definition
 
@@ -478,18 +484,28 @@ def ranking(session: Session, *, actor: Actor, args: Mapping[str, Any]) -> dict[
 WARNING_LEVELS: tuple[str, ...] = ("red", "orange", "yellow")
 
 
-def warning_by_region(session: Session, *, actor: Actor, region: str) -> dict[str, Any] | None:
+def warning_by_region(session: Session, *, actor: Actor, args: Mapping[str, Any]) -> dict[str, Any]:
     """How many enterprises stand at each warning level (red, orange, yellow) in every child region of
     ``region`` (a province's cities, a city's counties), within the caller's subtree — the map of where
     the risks are, beside the map of where the cases are. Read from the counters (current levels, one row
-    per enterprise with cases or signals in the scope, indexed by level); ``None`` where the caller's
-    scope keeps no counters (below the city level) or the region has no child level on the map."""
+    per enterprise with cases or signals in the scope, indexed by level). Not available (``available``
+    false, with the reason) where the caller's scope keeps no counters (below the city level) or the
+    region is a county (its map shows parks)."""
     require_supervisor(actor)
+    try:
+        d = WarningMapQuerySchema().load(dict(args))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    region = d["region"]
     level = region_level(region)
     child = {"province": "city", "city": "county"}.get(level)
-    scope = resolve_scope(session, actor)
+    scope = resolve_scope(session, actor, d.get("organisation_id"))
+    empty = dict.fromkeys((*WARNING_LEVELS, "high"), 0)
     if child is None or scope.rollup_id is None:
-        return None
+        note = ("区县以下按园区展示，不分地区统计预警企业" if child is None
+                else "本级组织不保留分地区的企业计数，请在企业排行中查看预警企业")
+        return {"scope": {"label": scope.label}, "region": region, "by": child, "available": False, "note": note,
+                "items": [], "total": empty}
     s = STATS
     rows = session.execute(
         select(s.c[child], s.c.risk_level, func.count())
@@ -502,7 +518,8 @@ def warning_by_region(session: Session, *, actor: Actor, region: str) -> dict[st
     items = [{"key": code, "label": _label_region(code, child), **counts, "high": counts["red"] + counts["orange"]}
              for code, counts in sorted(by_child.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["orange"], kv[0]))]
     total = {lv: sum(i[lv] for i in items) for lv in (*WARNING_LEVELS, "high")}
-    return {"scope": {"label": scope.label}, "region": region, "by": child, "items": items, "total": total}
+    return {"scope": {"label": scope.label}, "region": region, "by": child, "available": True, "note": "",
+            "items": items, "total": total}
 
 
 def _ranking_from_facts(session: Session, scope: Scope, region: list[tuple[str, str]], col: str,

@@ -260,6 +260,11 @@ class RankingQuerySchema(_Strict):
     county = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
 
 
+class WarningMapQuerySchema(_Strict):
+    region = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="行政区划代码为6位数字"))
+    organisation_id = _qid(load_default=None, allow_none=True)
+
+
 class EarlyQuerySchema(_Strict):
     date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
     date_to = fields.Date(load_default=None, allow_none=True, data_key="to")

@@ -131,6 +131,13 @@ def test_hotspots_over_http(api: Api, world: World, seeded: dict[str, Any]) -> N
     assert sup.get("/api/v1/hotspots?by=month").json["window"]["grain"] == "month"
     assert sup.get("/api/v1/hotspots/ranking?by=open_cases").status_code == 200
     assert sup.get("/api/v1/hotspots/early").status_code == 200
+    warn = sup.get("/api/v1/hotspots/warnings?region=330400")
+    assert warn.status_code == 200 and warn.json["available"] and warn.json["by"] == "county"
+    levels = {i["key"]: i["red"] + i["orange"] + i["yellow"] for i in warn.json["items"]}
+    assert sum(levels.values()) == warn.json["total"]["red"] + warn.json["total"]["orange"] + \
+        warn.json["total"]["yellow"]
+    missing = sup.get("/api/v1/hotspots/warnings")
+    assert missing.status_code == 422 and "region" in missing.json["errors"]
     bad = sup.get("/api/v1/hotspots?by=street")
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
 
@@ -162,6 +169,7 @@ def test_a_supervisor_sees_only_their_subtree(api: Api, world: World, seeded: di
         ("/api/v1/hotspots/cases", SUPERVISORS_ONLY),
         ("/api/v1/hotspots/ranking", SUPERVISORS_ONLY),
         ("/api/v1/hotspots/early", SUPERVISORS_ONLY),
+        ("/api/v1/hotspots/warnings?region=330400", SUPERVISORS_ONLY),
         ("/api/v1/hotspots/export.csv?by=county", SUPERVISORS_ONLY),
         ("/api/v1/hotspots/export.xlsx?by=county", SUPERVISORS_ONLY),
         ("/api/v1/risk/alerts", SUPERVISORS_ONLY),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Enterprise
 from mediation.db.models_risk import EnterpriseRisk
-from mediation.domain.errors import PermissionDenied
+from mediation.domain.errors import PermissionDenied, ValidationFailed
 from mediation.risk import hotspots
 from mediation.risk.signals import record_signal
 from tests.factories import World
@@ -38,8 +38,8 @@ def test_counts_enterprises_by_level_in_each_child_region(db: Session, world: Wo
     levels = dict(db.execute(select(EnterpriseRisk.enterprise_id, EnterpriseRisk.level)).all())
     assert levels[world.enterprise.id] == "red"
 
-    result = hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), region="330400")
-    assert result is not None and result["by"] == "county"
+    result = hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), args={"region": "330400"})
+    assert result["available"] and result["by"] == "county"
     by_key = {i["key"]: i for i in result["items"]}
     assert by_key["330402"]["red"] == 1 and by_key["330402"]["label"] == "南湖区"
     expected: dict[str, dict[str, int]] = {}
@@ -52,13 +52,20 @@ def test_counts_enterprises_by_level_in_each_child_region(db: Session, world: Wo
     assert result["items"][0]["key"] == "330402"  # the reddest first
 
     # a county region is not drawn by child regions; a region outside the subtree counts nothing
-    assert hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), region="330402") is None
-    assert hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), region="110000")["items"] == []  # type: ignore[index]
+    county = hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), args={"region": "330402"})
+    assert not county["available"] and "园区" in county["note"]
+    elsewhere = hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), args={"region": "110000"})
+    assert elsewhere["available"] and elsewhere["items"] == [] and elsewhere["total"]["red"] == 0
 
 
 def test_scopes_without_counters_and_other_roles(db: Session, world: World) -> None:
     record_signal(db, actor=world.actor(world.mediator), data=signal_data(world, wage_arrears_months="3"))
     # a county supervisor's scope keeps no counters: the map falls back to case figures
-    assert hotspots.warning_by_region(db, actor=world.actor(world.supervisor), region="330400") is None
+    county_sup = hotspots.warning_by_region(db, actor=world.actor(world.supervisor), args={"region": "330400"})
+    assert not county_sup["available"] and county_sup["items"] == []
     with pytest.raises(PermissionDenied):
-        hotspots.warning_by_region(db, actor=world.actor(world.mediator), region="330400")
+        hotspots.warning_by_region(db, actor=world.actor(world.mediator), args={"region": "330400"})
+    with pytest.raises(ValidationFailed):
+        hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), args={"region": "33040"})
+    with pytest.raises(ValidationFailed):
+        hotspots.warning_by_region(db, actor=world.actor(world.city_supervisor), args={"region": "999999"})
