@@ -47,19 +47,20 @@ DROP_INDEXES_FROM = 100_000
 
 
 def copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    """Rows in COPY's text format, built with str.join (C speed) instead of one call per row.
+    """Rows in COPY's text format, built with str.join/map (C speed) instead of one call per value.
 
-    Values are first joined as they are (synthetic rows never hold a tab, newline, carriage return or
-    backslash); the separators and backslashes of the result are then counted, and only a batch where a value
-    did hold one of them is built again with every value escaped."""
+    Values are first joined as ``str`` gives them (synthetic rows never hold a tab, newline, carriage return,
+    backslash or the word None); the separators, backslashes and ``None`` of the result are then counted: if
+    every ``None`` is a NULL and nothing else needs escaping, NULLs are marked and the text is used, else the
+    batch is built again with every value escaped."""
     if not rows:
         return ""
     width = len(rows[0])
-    data = "".join(["\t".join([_COPY_NULL if v is None else str(v) for v in r]) + "\n" for r in rows])
+    data = "\n".join(["\t".join(map(str, r)) for r in rows]) + "\n"
+    nulls = sum([r.count(None) for r in rows])
     if (data.count("\t") == len(rows) * (width - 1) and data.count("\n") == len(rows) and "\r" not in data
-            and data.count("\\") == data.count(_COPY_NULL)
-            and data.count(_COPY_NULL) == sum([r.count(None) for r in rows])):
-        return data
+            and "\\" not in data and data.count("None") == nulls):
+        return data.replace("None", _COPY_NULL) if nulls else data
     return "".join("\t".join(_COPY_NULL if v is None else str(v).translate(_COPY_ESCAPE) for v in r) + "\n"
                    for r in rows)
 
@@ -95,29 +96,6 @@ def _produce(q: Any, rng: random.Random, p: synthetic.Plan, ids: synthetic.Ids, 
 def secondary_indexes() -> list[Index]:
     return [i for t in BULK_TABLES for i in sorted(Base.metadata.tables[t].indexes, key=lambda i: str(i.name))
             if not i.unique]
-
-
-def drop_foreign_keys(session: Session, tables: Sequence[str]) -> list[tuple[str, str, str]]:
-    """PostgreSQL: drop the foreign keys of ``tables`` and return them (table, name, definition) for
-    :func:`restore_foreign_keys`. During a large load every row would otherwise fire one check trigger per
-    foreign key (half the time of ``COPY``); adding the constraints back checks all rows at once, with a
-    join. Nothing on SQLite (its checks are index look-ups inside the insert: cheap)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return []
-    rows = session.execute(text(
-        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-        "WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[])) ORDER BY 1, 2"),
-        {"tables": list(tables)}).all()
-    dropped = [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-    for table, name, _definition in dropped:
-        session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    return dropped
-
-
-def restore_foreign_keys(session: Session, dropped: Sequence[tuple[str, str, str]]) -> None:
-    """Add back the constraints of :func:`drop_foreign_keys` (validated: a violation fails the import)."""
-    for table, name, definition in dropped:
-        session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 
 
 class Loader:
@@ -248,7 +226,8 @@ def import_synthetic(
         dropped = secondary_indexes() if cases >= DROP_INDEXES_FROM else []
         for index in dropped:
             index.drop(session.connection())
-        foreign_keys = drop_foreign_keys(session, BULK_TABLES) if dropped else []
+        # (PostgreSQL) every row would otherwise fire one check trigger per foreign key: half the time of COPY
+        foreign_keys = maintenance.drop_constraints(session, BULK_TABLES, "f") if dropped else []
         # Generation runs in a second process, one batch ahead of the loading (two cores: the generator, and
         # this process with the database server).
         ctx = multiprocessing.get_context("fork")
@@ -283,7 +262,7 @@ def import_synthetic(
         report.seconds["案件"] = time.monotonic() - t1
         if dropped:
             t_ix = time.monotonic()
-            restore_foreign_keys(session, foreign_keys)
+            maintenance.restore_constraints(session, foreign_keys)
             for index in dropped:
                 index.create(session.connection())
             report.seconds["索引"] = time.monotonic() - t_ix
