@@ -11,6 +11,7 @@ rebuilt (:func:`mediation.risk.maintenance.rebuild`). ``mediation risk verify`` 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import marshal
 import multiprocessing
 import os
@@ -56,8 +57,11 @@ def copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
     if not rows:
         return ""
     width = len(rows[0])
-    data = "\n".join(["\t".join(map(str, r)) for r in rows]) + "\n"
-    nulls = sum([r.count(None) for r in rows])
+    values = tuple(itertools.chain.from_iterable(rows))
+    if len(values) != len(rows) * width:
+        raise ValueError("rows of different widths")
+    data = (("\t".join(["%s"] * width) + "\n") * len(rows)) % values  # one formatting call for the batch
+    nulls = values.count(None)
     if (data.count("\t") == len(rows) * (width - 1) and data.count("\n") == len(rows) and "\r" not in data
             and "\\" not in data and data.count("None") == nulls):
         return data.replace("None", _COPY_NULL) if nulls else data
