@@ -69,11 +69,10 @@ def copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
                    for r in rows)
 
 
-def _encode(chunk: dict[str, list[tuple[Any, ...]]], dialect: str) -> bytes:
-    """A batch in the loader's form, serialised for the trip between processes: ``marshal`` (several times
-    faster than pickling millions of small tuples; the queue then pickles one bytes object)."""
-    if dialect == "postgresql":
-        return marshal.dumps({t: (len(rows), copy_text(rows)) for t, rows in chunk.items()})
+def _encode(chunk: dict[str, list[tuple[Any, ...]]]) -> bytes:
+    """A batch serialised for the trip between processes: ``marshal`` (several times faster than pickling
+    millions of small tuples; the queue then pickles one bytes object). The rows stay tuples: on PostgreSQL the
+    loader turns them into COPY text itself, which balances the two processes (the generator is the slower)."""
     return marshal.dumps({t: (len(rows), rows) for t, rows in chunk.items()})
 
 
@@ -86,9 +85,9 @@ def _produce(q: Any, rng: random.Random, p: synthetic.Plan, ids: synthetic.Ids, 
         counters: dict[tuple[int, int], int] = {}
         for chunk in synthetic.cases(rng, p, count=cases, ids=ids, today=today, days=days, batch=batch,
                                      counters=counters, dialect=dialect):
-            q.put(("chunk", len(chunk["cases"]), _encode(chunk, dialect)))
+            q.put(("chunk", len(chunk["cases"]), _encode(chunk)))
         sig = synthetic.signals(rng, p, count=n_signals, ids=ids, now=now, dialect=dialect)
-        q.put(("end", counters, _encode({"risk_signals": sig}, dialect)))
+        q.put(("end", counters, _encode({"risk_signals": sig})))
     except BaseException:  # report everything to the parent, which raises it
         q.put(("error", traceback.format_exc()))
     finally:
@@ -134,11 +133,7 @@ class Loader:
 
     def load_encoded(self, encoded: dict[str, tuple[int, Any]]) -> None:
         for table, (count, data) in encoded.items():
-            if not count:
-                continue
-            if isinstance(data, str):
-                self.load_text(table, synthetic.COLUMNS[table], data, count)
-            else:
+            if count:
                 self.load(table, synthetic.COLUMNS[table], data)
 
     def reset_sequences(self, tables: Sequence[str]) -> None:
