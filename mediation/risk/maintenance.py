@@ -1,9 +1,11 @@
 """Bulk maintenance of the derived risk tables: rebuild from the base tables, and verify.
 
 ``rebuild`` recomputes every fact row with the same :func:`mediation.risk.facts.facts_select` the
-observer uses, then the rollups and counters with ``GROUP BY`` over the facts (the finest dimension of
-each family from the facts, coarser ones summed from it). ``verify`` recomputes into temporary tables and
-compares with what the incremental path stored; any difference is reported, never silently fixed.
+observer uses, then the rollups and counters with ``GROUP BY`` over the facts: three passes over the facts
+into small "cubes" (:data:`CUBES`), the finest dimension of each family summed from a cube, coarser ones
+from the finer one's sums, each scope level from those; counters per (scope_p, scope_c, enterprise) first.
+``verify`` recomputes into temporary tables and compares with what the incremental path stored; any
+difference is reported, never silently fixed.
 """
 
 from __future__ import annotations
