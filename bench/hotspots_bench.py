@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import time
@@ -34,8 +35,10 @@ from mediation.domain.policy import Actor  # noqa: E402
 from mediation.risk import bulk, facts, hotspots  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "mediation_hotspotbench"
-SQLITE_PATH = Path("/tmp/mediation_hotspotbench.sqlite3")
+#: ``MEDIATION_BENCH_NAME`` names the database (a second checkout benchmarking at the same time sets its own).
+BENCH_NAME = os.environ.get("MEDIATION_BENCH_NAME", "mediation_hotspotbench")
+PG_DB = BENCH_NAME
+SQLITE_PATH = Path(f"/tmp/{BENCH_NAME}.sqlite3")
 
 
 def fresh_engine(db: str, reuse: bool) -> Engine:
@@ -122,6 +125,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--naive-repeat", type=int, default=5)
     ap.add_argument("--reuse", action="store_true", help="keep the database of the previous run (no import)")
+    ap.add_argument("--import-only", action="store_true", help="measure the import only (no queries)")
     args = ap.parse_args()
 
     engine = fresh_engine(args.db, args.reuse)
@@ -141,6 +145,8 @@ def main() -> None:
         print(f"\nIMPORT  {report.text()}")
         print(f"IMPORT  {args.cases:,} cases in {report.total_seconds:.1f} s = {report.rate:,.0f} cases/s "
               f"(phases: {', '.join(f'{k} {v:.1f} s' for k, v in report.seconds.items())})\n")
+        if args.import_only:
+            return
     if args.db == "postgresql":
         with engine.begin() as c:
             c.execute(text("ANALYZE"))

@@ -277,7 +277,9 @@ def facts_select(
         alerts.c.at.label("alert_reported_at"),
     ]
     frm: Any = (
-        c.join(o, o.c.id == c.c.organisation_id)
+        # a left join (every case has its organisation): SQLite then reads the cases in id order, as the facts
+        # are stored, instead of per organisation through an index
+        c.outerjoin(o, o.c.id == c.c.organisation_id)
         .outerjoin(e, e.c.id == c.c.enterprise_id)
         .outerjoin(er, er.c.enterprise_id == c.c.enterprise_id)
         .outerjoin(r0, r0.code == region_code)

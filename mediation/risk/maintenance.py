@@ -1,15 +1,17 @@
 """Bulk maintenance of the derived risk tables: rebuild from the base tables, and verify.
 
 ``rebuild`` recomputes every fact row with the same :func:`mediation.risk.facts.facts_select` the
-observer uses, then the rollups and counters with ``GROUP BY`` over the facts (the finest dimension of
-each family from the facts, coarser ones summed from it). ``verify`` recomputes into temporary tables and
-compares with what the incremental path stored; any difference is reported, never silently fixed.
+observer uses, then the rollups and counters with ``GROUP BY`` over the facts: three passes over the facts
+into small "cubes" (:data:`CUBES`), the finest dimension of each family summed from a cube, coarser ones
+from the finer one's sums, each scope level from those; counters per (scope_p, scope_c, enterprise) first.
+``verify`` recomputes into temporary tables and compares with what the incremental path stored; any
+difference is reported, never silently fixed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +44,16 @@ FACTS = RiskCaseFacts.__table__
 ROLLUPS = RiskRollup.__table__
 STATS = EnterpriseScopeStats.__table__
 
-#: Dimensions computed from the facts (per grain); the others are summed from these.
-FROM_FACTS: tuple[tuple[str, str], ...] = (
-    ("county", "m"), ("park", "m"), ("category@k", "m"), ("industry@c", "m"), ("ownership@c", "m"),
-    ("level@c", "m"), ("city", "w"), ("category@c", "w"),
+#: Passes over the facts: each groups them once by scope, bucket and the keys of a few dimensions into a
+#: "cube" (a temporary table some ten times smaller than the facts); the dimensions are then summed from the
+#: cubes. (name, grain, key columns, dimensions summed from it)
+CUBES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("geo", "m", ("province", "city", "county", "park_id", "category"), ("county", "park", "category@k")),
+    ("firm", "m", ("province", "city", "industry", "ownership", "level"), ("industry@c", "ownership@c", "level@c")),
+    ("week", "w", ("province", "city", "category"), ("city", "category@c")),
 )
+#: Dimensions computed from a cube (per grain); the others are summed from these.
+FROM_FACTS: tuple[tuple[str, str], ...] = tuple((d, g) for _n, g, _k, dims in CUBES for d in dims)
 #: (derived dimension, grain, source dimension), in dependency order.
 DERIVED: tuple[tuple[str, str, str], ...] = (
     ("city", "m", "county"), ("province", "m", "city"), ("province", "w", "city"),
@@ -54,12 +61,20 @@ DERIVED: tuple[tuple[str, str, str], ...] = (
     ("industry@p", "m", "industry@c"), ("ownership@p", "m", "ownership@c"), ("level@p", "m", "level@c"),
 )
 SCOPE_LEVELS: tuple[str, ...] = ("n", "p", "c")
+CUBE_KEYS: tuple[str, ...] = ("province", "city", "county", "park_id", "category", "industry", "ownership", "level")
 
 
 def _check_plan() -> None:
     planned = {(d, g) for d, g in FROM_FACTS} | {(d, g) for d, g, _ in DERIVED}
     expected = {(d.name, g) for d in F.DIMS for g in d.grains}
     assert planned == expected, f"rollup build plan does not cover the dimensions: {planned ^ expected}"
+    assert len(planned) == len(FROM_FACTS) + len(DERIVED), "a dimension is built twice"
+    for _n, _g, keys, dims in CUBES:
+        for name in dims:
+            d = DIM_BY_NAME[name]
+            need = {"province", *(["city"] if d.region in "ck" else []), *(["county"] if d.region == "k" else []),
+                    *([d.attr] if d.attr else [])}
+            assert need <= set(keys), f"cube {_n} lacks keys of {name}: {need - set(keys)}"
 
 
 _check_plan()
@@ -121,12 +136,60 @@ def _measure_sums(f: Any) -> list[Any]:
     ]
 
 
+def _resum(t: Any) -> list[Any]:
+    """The measures of a table of partial sums, summed again."""
+    return [func.sum(t.c[m]).label(m) for m in ROLLUP_MEASURES]
+
+
+def _temp_table(session: Session, name: str, *columns: Column[Any]) -> Table:
+    t = Table(name, MetaData(), *columns, *[Column(m, ROLLUPS.c[m].type) for m in ROLLUP_MEASURES],
+              prefixes=["TEMPORARY"])
+    conn = session.connection()
+    t.drop(conn, checkfirst=True)
+    t.create(conn)
+    return t
+
+
+def _key_columns() -> list[Column[Any]]:
+    return [Column("scope_p", Integer), Column("scope_c", Integer), Column("province", String(6)),
+            Column("city", String(6)), Column("county", String(6))]
+
+
+def _cube(session: Session, source: Table, name: str, grain: str, keys: tuple[str, ...]) -> Table:
+    """One pass over the facts: their sums per (scope_p, scope_c, bucket, ``keys``); the other key columns
+    are left empty."""
+    cols = [*_key_columns(), Column("park_id", Integer), Column("category", String(32)), Column("industry", String(8)),
+            Column("ownership", String(32)), Column("level", String(8)), Column("bucket", ROLLUPS.c.bucket.type)]
+    t = _temp_table(session, f"risk_tmp_cube_{name}", *cols)
+    bucket = source.c.month if grain == "m" else source.c.week
+    values = [source.c[k] if k in keys else (literal(None) if k == "park_id" else literal("")) for k in CUBE_KEYS]
+    stmt = (select(source.c.scope_p, source.c.scope_c, *[v.label(k) for k, v in zip(CUBE_KEYS, values, strict=True)],
+                   bucket.label("bucket"), *_measure_sums(source))
+            .group_by(*_selective_first(source, keys, bucket)))
+    session.execute(insert(t).from_select([c.name for c in t.columns], stmt))
+    return t
+
+
+def _selective_first(src: Any, keys: Sequence[str], bucket: Any) -> list[Any]:
+    """GROUP BY columns, the most selective first (the finest region key, the bucket, the attributes, then
+    the scopes and coarser regions they imply): SQLite sorts the rows to group them, and its comparisons stop
+    at the first column that differs (a quarter less time than in table order at 1M facts)."""
+    regions = [k for k in ("county", "city", "province") if k in keys]
+    attrs = [k for k in keys if k not in regions]
+    return [src.c[regions[0]], bucket, *[src.c[k] for k in attrs], src.c.scope_c, src.c.scope_p,
+            *[src.c[k] for k in regions[1:]]]
+
+
 def _key_exprs(src: Any, d: Dim) -> tuple[Any, Any, Any, Any]:
+    """(province, city, county, value) of dimension ``d`` from a cube, or from a partial of a finer dimension
+    of the same family (which has a ``value`` column)."""
     p = src.c.province
     c = src.c.city if d.region in ("c", "k") else literal("")
     k = src.c.county if d.region == "k" else literal("")
     if d.attr is None:
         v: Any = literal("")
+    elif "value" in src.c:
+        v = src.c.value
     elif d.attr == "park_id":
         v = func.coalesce(cast(src.c.park_id, String), "")
     else:
@@ -134,36 +197,16 @@ def _key_exprs(src: Any, d: Dim) -> tuple[Any, Any, Any, Any]:
     return p, c, k, v
 
 
-def _rollup_derive(session: Session, target: Table, d: Dim, grain: str, src: Dim) -> None:
-    r = target
-    c = r.c.city if d.region in ("c", "k") else literal("")
-    k = r.c.county if d.region == "k" else literal("")
-    v = r.c.value if d.attr is not None else literal("")
-    keys = [r.c.scope_id, literal(d.name).label("dim"), literal(grain).label("grain"), r.c.province,
-            c.label("city"), k.label("county"), v.label("value"), r.c.bucket]
-    sums = [func.sum(r.c[m]).label(m) for m in ROLLUP_MEASURES]
-    stmt = (select(*keys, *sums).where(r.c.dim == src.name, r.c.grain == grain)
-            .group_by(r.c.scope_id, r.c.province, c, k, v, r.c.bucket))
-    session.execute(insert(target).from_select([*F.ROLLUP_KEY, *ROLLUP_MEASURES], stmt))
-
-
-def _scoped_partial(session: Session, source: Table, d: Dim, grain: str) -> Table:
-    """One pass over the facts: the dimension's sums per (scope_p, scope_c, key). Every scope level is then
-    summed from this much smaller table instead of scanning the facts once per level."""
-    md = MetaData()
-    cols = [Column("scope_p", Integer), Column("scope_c", Integer), Column("province", String(6)),
-            Column("city", String(6)), Column("county", String(6)), Column("value", String(32)),
-            Column("bucket", ROLLUPS.c.bucket.type), *[Column(m, ROLLUPS.c[m].type) for m in ROLLUP_MEASURES]]
-    t = Table("risk_tmp_partial", md, *cols, prefixes=["TEMPORARY"])
-    conn = session.connection()
-    t.drop(conn, checkfirst=True)
-    t.create(conn)
-    p, c, k, v = _key_exprs(source, d)
-    bucket = source.c.month if grain == "m" else source.c.week
-    stmt = (select(source.c.scope_p, source.c.scope_c, p.label("province"), c.label("city"), k.label("county"),
-                   v.label("value"), bucket.label("bucket"), *_measure_sums(source))
-            .group_by(source.c.scope_p, source.c.scope_c, p, c, k, v, bucket))
-    session.execute(insert(t).from_select([c_.name for c_ in cols], stmt))
+def _partial(session: Session, src: Table, d: Dim, name: str) -> Table:
+    """The dimension's sums per (scope_p, scope_c, key, bucket), from a cube or from a finer dimension's
+    partial. Every scope level is then summed from this much smaller table."""
+    t = _temp_table(session, name, *_key_columns(), Column("value", String(32)),
+                    Column("bucket", ROLLUPS.c.bucket.type))
+    p, c, k, v = _key_exprs(src, d)
+    stmt = (select(src.c.scope_p, src.c.scope_c, p.label("province"), c.label("city"), k.label("county"),
+                   v.label("value"), src.c.bucket, *_resum(src))
+            .group_by(src.c.scope_p, src.c.scope_c, p, c, k, v, src.c.bucket))
+    session.execute(insert(t).from_select([c_.name for c_ in t.columns], stmt))
     return t
 
 
@@ -171,7 +214,7 @@ def _rollup_from_partial(session: Session, part: Table, target: Table, d: Dim, g
     scope = {"n": literal(NATIONAL), "p": part.c.scope_p, "c": part.c.scope_c}[level]
     keys = [scope.label("scope_id"), literal(d.name).label("dim"), literal(grain).label("grain"), part.c.province,
             part.c.city, part.c.county, part.c.value, part.c.bucket]
-    stmt = select(*keys, *[func.sum(part.c[m]).label(m) for m in ROLLUP_MEASURES])
+    stmt = select(*keys, *_resum(part))
     if level != "n":
         stmt = stmt.where(scope != 0)
     stmt = stmt.group_by(scope, part.c.province, part.c.city, part.c.county, part.c.value, part.c.bucket)
@@ -180,17 +223,30 @@ def _rollup_from_partial(session: Session, part: Table, target: Table, d: Dim, g
 
 def build_rollups(session: Session, source: Table = FACTS, target: Table = ROLLUPS,
                   progress: Callable[[str], None] | None = None) -> None:
-    for name, grain in FROM_FACTS:
-        part = _scoped_partial(session, source, DIM_BY_NAME[name], grain)
+    """Three passes over the facts (the cubes); every dimension's partial sums come from a cube or from a
+    finer dimension's partial sums, and each scope level's rollup rows from those."""
+    temps: list[Table] = []
+    partials: dict[tuple[str, str], Table] = {}
+    for name, grain, keys, dims in CUBES:
+        cube = _cube(session, source, name, grain, keys)
+        temps.append(cube)
+        for dim in dims:
+            part = _partial(session, cube, DIM_BY_NAME[dim], f"risk_tmp_part_{len(temps)}")
+            temps.append(part)
+            partials[(dim, grain)] = part
+        if progress:
+            progress(name)
+    for dim, grain, src in DERIVED:
+        part = _partial(session, partials[(src, grain)], DIM_BY_NAME[dim], f"risk_tmp_part_{len(temps)}")
+        temps.append(part)
+        partials[(dim, grain)] = part
+    for (dim, grain), part in partials.items():
         for level in SCOPE_LEVELS:
-            _rollup_from_partial(session, part, target, DIM_BY_NAME[name], grain, level)
-        part.drop(session.connection())
+            _rollup_from_partial(session, part, target, DIM_BY_NAME[dim], grain, level)
         if progress:
-            progress(name)
-    for name, grain, src in DERIVED:
-        _rollup_derive(session, target, DIM_BY_NAME[name], grain, DIM_BY_NAME[src])
-        if progress:
-            progress(name)
+            progress(dim)
+    for t in temps:  # (a failed build leaves them to the caller's rollback)
+        t.drop(session.connection())
 
 
 # --- counters -----------------------------------------------------------------------------------------
@@ -208,55 +264,62 @@ def _region_exprs(region_code: Any) -> tuple[Any, Any, Any, Any]:
     return (r0, r1, r2), func.coalesce(province, ""), func.coalesce(city, ""), func.coalesce(county, "")
 
 
-def build_counters(session: Session, source: Table = FACTS, target: Table = STATS, *,
-                   scopes: Table | None = None) -> None:
-    scopes = scopes if scopes is not None else scope_table(session)
+COUNTED: tuple[str, ...] = ("total_cases", "open_cases", "collective_open", "overdue_open", "workers_open",
+                            "claimed_open_cents", "total_signals", "open_signals")
+
+
+def _counter_partial(session: Session, source: Table, scopes: Table) -> Table:
+    """One pass over the facts and one over the signals: their counts per (scope_p, scope_c, enterprise)."""
+    t = Table("risk_tmp_counter_part", MetaData(), Column("scope_p", Integer), Column("scope_c", Integer),
+              Column("enterprise_id", Integer), *[Column(m, STATS.c[m].type) for m in COUNTED],
+              prefixes=["TEMPORARY"])
+    conn = session.connection()
+    t.drop(conn, checkfirst=True)
+    t.create(conn)
     f = source
     o = cast(f.c.is_open, Integer)
     zero = literal(0)
-
+    cases = (select(f.c.scope_p, f.c.scope_c, f.c.enterprise_id, func.count(), func.sum(o),
+                    func.sum(o * cast(f.c.collective, Integer)), func.sum(o * cast(f.c.overdue, Integer)),
+                    func.sum(o * f.c.workers), func.sum(o * f.c.claimed_cents), zero, zero)
+             .where(f.c.enterprise_id.is_not(None)).group_by(f.c.enterprise_id, f.c.scope_c, f.c.scope_p))
     s = RiskSignal.__table__
+    sp, sc = func.coalesce(scopes.c.scope_p, 0), func.coalesce(scopes.c.scope_c, 0)
+    signals = (select(sp, sc, s.c.enterprise_id, zero, zero, zero, zero, zero, zero, func.count(),
+                      func.sum(case((s.c.status.in_(("open", "converted")), 1), else_=0)))
+               .select_from(s.outerjoin(scopes, scopes.c.org_id == s.c.organisation_id))
+               .where(s.c.enterprise_id.is_not(None)).group_by(sp, sc, s.c.enterprise_id))
+    session.execute(insert(t).from_select([c.name for c in t.columns], union_all(cases, signals)))
+    return t
+
+
+def build_counters(session: Session, source: Table = FACTS, target: Table = STATS, *,
+                   scopes: Table | None = None) -> None:
+    """Counters per (rollup scope, enterprise): cases and signals counted per (scope_p, scope_c, enterprise)
+    first, then summed per scope level and placed at the enterprise's own region and park."""
+    scopes = scopes if scopes is not None else scope_table(session)
+    part = _counter_partial(session, source, scopes)
     e = Enterprise.__table__
     (r0, r1, r2), prov, city, county = _region_exprs(e.c.region_code)
 
-    def located(frm: Any) -> Any:
-        """Counters sit at the enterprise's own region and park (see ``facts.enterprise_keys``)."""
-        return (frm.join(e, e.c.id == frm.c.enterprise_id).outerjoin(r0, r0.code == e.c.region_code)
-                .outerjoin(r1, r1.code == r0.parent_code).outerjoin(r2, r2.code == r1.parent_code))
-
-    def case_part(scope: Any) -> Any:
-        stmt = select(
-            scope.label("scope_id"), f.c.enterprise_id, prov.label("province"), city.label("city"),
-            county.label("county"), e.c.park_id,
-            literal(1).label("total_cases"), o.label("open_cases"), (o * cast(f.c.collective, Integer))
-            .label("collective_open"), (o * cast(f.c.overdue, Integer)).label("overdue_open"),
-            (o * f.c.workers).label("workers_open"), (o * f.c.claimed_cents).label("claimed_open_cents"),
-            zero.label("total_signals"), zero.label("open_signals"),
-        ).select_from(located(f)).where(f.c.enterprise_id.is_not(None))
+    def level(scope: Any) -> Any:
+        stmt = select(scope.label("scope_id"), part.c.enterprise_id, *[part.c[m] for m in COUNTED])
         return stmt if scope is NATIONAL_EXPR else stmt.where(scope != 0)
-    active = case((s.c.status.in_(("open", "converted")), 1), else_=0)
 
-    def signal_part(scope: Any) -> Any:
-        stmt = (select(scope.label("scope_id"), s.c.enterprise_id, prov.label("province"), city.label("city"),
-                       county.label("county"), e.c.park_id, zero, zero, zero, zero, zero, zero,
-                       literal(1).label("total_signals"), active.label("open_signals"))
-                .select_from(located(s).outerjoin(scopes, scopes.c.org_id == s.c.organisation_id)))
-        return stmt if scope is NATIONAL_EXPR else stmt.where(func.coalesce(scope, 0) != 0)
-
-    parts = [case_part(NATIONAL_EXPR), case_part(f.c.scope_p), case_part(f.c.scope_c),
-             signal_part(NATIONAL_EXPR), signal_part(scopes.c.scope_p), signal_part(scopes.c.scope_c)]
-    u = union_all(*parts).subquery("u")
+    u = union_all(level(NATIONAL_EXPR), level(part.c.scope_p), level(part.c.scope_c)).subquery("u")
+    sums = (select(u.c.scope_id, u.c.enterprise_id, *[func.sum(u.c[m]).label(m) for m in COUNTED])
+            .group_by(u.c.scope_id, u.c.enterprise_id).subquery("sums"))
     er = EnterpriseRisk.__table__
-    measures = ("total_cases", "open_cases", "collective_open", "overdue_open", "workers_open", "claimed_open_cents",
-                "total_signals", "open_signals")
-    stmt = (select(u.c.scope_id, u.c.enterprise_id, func.max(u.c.province), func.max(u.c.city), func.max(u.c.county),
-                   func.max(u.c.park_id), *[func.sum(u.c[m]) for m in measures],
-                   func.coalesce(func.max(er.c.score), 0), func.coalesce(func.max(er.c.level), "none"))
-            .select_from(u.outerjoin(er, er.c.enterprise_id == u.c.enterprise_id))
-            .group_by(u.c.scope_id, u.c.enterprise_id))
+    # counters sit at the enterprise's own region and park (see ``facts.enterprise_keys``)
+    stmt = (select(sums.c.scope_id, sums.c.enterprise_id, prov, city, county, e.c.park_id,
+                   *[sums.c[m] for m in COUNTED], func.coalesce(er.c.score, 0), func.coalesce(er.c.level, "none"))
+            .select_from(sums.join(e, e.c.id == sums.c.enterprise_id).outerjoin(r0, r0.code == e.c.region_code)
+                         .outerjoin(r1, r1.code == r0.parent_code).outerjoin(r2, r2.code == r1.parent_code)
+                         .outerjoin(er, er.c.enterprise_id == sums.c.enterprise_id)))
     session.execute(insert(target).from_select(
-        ["scope_id", "enterprise_id", "province", "city", "county", "park_id", *measures, "risk_score", "risk_level"],
+        ["scope_id", "enterprise_id", "province", "city", "county", "park_id", *COUNTED, "risk_score", "risk_level"],
         stmt))
+    part.drop(session.connection())
 
 
 NATIONAL_EXPR = literal(NATIONAL)
@@ -275,6 +338,30 @@ class RebuildReport:
     def text(self) -> str:
         secs = "，".join(f"{k}{v:.1f}秒" for k, v in self.seconds.items())
         return f"事实表{self.facts}行，汇总表{self.rollups}行，企业计数{self.counters}行（{secs}）"
+
+
+def drop_constraints(session: Session, tables: Sequence[str], kind: str) -> list[tuple[str, str, str]]:
+    """PostgreSQL: drop the constraints of one kind (``f`` foreign keys, ``p`` primary keys) of ``tables``
+    before filling them in bulk, and return them (table, name, definition) for :func:`restore_constraints`.
+    A foreign key costs one trigger call per inserted row, a wide primary key one random index insertion;
+    added back, each is checked or built over all rows at once (a join, a sort). Nothing on SQLite (its checks
+    are index look-ups inside the insert, and a clustered table keeps its key)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    rows = session.execute(text(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.contype = :kind AND c.conrelid = ANY(CAST(:tables AS regclass[])) ORDER BY 1, 2"),
+        {"tables": list(tables), "kind": kind}).all()
+    dropped = [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+    for table, name, _definition in dropped:
+        session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    return dropped
+
+
+def restore_constraints(session: Session, dropped: Sequence[tuple[str, str, str]]) -> None:
+    """Add back what :func:`drop_constraints` dropped (validated: a violation fails the transaction)."""
+    for table, name, definition in dropped:
+        session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 
 
 def bulk_pragmas(session: Session) -> None:
@@ -306,6 +393,7 @@ def rebuild(session: Session, *, progress: Callable[[str], None] | None = None, 
         indexes = [i for t in (FACTS, STATS) for i in sorted(t.indexes, key=lambda i: str(i.name)) if not i.unique]
         for index in indexes:
             index.drop(session.connection())
+        constraints = [*drop_constraints(session, [ROLLUPS.name], "p"), *drop_constraints(session, [FACTS.name], "f")]
         build_facts(session, scopes=scopes)
         report.seconds["事实表"] = time.monotonic() - t0
         say("事实表已重建")
@@ -318,6 +406,7 @@ def rebuild(session: Session, *, progress: Callable[[str], None] | None = None, 
         t3 = time.monotonic()
         for index in indexes:
             index.create(session.connection())
+        restore_constraints(session, constraints)
         report.seconds["索引"] = time.monotonic() - t3
         report.facts = session.scalar(select(func.count()).select_from(FACTS)) or 0
         report.rollups = session.scalar(select(func.count()).select_from(ROLLUPS)) or 0

@@ -87,3 +87,13 @@ def test_a_failing_generator_rolls_the_import_back(committing_engine: Engine, mo
         bulk.import_synthetic(s, cases=50, provinces=("330000",))
     with Session(committing_engine) as s:
         assert s.scalar(select(func.count()).select_from(Enterprise)) == 0
+
+
+def test_copy_text_marks_nulls_and_escapes_only_what_needs_it() -> None:
+    assert bulk.copy_text([]) == ""
+    assert bulk.copy_text([(1, None, "甲"), (2, "x", 3)]) == "1\t\\N\t甲\n2\tx\t3\n"
+    # a value with a separator, a backslash or the word None: the batch is escaped value by value
+    assert bulk.copy_text([(1, "a\tb", None), (2, "c\nd", "e\\f")]) == "1\ta\\tb\t\\N\n2\tc\\nd\te\\\\f\n"
+    assert bulk.copy_text([(1, "None", None)]) == "1\tNone\t\\N\n"
+    assert bulk.copy_text([(1, "\\N", None)]) == "1\t\\\\N\t\\N\n"
+    assert bulk.copy_text([(1, "a\rb")]) == "1\ta\\rb\n"
