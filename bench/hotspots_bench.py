@@ -210,6 +210,10 @@ def main() -> None:
              lambda: naive(s, by="enterprise", frm=two_years, to=today)),
             ("city top-10 enterprises by risk score",
              lambda: hotspots.ranking(s, actor=city_sup, args={"by": "risk_score"}), lambda: None),
+            ("national: warning enterprises by city",
+             lambda: hotspots.warning_by_region(s, actor=national, args={"region": prov.region_code}), lambda: None),
+            ("province: warning enterprises by city",
+             lambda: hotspots.warning_by_region(s, actor=prov_sup, args={"region": prov.region_code}), lambda: None),
             ("province early-intervention times", lambda: hotspots.early(s, actor=prov_sup, args={}, today=today),
              lambda: None),
         ]

@@ -251,7 +251,9 @@ class EnterpriseScopeStats(Base):
     __table_args__ = (
         Index("ix_ent_stats_open", "scope_id", "open_cases", "enterprise_id"),
         Index("ix_ent_stats_score", "scope_id", "risk_score", "enterprise_id"),
-        Index("ix_ent_stats_level", "scope_id", "risk_level", "enterprise_id"),
+        # the map of warning enterprises: a province's cities, a city's counties (covering)
+        Index("ix_ent_stats_province_level", "scope_id", "province", "risk_level", "city"),
+        Index("ix_ent_stats_city_level", "scope_id", "city", "risk_level", "county"),
         Index("ix_ent_stats_province_open", "scope_id", "province", "open_cases", "enterprise_id"),
         Index("ix_ent_stats_city_open", "scope_id", "city", "open_cases", "enterprise_id"),
         Index("ix_ent_stats_county_open", "scope_id", "county", "open_cases", "enterprise_id"),

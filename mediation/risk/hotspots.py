@@ -488,9 +488,9 @@ def warning_by_region(session: Session, *, actor: Actor, args: Mapping[str, Any]
     """How many enterprises stand at each warning level (red, orange, yellow) in every child region of
     ``region`` (a province's cities, a city's counties), within the caller's subtree — the map of where
     the risks are, beside the map of where the cases are. Read from the counters (current levels, one row
-    per enterprise with cases or signals in the scope, indexed by level). Not available (``available``
-    false, with the reason) where the caller's scope keeps no counters (below the city level) or the
-    region is a county (its map shows parks)."""
+    per enterprise with cases or signals in the scope, covering indexes by region and level). Not
+    available (``available`` false, with the reason) where the caller's scope keeps no counters (below
+    the city level) or the region is a county (its map shows parks)."""
     require_supervisor(actor)
     try:
         d = WarningMapQuerySchema().load(dict(args))

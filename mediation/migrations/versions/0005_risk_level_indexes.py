@@ -16,8 +16,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_ent_stats_level", "enterprise_scope_stats", ["scope_id", "risk_level", "enterprise_id"])
+    op.create_index("ix_ent_stats_province_level", "enterprise_scope_stats",
+                    ["scope_id", "province", "risk_level", "city"])
+    op.create_index("ix_ent_stats_city_level", "enterprise_scope_stats", ["scope_id", "city", "risk_level", "county"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ent_stats_level", table_name="enterprise_scope_stats")
+    op.drop_index("ix_ent_stats_city_level", table_name="enterprise_scope_stats")
+    op.drop_index("ix_ent_stats_province_level", table_name="enterprise_scope_stats")
