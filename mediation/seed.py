@@ -401,6 +401,17 @@ class _Seeder:
                 "signed_by_all": True}
 
 
+def _sweep(seeder: _Seeder) -> None:
+    """Bring the generated deadlines up to today, as the scheduler would have: mark those already past
+    and lapse the mediations past day 15 (before the risk picture is built, which then counts them)."""
+    from mediation.services.sweep import run_sweep
+
+    seeder.s.commit()
+    bind = seeder.s.get_bind()
+    report = run_sweep(lambda: Session(bind=bind, expire_on_commit=False), today=seeder.today, env=seeder.env)
+    seeder.progress(f"期限检查：{report.summary()}")
+
+
 SIGNAL_SOURCES_DEMO = [("screening", 40), ("hotline_12351", 25), ("petition", 10), ("inspection_referral", 10),
                        ("media", 5), ("self_report", 10)]
 
@@ -479,6 +490,7 @@ def seed_demo(
                 say(f"  跳过一件（{target}）：{exc.detail}")
         if i % 300 == 0:
             say(f"已生成{i}件案件")
+    _sweep(seeder)
     _risk_picture(seeder)
     states = Counter(session.scalars(select(Case.status)).all())
     summary = "，".join(f"{k}:{v}" for k, v in sorted(states.items()))
