@@ -409,6 +409,7 @@ def _sweep(seeder: _Seeder) -> None:
     seeder.s.commit()
     bind = seeder.s.get_bind()
     report = run_sweep(lambda: Session(bind=bind, expire_on_commit=False), today=seeder.today, env=seeder.env)
+    seeder.s.expire_all()  # the sweep wrote through its own sessions: reload what this one holds
     seeder.progress(f"期限检查：{report.summary()}")
 
 
