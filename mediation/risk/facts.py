@@ -442,23 +442,28 @@ def apply_rollup_delta(session: Session, changes: Iterable[tuple[Fact, int]], di
     return len(rows)
 
 
+def _region_chain(*cols: Any, base: Any, code: Any) -> Select[Any]:
+    """``cols`` from ``base`` with the region ``code`` points to: its code and level, and its parent's and
+    grandparent's codes (the input of :func:`_region_keys`)."""
+    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
+    return (select(*cols, r0.code, r0.level, r1.code, r2.code).select_from(base)
+            .outerjoin(r0, r0.code == code)
+            .outerjoin(r1, r1.code == r0.parent_code)
+            .outerjoin(r2, r2.code == r1.parent_code))
+
+
 def enterprise_keys(session: Session, enterprise_id: int) -> dict[str, Any]:
     """Where an enterprise's counters sit: its own registered region and park (never the organisation's,
     so that the keys do not depend on which case or signal arrived first). One query: the enterprise
     with its region and the region's two ancestors."""
-    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
     row = session.execute(
-        select(Enterprise.park_id, r0.code, r0.level, r1.code, r2.code)
-        .select_from(Enterprise)
-        .outerjoin(r0, r0.code == Enterprise.region_code)
-        .outerjoin(r1, r1.code == r0.parent_code)
-        .outerjoin(r2, r2.code == r1.parent_code)
+        _region_chain(Enterprise.park_id, base=Enterprise, code=Enterprise.region_code)
         .where(Enterprise.id == enterprise_id)
     ).one_or_none()
     if row is None:
         return {"province": "", "city": "", "county": "", "park_id": None}
-    park_id, code0, level0, code1, code2 = row
-    return {**_region_keys(code0, level0, code1, code2), "park_id": park_id}
+    park_id, *chain = row
+    return {**_region_keys(*chain), "park_id": park_id}
 
 
 def apply_counter_delta(session: Session, changes: Iterable[tuple[Fact, int]]) -> None:
@@ -519,14 +524,8 @@ def _region_keys(code0: str | None, level0: str | None, code1: str | None, code2
 def enterprise_region(session: Session, code: str | None) -> dict[str, str]:
     """The (province, city, county) keys of a region code — the same rule as :func:`facts_select`."""
     if not code:
-        return {"province": "", "city": "", "county": ""}
-    r0, r1, r2 = aliased(Region), aliased(Region), aliased(Region)
-    row = session.execute(
-        select(r0.code, r0.level, r1.code, r2.code)
-        .outerjoin(r1, r1.code == r0.parent_code)
-        .outerjoin(r2, r2.code == r1.parent_code)
-        .where(r0.code == code)
-    ).one_or_none()
+        return _region_keys(None, None, None, None)
+    row = session.execute(_region_chain(base=Region, code=Region.code).where(Region.code == code)).one_or_none()
     return _region_keys(*row) if row is not None else _region_keys(None, None, None, None)
 
 
