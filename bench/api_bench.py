@@ -36,6 +36,8 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchdb import fresh_pg_database, pg_url  # noqa: E402
+
 from mediation.db import migrate, registry  # noqa: E402,F401
 from mediation.db.engine import make_engine  # noqa: E402
 from mediation.services import cases as svc  # noqa: E402
@@ -44,8 +46,7 @@ from mediation.services.tokens import issue_token  # noqa: E402
 from tests.factories import application, build_world  # noqa: E402
 
 DB = "mediation_apibench"
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+URL = pg_url(DB)
 
 LUA = r"""
 local ids = {%(ids)s}
@@ -97,12 +98,7 @@ end
 
 
 def prepare(n_cases: int) -> tuple[list[int], str]:
-    admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{DB}"'))
-    admin.dispose()
-    engine = make_engine(URL)
+    engine = fresh_pg_database(DB)
     migrate.upgrade(engine)
     today = dt.date.today()
     with Session(engine, expire_on_commit=False) as s:

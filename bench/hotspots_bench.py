@@ -28,13 +28,14 @@ from sqlalchemy.orm import Session, aliased
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchdb import fresh_pg_database, pg_url  # noqa: E402
+
 from mediation.db import migrate, registry  # noqa: E402,F401
 from mediation.db.engine import make_engine  # noqa: E402
 from mediation.db.models import Case, Enterprise, Organisation, Region  # noqa: E402
 from mediation.domain.policy import Actor  # noqa: E402
 from mediation.risk import bulk, facts, hotspots  # noqa: E402
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: ``MEDIATION_BENCH_NAME`` names the database (a second checkout benchmarking at the same time sets its own).
 BENCH_NAME = os.environ.get("MEDIATION_BENCH_NAME", "mediation_hotspotbench")
 PG_DB = BENCH_NAME
@@ -43,13 +44,7 @@ SQLITE_PATH = Path(f"/tmp/{BENCH_NAME}.sqlite3")
 
 def fresh_engine(db: str, reuse: bool) -> Engine:
     if db == "postgresql":
-        if not reuse:
-            admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-                c.execute(text(f'CREATE DATABASE "{PG_DB}"'))
-            admin.dispose()
-        return make_engine(f"postgresql://postgres@127.0.0.1:5432/{PG_DB}")
+        return make_engine(pg_url(PG_DB)) if reuse else fresh_pg_database(PG_DB)
     if not reuse:
         for suffix in ("", "-wal", "-shm"):
             Path(str(SQLITE_PATH) + suffix).unlink(missing_ok=True)

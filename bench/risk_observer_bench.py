@@ -19,10 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchdb import fresh_pg_database
 
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.engine import make_engine
@@ -31,18 +33,12 @@ from mediation.services.context import ServiceEnv, load_calendar
 from mediation.services.hooks import default_observers
 from tests.factories import application, build_world, session_payload
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "mediation_observerbench"
 
 
 def engine_for(backend: str) -> Any:
     if backend == "postgresql":
-        admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-            c.execute(text(f'CREATE DATABASE "{PG_DB}"'))
-        admin.dispose()
-        return make_engine(f"postgresql://postgres@127.0.0.1:5432/{PG_DB}")
+        return fresh_pg_database(PG_DB)
     return make_engine(f"sqlite:///{tempfile.mkdtemp()}/observer.sqlite3")
 
 

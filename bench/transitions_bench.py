@@ -24,10 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchdb import fresh_pg_database
 
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.engine import make_engine
@@ -43,12 +45,7 @@ def _fresh_engine(backend: str, tmp: Path) -> Engine:
     if backend == "sqlite":
         engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")
     else:
-        admin = make_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text('DROP DATABASE IF EXISTS "mediation_bench" WITH (FORCE)'))
-            c.execute(text('CREATE DATABASE "mediation_bench"'))
-        admin.dispose()
-        engine = make_engine("postgresql://postgres@127.0.0.1:5432/mediation_bench")
+        engine = fresh_pg_database("mediation_bench")
     migrate.upgrade(engine)
     return engine
 
