@@ -16,7 +16,7 @@ from mediation.db.models import User
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
 from mediation.services import throttle
-from mediation.services.tokens import issue_token, revoke_token, user_for_token
+from mediation.services.tokens import TokenHolder, issue_token, revoke_token, user_for_token
 from mediation.services.users import actor_for, authenticate
 
 login_manager = LoginManager()
@@ -32,13 +32,18 @@ class Unauthorized(DomainError):
 class SessionUser(UserMixin):
     """What flask-login keeps: the user id and the acting identity, no ORM object across requests."""
 
-    def __init__(self, user: User) -> None:
-        self.id = str(user.id)
-        self.actor = actor_for(user)
+    def __init__(self, user: User | TokenHolder) -> None:
+        if isinstance(user, TokenHolder):
+            self.id = str(user.user_id)
+            self.actor = user.actor
+            self.organisation_name = user.organisation_name
+        else:
+            self.id = str(user.id)
+            self.actor = actor_for(user)
+            self.organisation_name = user.organisation.name
         self.username = user.username
         self.display_name = user.display_name
         self.role = user.role
-        self.organisation_name = user.organisation.name
 
 
 @login_manager.user_loader

@@ -9,6 +9,12 @@ row, an event row, the version check) with 16 concurrent clients, each working o
 sending the version it last saw. Prints requests/s, p50/p99 latency, the ratio to the ceiling and the
 workers' resident memory. Goal (issue 3): >= 800 transitions/s with p99 <= 50 ms on 2 cores.
 
+It also measures, in the same run and with the same load, the floor under the transitions:
+``bench/floor_app.py``, a bare Flask route under the same gunicorn that issues with SQLAlchemy Core only
+the SQL the transition issues (token lookup, case lock, case UPDATE, event and session INSERTs, fact
+UPDATE, COMMIT) with no validation or engine; and that route with only the lock, UPDATE, INSERT and
+COMMIT. No implementation that does the same writes on this stack and machine can pass the first.
+
 To explain the figures it also prints the SQL statements one transition issues, the case observers and
 document producer installed (both run inside every transition's unit of work), and where the CPU time of
 the transition run went (gunicorn workers, PostgreSQL backends, wrk) per transition. Everything shares the
@@ -117,23 +123,40 @@ def prepare(n_cases: int) -> tuple[list[int], str]:
     return ids, token
 
 
-def start_gunicorn(port: int, worker_class: str, documents: str) -> subprocess.Popen[bytes]:
+def start_gunicorn(port: int, worker_class: str, documents: str, app: str = "api:create_app()",
+                   **extra_env: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": "bench", "MEDIATION_ENV": "production",
-           "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents == "on" else "0"}
+           "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents == "on" else "0", **extra_env}
     cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-           "--backlog", "256"]
+           "--backlog", "256", "--pythonpath", f"{ROOT},{ROOT / 'bench'}"]
     if worker_class == "gthread":
         cmd += ["-k", "gthread", "--threads", "4"]
-    cmd.append("api:create_app()")
+    cmd.append(app)
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+    probe = "/healthz" if app.startswith("api:") else "/api/v1/cases/0/transitions"
     for _ in range(100):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1):
                 return proc
+        except urllib.error.HTTPError:
+            return proc  # it answers (the floor app has no GET route)
         except OSError:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+def floor(port: int, ids: list[int], token: str, args: argparse.Namespace, steps: str) -> dict[str, float]:
+    """The same wrk load against ``floor_app.py``: the transition's SQL in a bare route (see its docstring)."""
+    proc = start_gunicorn(port, args.worker_class, "off", "floor_app:create_app()", FLOOR_STEPS=steps)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+            fh.write(LUA % {"ids": ",".join(map(str, ids)), "token": token, "conns": args.connections,
+                            "prefer": ""})
+        return wrk(f"http://127.0.0.1:{port}/api/v1/cases/", args.duration, args.connections, fh.name)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
 
 
 def worker_rss_mb(master: int) -> list[float]:
@@ -234,8 +257,9 @@ def main() -> None:
                          "alone; documents then come on demand)")
     args = ap.parse_args()
     print(f"preparing {args.cases} cases in mediation on PostgreSQL ...", flush=True)
-    ids, token = prepare(args.cases + 2)
+    ids, token = prepare(3 * args.cases + 2)
     probes, ids = (ids[-2], ids[-1]), ids[:-2]
+    ids, floor_ids, minimal_ids = ids[:args.cases], ids[args.cases:2 * args.cases], ids[2 * args.cases:]
     n_statements, statements = statements_per_transition(probes, token, args.documents, args.minimal)
     proc = start_gunicorn(args.port, args.worker_class, args.documents)
     try:
@@ -258,13 +282,21 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
+    same_sql = floor(args.port, floor_ids, token, args, "full")
+    minimal_sql = floor(args.port, minimal_ids, token, args, "minimal")
     print(f"\n== gunicorn 2 workers ({args.worker_class}), {args.connections} concurrent clients, "
           f"{args.duration}s each, PostgreSQL")
     print(f"ceiling  GET /healthz          {ceiling['rps']:8.0f} req/s   p50 {ceiling['p50']:6.2f} ms   "
           f"p99 {ceiling['p99']:6.2f} ms")
     print(f"transitions POST record_session {trans['rps']:8.0f} req/s   p50 {trans['p50']:6.2f} ms   "
           f"p99 {trans['p99']:6.2f} ms   non-2xx {trans['non2xx']:.0f} of {trans['total']:.0f}")
-    print(f"ratio transitions/ceiling      {trans['rps'] / ceiling['rps']:.2f}")
+    print(f"floor    the same SQL, bare route {same_sql['rps']:6.0f} req/s   p50 {same_sql['p50']:6.2f} ms   "
+          f"p99 {same_sql['p99']:6.2f} ms   non-2xx {same_sql['non2xx']:.0f} (bench/floor_app.py: token, lock, "
+          "UPDATE, 2 INSERTs, fact UPDATE, COMMIT)")
+    print(f"floor    lock+UPDATE+INSERT only {minimal_sql['rps']:7.0f} req/s   p50 {minimal_sql['p50']:6.2f} ms   "
+          f"p99 {minimal_sql['p99']:6.2f} ms   non-2xx {minimal_sql['non2xx']:.0f}")
+    print(f"ratio transitions/ceiling      {trans['rps'] / ceiling['rps']:.2f}   transitions/floor "
+          f"{trans['rps'] / same_sql['rps']:.2f}")
     print("worker RSS after run           " + ", ".join(f"{m:.0f} MB" for m in rss))
     done = max(trans["total"] - trans["non2xx"], 1)
     workers_ms = (after[0] - before[0]) * 1000 / done

@@ -172,12 +172,16 @@ def facts_select(
     scope_table: FromClause | None = None,
     scope_values: tuple[int, int] | None = None,
     one_case: bool = False,
+    with_stored: bool = False,
 ) -> Select[Any]:
     """The fact rows of the selected cases, computed from the base tables.
 
     Scopes come either from ``scope_table`` (columns ``org_id``, ``scope_p``, ``scope_c``; bulk) or as
     literal values for a single organisation's cases (``scope_values``). ``one_case``: the statement takes
     bound parameters ``case_id``, ``scope_p`` and ``scope_c`` (built once, compiled once: the observer).
+    ``with_stored`` (with ``one_case``): the stored fact row's columns follow the computed ones (all NULL when
+    there is none), and the computed row takes its rollup scopes from the stored row while the case stays
+    in the same organisation (``scope_p``/``scope_c`` otherwise) — the observer's one query.
     """
 
     def restrict(col: Any) -> ColumnElement[bool]:
@@ -241,6 +245,11 @@ def facts_select(
         scope_c: Any = func.coalesce(scope_table.c.scope_c, 0)
     elif one_case:
         scope_p, scope_c = bindparam("scope_p", type_=Integer), bindparam("scope_c", type_=Integer)
+        if with_stored:
+            stored = _FACTS.alias("stored_x")
+            same_org = stored.c.organisation_id == c.c.organisation_id
+            scope_p, scope_c = case((same_org, stored.c.scope_p), else_=scope_p), case((same_org, stored.c.scope_c),
+                                                                                       else_=scope_c)
     else:
         p, cc = scope_values or (0, 0)
         scope_p, scope_c = literal(p), literal(cc)
@@ -295,6 +304,9 @@ def facts_select(
     )
     if scope_table is not None:
         frm = frm.outerjoin(scope_table, scope_table.c.org_id == c.c.organisation_id)
+    if one_case and with_stored:
+        frm = frm.outerjoin(stored, stored.c.case_id == c.c.id)
+        cols += [stored.c[name].label(f"stored_{name}") for name in Fact._fields]
     return select(*cols).select_from(frm).where(restrict(c.c.id))
 
 
@@ -560,6 +572,26 @@ def compute_fact(session: Session, case_id: int, organisation_id: int, stored: F
     return None if row is None else Fact(*row)
 
 
+@functools.cache
+def _one_case_with_stored_statement() -> Select[Any]:
+    return facts_select(one_case=True, with_stored=True)
+
+
+def load_and_compute(session: Session, case_id: int, organisation_id: int) -> tuple[Fact | None, Fact | None]:
+    """The case's stored fact row and the row computed now from the base tables, in one query (the
+    observer runs it on every case event). Scopes are looked up only for a case without a stored row or
+    one that moved to another organisation."""
+    row = session.execute(_one_case_with_stored_statement(),
+                          {"case_id": case_id, "scope_p": -1, "scope_c": -1}).one_or_none()
+    if row is None:  # no such case (any fact left behind is removed)
+        return load_fact(session, case_id), None
+    n = len(Fact._fields)
+    old = Fact(*row[n:]) if row[n] is not None else None
+    if old is None or old.organisation_id != organisation_id:
+        return old, compute_fact(session, case_id, organisation_id)
+    return old, Fact(*row[:n])
+
+
 def store_fact(session: Session, old: Fact | None, new: Fact | None) -> None:
     if new is None:
         if old is not None:
@@ -586,8 +618,7 @@ def apply_fact_change(session: Session, old: Fact | None, new: Fact | None) -> b
 
 def refresh_case(session: Session, case_id: int, organisation_id: int) -> tuple[Fact | None, Fact | None]:
     """Recompute one case's facts from the base tables and propagate the change."""
-    old = load_fact(session, case_id)
-    new = compute_fact(session, case_id, organisation_id, old)
+    old, new = load_and_compute(session, case_id, organisation_id)
     apply_fact_change(session, old, new)
     return old, new
 

@@ -22,8 +22,7 @@ def risk_observer(session: Session, case: Case, event: CaseEvent) -> None:
     at = event.at or dt.datetime.now(dt.UTC)
     if event.event == "register":
         signals.link_pending(session, case)
-    old = facts.load_fact(session, case.id)
-    new = facts.compute_fact(session, case.id, case.organisation_id, old)
+    old, new = facts.load_and_compute(session, case.id, case.organisation_id)
     # A new case, or one that stops (or starts again) being handled, changes the enterprise's case
     # indicators (open cases, open collective disputes, recent disputes).
     if case.enterprise_id is not None and new is not None and (old is None or old.is_open != new.is_open):
