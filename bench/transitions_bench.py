@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -95,6 +96,63 @@ def run_raw_locked(engine: Engine, ids: list[int], dest: str) -> float:
     return time.perf_counter() - t0
 
 
+#: One transition's SQL as the driver received it: (statement, parameters, executemany).
+Captured = list[tuple[str, object, bool]]
+_TX_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def capture_sql(engine: Engine, ids: list[int], actor: object, event_name: str, payload: dict,
+                env: ServiceEnv) -> list[Captured]:
+    """Fire the event on each case inside a transaction that is then rolled back, recording every statement
+    and its parameters as the driver received them: each case is left as it was, and the recording is
+    the exact SQL the service issues for it."""
+    out: list[Captured] = []
+    for i in ids:
+        seen: Captured = []
+
+        def hook(_conn: object, _cur: object, stmt: str, params: object, _ctx: object, many: bool) -> None:
+            seen.append((stmt, params, many))  # noqa: B023  (consumed before the next case)
+
+        with engine.connect() as conn:
+            outer = conn.begin()
+            sa_event.listen(conn, "before_cursor_execute", hook)
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+                svc.fire_event(s, case_id=i, event=event_name, actor=actor, payload=payload, env=env, today=TODAY)
+            sa_event.remove(conn, "before_cursor_execute", hook)
+            outer.rollback()
+        out.append([x for x in seen if not x[0].lstrip().upper().startswith(_TX_CONTROL)])
+    return out
+
+
+def run_replay(engine: Engine, captured: list[Captured]) -> float:
+    """The recorded SQL of each transition, replayed on the bare driver connection and committed: the
+    floor of any implementation that issues those statements, with no Python of ours at all."""
+    sqlite = engine.dialect.name == "sqlite"
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        t0 = time.perf_counter()
+        for statements in captured:
+            if sqlite:  # the engine's connections run in autocommit mode and BEGIN themselves
+                cur.execute("BEGIN IMMEDIATE")
+            for stmt, params, many in statements:
+                if many:
+                    cur.executemany(stmt, params)
+                else:
+                    cur.execute(stmt, params)
+                    if cur.description is not None:
+                        cur.fetchall()
+            if sqlite:
+                cur.execute("COMMIT")
+            else:
+                raw.commit()
+        elapsed = time.perf_counter() - t0
+        cur.close()
+    finally:
+        raw.close()
+    return elapsed
+
+
 def run_service(engine: Engine, ids: list[int], actor: object, event: str, payload: dict,
                 observers: bool = True) -> float:
     with Session(engine, expire_on_commit=False) as s:
@@ -117,21 +175,31 @@ def bench(backend: str, n: int, repeats: int) -> None:
         ]
         print(f"\n== {backend}: {n} transitions per run, {repeats} runs, medians")
         for event, initial, _dest, payload in scenarios:
-            raw_rates, locked_rates, svc_rates, bare_rates = [], [], [], []
+            raw_rates, locked_rates, svc_rates, bare_rates, replay_rates = [], [], [], [], []
             for _ in range(repeats):
                 ids, actor = _make_cases(engine, n, initial)
                 raw_rates.append(n / run_raw(engine, ids, initial))  # leaves the state unchanged
                 locked_rates.append(n / run_raw_locked(engine, ids, initial))
+                with Session(engine, expire_on_commit=False) as s:
+                    env = ServiceEnv(calendar=load_calendar(s))
+                captured = capture_sql(engine, ids, actor, event, payload, env)
+                replay_rates.append(n / run_replay(engine, captured))
+                ids, actor = _make_cases(engine, n, initial)
                 svc_rates.append(n / run_service(engine, ids, actor, event, payload))
                 ids, actor = _make_cases(engine, n, initial)
                 bare_rates.append(n / run_service(engine, ids, actor, event, payload, observers=False))
             raw, srv = statistics.median(raw_rates), statistics.median(svc_rates)
             bare, locked = statistics.median(bare_rates), statistics.median(locked_rates)
+            replay = statistics.median(replay_rates)
+            per_tx = sum(len(c) for c in captured) / len(captured)
             print(f"{event:14s} raw {raw:7.0f}/s ({1000 / raw:6.2f} ms)   service {srv:6.0f}/s ({1000 / srv:6.2f} ms)"
                   f" = {raw / srv:4.2f}x raw   [engine without observers {bare:6.0f}/s = {raw / bare:4.2f}x raw]")
             print(f"{'':14s} raw with the case read first (SELECT [FOR UPDATE] + UPDATE + INSERT + COMMIT) "
                   f"{locked:6.0f}/s ({1000 / locked:5.2f} ms): service = {locked / srv:4.2f}x, "
                   f"engine without observers = {locked / bare:4.2f}x")
+            print(f"{'':14s} floor: the service's own SQL ({per_tx:.0f} statements + COMMIT) replayed on the bare "
+                  f"driver {replay:6.0f}/s ({1000 / replay:5.2f} ms) = {raw / replay:4.2f}x raw; "
+                  f"service = {replay / srv:4.2f}x floor")
         with Session(engine) as s:
             assert s.scalar(select(Case.id).limit(1)) is not None
         engine.dispose()
