@@ -242,10 +242,18 @@ EVENT_SCHEMAS: Mapping[str, type[Schema]] = {
 
 
 def event_schema(event: str) -> Schema:
-    return _SCHEMA_CACHE.setdefault(event, EVENT_SCHEMAS.get(event, _Note)())
+    """The payload schema of ``event``: one instance per known event (a schema is built once, not per
+    request); any other name shares the note schema, so a client's event names never grow the cache."""
+    schema = _SCHEMA_CACHE.get(event)
+    if schema is None:
+        if event not in EVENT_SCHEMAS:
+            return _NOTE_SCHEMA
+        schema = _SCHEMA_CACHE[event] = EVENT_SCHEMAS[event]()
+    return schema
 
 
 _SCHEMA_CACHE: dict[str, Schema] = {}
+_NOTE_SCHEMA = _Note()
 
 
 def to_jsonable(value: Any) -> Any:
