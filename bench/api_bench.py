@@ -153,7 +153,14 @@ def floor(port: int, ids: list[int], token: str, args: argparse.Namespace, steps
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
             fh.write(LUA % {"ids": ",".join(map(str, ids)), "token": token, "conns": args.connections,
                             "prefer": ""})
-        return wrk(f"http://127.0.0.1:{port}/api/v1/cases/", args.duration, args.connections, fh.name)
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                                  text=True).stdout.split()]
+        before = (cpu_seconds(workers), cpu_seconds(pids_named("postgres")))
+        out = wrk(f"http://127.0.0.1:{port}/api/v1/cases/", args.duration, args.connections, fh.name)
+        done = max(out["total"] - out["non2xx"], 1)
+        out["worker_ms"] = (cpu_seconds(workers) - before[0]) * 1000 / done
+        out["pg_ms"] = (cpu_seconds(pids_named("postgres")) - before[1]) * 1000 / done
+        return out
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
@@ -305,6 +312,9 @@ def main() -> None:
     print(f"CPU per transition             gunicorn workers {workers_ms:.2f} ms, PostgreSQL {pg_ms:.2f} ms, "
           f"wrk {wrk_ms:.2f} ms (on {os.cpu_count()} cores: at most "
           f"{os.cpu_count() * 1000 / (workers_ms + pg_ms + wrk_ms):.0f} transitions/s)")
+    print(f"CPU per floor request          gunicorn workers {same_sql['worker_ms']:.2f} ms, PostgreSQL "
+          f"{same_sql['pg_ms']:.2f} ms (the same SQL); the transition's own work in the workers: "
+          f"{workers_ms - same_sql['worker_ms']:.2f} ms")
     print(f"SQL statements per transition  {n_statements}")
     for st in statements:
         print(f"    {st}")
