@@ -9,7 +9,8 @@ statements the product's transition issues for the same request (``api_bench.py`
 
 so its rate is what any implementation on this stack and machine reaches while doing the same writes
 (each statement is one round trip to PostgreSQL on the same 2 cores). With ``FLOOR_STEPS=minimal`` it runs
-only the lock-read, the case UPDATE, the event INSERT and the COMMIT.
+only the lock-read, the case UPDATE, the event INSERT and the COMMIT. It is a Flask app (the one Flask import
+outside ``api/``, and not part of any installed package) because the floor has to pay the same framework.
 
     gunicorn -w 2 'bench.floor_app:create_app()'   (DATABASE_URL from the environment)
 """

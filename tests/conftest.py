@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from documents.producer import default_producer
@@ -23,6 +22,7 @@ from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
 from mediation.services.context import install_document_producer, invalidate_calendar_cache
+from tests.pgdb import drop_database, recreate_database
 
 BACKEND = os.environ.get("MEDIATION_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -48,19 +48,11 @@ def _worker() -> str:
 
 
 def _pg_create(name: str) -> str:
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return recreate_database(PG_ADMIN_URL, name)
 
 
 def _pg_drop(name: str) -> None:
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(PG_ADMIN_URL, name)
 
 
 def _new_database(tmp: Path, label: str) -> tuple[str, str | None]:
