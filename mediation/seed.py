@@ -413,6 +413,12 @@ def _sweep(seeder: _Seeder) -> None:
     seeder.progress(f"期限检查：{report.summary()}")
 
 
+SIGNAL_CONCERNS_DEMO = [("arrears", 45), ("social_insurance", 20), ("layoffs", 15), ("relocation", 8),
+                        ("overtime", 12)]
+SIGNAL_WORKERS_DEMO = [(3, 20), (5, 20), (8, 15), (12, 15), (20, 12), (35, 10), (60, 8)]
+#: Months of pay owed: mostly a few weeks late, now and then several months (which the default rules' floors
+#: make orange and red).
+ARREARS_MONTHS_DEMO = [(Decimal("0.5"), 40), (Decimal(1), 30), (Decimal(2), 18), (Decimal(3), 8), (Decimal(4), 4)]
 SIGNAL_SOURCES_DEMO = [("screening", 40), ("hotline_12351", 25), ("petition", 10), ("inspection_referral", 10),
                        ("media", 5), ("self_report", 10)]
 
@@ -439,20 +445,34 @@ def _risk_picture(seeder: _Seeder) -> None:
         body = rng.choice(seeder.bodies)
         ent = rng.choice(body.enterprises or seeder.enterprises)
         source = _weighted(rng, SIGNAL_SOURCES_DEMO)[0]
-        arrears = rng.random() < 0.6
+        concern = _weighted(rng, SIGNAL_CONCERNS_DEMO)[0]
+        workers = _weighted(rng, SIGNAL_WORKERS_DEMO)[0]
         data: dict[str, Any] = {
             "enterprise_id": ent.id, "source": source, "organisation_id": body.org.id,
             "observed_at": (now - dt.timedelta(days=rng.randrange(0, 120), hours=rng.randrange(0, 24))).isoformat(),
-            "reporter_name": _person(rng), "workers_affected": rng.choice((3, 5, 8, 12, 20, 35, 60)),
-            "description": rng.choice(("职工反映工资未按时发放", "企业拟搬迁，职工担心安置", "多名职工反映长期加班",
-                                       "企业经营困难，拟裁员", "职工反映未缴纳社会保险")),
-            "wage_arrears_months": Decimal(rng.choice((1, 2, 3, 4))) if arrears else None,
-            "wage_arrears_amount": Decimal(rng.randrange(20, 600) * 1000) if arrears else None,
-            "social_insurance_unpaid_months": rng.choice((None, None, 2, 6)),
-            "planned_layoffs": rng.choice((None, None, None, 10, 30)),
-            "relocation": rng.random() < 0.1, "excessive_overtime": rng.random() < 0.2,
-            "no_union": not ent.has_union,
+            "reporter_name": _person(rng), "workers_affected": workers, "no_union": not ent.has_union,
         }
+        # A signal reports what was seen — mostly one concern, its description matching its indicators;
+        # arrears now and then come with unpaid social insurance.
+        if concern == "arrears":
+            months = _weighted(rng, ARREARS_MONTHS_DEMO)[0]
+            data["wage_arrears_months"] = months
+            data["wage_arrears_amount"] = (months * workers * rng.randrange(40, 90) * 100).quantize(Decimal(1))
+            data["description"] = f"{workers}名职工反映企业拖欠工资约{months}个月"
+            if rng.random() < 0.2:
+                data["social_insurance_unpaid_months"] = rng.choice((1, 2, 3))
+        elif concern == "social_insurance":
+            data["social_insurance_unpaid_months"] = rng.choice((1, 2, 3, 6, 12))
+            data["description"] = "职工反映企业未足额缴纳社会保险"
+        elif concern == "layoffs":
+            data["planned_layoffs"] = rng.choice((10, 20, 30, 60))
+            data["description"] = "企业经营困难，拟裁减人员"
+        elif concern == "relocation":
+            data["relocation"] = True
+            data["description"] = "企业拟搬迁，职工担心安置"
+        else:
+            data["excessive_overtime"] = True
+            data["description"] = "多名职工反映长期超时加班"
         signal, _ = signals.record_signal(s, actor=body.clerk, data=data)
         if i % 6 == 0:
             signals.convert_to_case(s, actor=body.clerk, signal_id=signal.id)
