@@ -52,6 +52,11 @@ def _month(value: str | None, default: dt.date) -> dt.date:
     return default
 
 
+def _month_end(day: dt.date) -> dt.date:
+    nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
 def _window(today: dt.date) -> tuple[dt.date, dt.date]:
     to = _month(request.args.get("to"), today)
     start_default = dt.date(to.year - 1, to.month, 1) if to.month != 12 else dt.date(to.year, 1, 1)
@@ -101,11 +106,13 @@ def dashboard() -> Any:
     except DomainError as exc:
         return render_template("ui/dashboard.html", error=exc.detail, region=region, window=window,
                                **_ctx()), exc.status
-    overdue = list_cases(session, actor=actor, today=today,
-                         filters={"overdue": True, "status": OPEN_STATES, "per_page": 10, "sort": "reported_on"})
-    collective = list_cases(session, actor=actor, today=today,
-                            filters={"collective": True, "status": OPEN_STATES, "per_page": 10})
-    open_alerts, n_alerts = alert_svc.list_alerts(session, actor=actor, status="open", limit=8)
+    # The lists behind the KPIs: the same region and reporting window as the figures above them.
+    behind = {"status": OPEN_STATES, "region": region.code, "reported_from": frm.replace(day=1),
+              "reported_to": _month_end(to),
+              "per_page": 10}
+    overdue = list_cases(session, actor=actor, today=today, filters={**behind, "overdue": True, "sort": "reported_on"})
+    collective = list_cases(session, actor=actor, today=today, filters={**behind, "collective": True})
+    open_alerts, n_alerts = alert_svc.list_alerts(session, actor=actor, status="open", region=region.code, limit=8)
     ancestors = [d for d in divisions.ancestors(region.code) if d.code != region.code]
     return render_template(
         "ui/dashboard.html", error=None, region=region, ancestors=ancestors, window=window, by=by,

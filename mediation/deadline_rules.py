@@ -43,6 +43,14 @@ class DeadlineKind(StrEnum):
     COLLECTIVE_REPORT = "collective_report"
 
 
+#: The deadlines someone has to meet, so the only ones that can be missed ("逾期"): the sweep, the workbench,
+#: the case list's ``overdue`` filter and the risk facts' "在办逾期" all take this set. The art. 14(3) date (the
+#: right to arbitrate arises) and the limitation period are dates to know, not duties: never overdue.
+MISSABLE_KINDS: tuple[str, ...] = tuple(
+    k.value for k in DeadlineKind if k not in (DeadlineKind.ARBITRATION_RIGHT, DeadlineKind.LIMITATION)
+)
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     kind: DeadlineKind

@@ -28,7 +28,7 @@ from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
 from mediation.risk.rules import INDICATORS, LEVEL_COLOUR_NAMES, LEVEL_LABELS, Assessment, RiskRules
 from mediation.risk.schemas import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
-from mediation.services.queries import org_scope_clause
+from mediation.services.queries import org_scope_clause, region_clause
 
 #: ``listener(session, alert)``: called inside the transaction that raised the alert (e.g. a notifier).
 AlertListener = Callable[[Session, RiskAlert], None]
@@ -113,8 +113,13 @@ def get_alert(session: Session, *, actor: Actor, alert_id: int) -> RiskAlert:
 
 
 def list_alerts(session: Session, *, actor: Actor, status: str | None = None, kind: str | None = None,
-                enterprise_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[RiskAlert], int]:
+                enterprise_id: int | None = None, region: str | None = None, limit: int = 50,
+                offset: int = 0) -> tuple[list[RiskAlert], int]:
+    """``region`` (a GB/T 2260 code): alerts about an enterprise there, or raised by an organisation there when
+    the alert names no enterprise — where the dashboard counts the cases."""
     stmt = select(RiskAlert).where(org_scope_clause(actor, RiskAlert.organisation_id))
+    if region:
+        stmt = stmt.where(region_clause(region, RiskAlert.enterprise_id, RiskAlert.organisation_id))
     if status:
         stmt = stmt.where(RiskAlert.status == status)
     if kind:

@@ -85,6 +85,8 @@ def resolve(case: Case, kinds: Iterable[str], status: str, today: dt.date) -> li
             d.status = status
             d.resolved_on = today
             done.append(d)
+        elif d.kind in kinds and d.status == DeadlineStatus.OVERDUE and d.resolved_on is None:
+            d.resolved_on = today  # dealt with late: it stays a missed deadline, no longer an open matter
     return done
 
 

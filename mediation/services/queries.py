@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, t
 from sqlalchemy.orm import Session, joinedload
 
 from mediation.db.models import Case, Deadline, Enterprise, Organisation
+from mediation.deadline_rules import MISSABLE_KINDS
 from mediation.domain.enums import DeadlineStatus, Role
 from mediation.domain.policy import Actor
 
@@ -64,14 +65,29 @@ def scope_clause(actor: Actor) -> ColumnElement[bool]:
     return clause
 
 
-def overdue_clause(today: dt.date) -> ColumnElement[bool]:
+def overdue_clause(today: dt.date | None = None) -> ColumnElement[bool]:
+    """The case missed a deadline someone had to meet (``MISSABLE_KINDS``), as the sweep recorded it: the same
+    test as the risk facts' ``overdue`` (mediation/risk/facts.py), so the dashboard's 在办逾期 figure, its
+    region table and the case list behind it always agree. (``today`` is kept for callers; the sweep, every
+    15 minutes, is what makes a deadline overdue.)"""
     return exists().where(
         Deadline.case_id == Case.id,
-        or_(
-            and_(Deadline.status == DeadlineStatus.OPEN, Deadline.due_on < today),
-            and_(Deadline.status == DeadlineStatus.OVERDUE, Deadline.kind.in_(("acceptance", "mediation_end"))),
-        ),
-        Deadline.kind != "limitation",
+        Deadline.overdue_recorded_at.is_not(None),
+        Deadline.kind.in_(MISSABLE_KINDS),
+    )
+
+
+def region_clause(region: str, enterprise_id: Any = Case.enterprise_id,
+                  organisation_id: Any = Case.organisation_id) -> ColumnElement[bool]:
+    """Rows (cases by default, or e.g. alerts) located in a region the way the risk facts locate a case: by
+    the enterprise's region, or the organisation's when there is no enterprise (or it has no region)."""
+    prefix = region_prefix(region) + "%"
+    in_region = select(Enterprise.id).where(Enterprise.region_code.like(prefix))
+    no_region = select(Enterprise.id).where(Enterprise.region_code.is_(None))
+    org_in_region = select(Organisation.id).where(Organisation.region_code.like(prefix))
+    return or_(
+        enterprise_id.in_(in_region),
+        and_(or_(enterprise_id.is_(None), enterprise_id.in_(no_region)), organisation_id.in_(org_in_region)),
     )
 
 
@@ -88,13 +104,10 @@ def case_query(actor: Actor, f: Mapping[str, Any], today: dt.date) -> Select[tup
         ))
     if f.get("enterprise_id") is not None:
         stmt = stmt.where(Case.enterprise_id == f["enterprise_id"])
-    if f.get("region") or f.get("park_id") is not None:
-        ent = select(Enterprise.id)
-        if f.get("region"):
-            ent = ent.where(Enterprise.region_code.like(region_prefix(f["region"]) + "%"))
-        if f.get("park_id") is not None:
-            ent = ent.where(Enterprise.park_id == f["park_id"])
-        stmt = stmt.where(Case.enterprise_id.in_(ent))
+    if f.get("region"):
+        stmt = stmt.where(region_clause(f["region"]))
+    if f.get("park_id") is not None:
+        stmt = stmt.where(Case.enterprise_id.in_(select(Enterprise.id).where(Enterprise.park_id == f["park_id"])))
     if f.get("mediator_id") is not None:
         stmt = stmt.where(Case.lead_mediator_id == f["mediator_id"])
     if f.get("collective") is not None:
@@ -149,8 +162,7 @@ class Workbench:
 
 OPEN_STATES = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed", "agreed", "performing",
                "non_performed", "terminated", "referred", "not_accepted", "withdrawn", "performed")
-CLOCK_KINDS = ("acceptance", "mediation_end", "negotiation_reply", "performance", "collective_report",
-               "arbitration_review", "judicial_confirmation")
+CLOCK_KINDS = MISSABLE_KINDS
 
 
 def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: int = 3, limit: int = 50) -> Workbench:
@@ -162,7 +174,10 @@ def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: i
     rows = session.execute(
         select(Case, Deadline.kind, Deadline.due_on)
         .join(Deadline, Deadline.case_id == Case.id)
-        .where(scope, Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(CLOCK_KINDS),
+        .where(scope, Case.status != "closed", Deadline.kind.in_(CLOCK_KINDS),
+               # open clocks, and the ones the sweep marked overdue until they are dealt with
+               or_(Deadline.status == DeadlineStatus.OPEN,
+                   and_(Deadline.status == DeadlineStatus.OVERDUE, Deadline.resolved_on.is_(None))),
                Deadline.due_on <= today + dt.timedelta(days=lapse_window))
         .order_by(Deadline.due_on, Case.id).limit(limit * 3)
     ).all()
