@@ -130,6 +130,7 @@ def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True)
         "deadlines": [{"id": d.id, "kind": d.kind, "label": rules.rule(DeadlineKind(d.kind)).label,
                        "anchor_on": d.anchor_on, "due_on": d.due_on, "status": d.status,
                        "provisional": d.provisional, "basis": d.basis, "obligation_id": d.obligation_id,
+                       "resolved_on": d.resolved_on,
                        "days_left": (d.due_on - today).days} for d in case.deadlines],
         "agreements": [{"id": a.id, "kind": a.kind, "signed_on": a.signed_on, "terms": a.terms,
                         "performance_method": a.performance_method, "performance_place": a.performance_place,

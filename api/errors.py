@@ -103,13 +103,21 @@ def register_error_handlers(app: Flask) -> None:
         return problem(exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=headers, **extra)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError) -> Response:
+    def _csrf(exc: CSRFError) -> Any:
+        if _is_page():
+            from api.ui import csrf_page
+
+            return csrf_page()
         return problem(400, code="csrf_failed", title="表单已过期或来源不明",
                        detail="请刷新页面后重新提交（CSRF 校验失败）。")
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
+    def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
+        if _is_page():
+            from api.ui import page_error
+
+            return page_error(exc)
         errors = _field_errors(exc)
         headers: dict[str, str] = {}
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
@@ -129,6 +137,14 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         current_app.logger.exception("unhandled error", exc_info=exc)
         return problem(500)
+
+
+def _is_page() -> bool:
+    """The request is for a web page (the Chinese UI), whose errors are pages too, not JSON problems."""
+    from flask import request
+
+    path = request.path
+    return path == "/ui" or path.startswith("/ui/") or path in ("/", "/login", "/logout")
 
 
 def _flat(errors: Any) -> list[Any]:

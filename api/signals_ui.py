@@ -12,6 +12,7 @@ from sqlalchemy import select
 from api.auth import csrf
 from api.db import db_session
 from api.ui import _actor, _ctx, page_error
+from api.ui_forms import field_errors, leftover
 from mediation.db.models import Enterprise
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.risk import signals as signal_svc
@@ -49,9 +50,11 @@ def _page(errors: dict[str, Any] | None = None, message: str | None = None, stat
     actor = _actor()
     items, total = signal_svc.list_signals(session, actor=actor, limit=50)
     enterprises = session.scalars(select(Enterprise).order_by(Enterprise.name).limit(1000)).all()
+    errors = errors or {}
+    shown = ("enterprise_id", "source", "reporter_name", "reporter_phone", "description", "evidence", *NUMBER_FIELDS)
     return render_template("ui/signals.html", signals=[signal_svc.signal_dict(s) for s in items], total=total,
-                           enterprises=enterprises, sources=SIGNAL_SOURCES, flags=FLAGS, errors=errors or {},
-                           message=message, form=request.form, **_ctx()), status
+                           enterprises=enterprises, sources=SIGNAL_SOURCES, flags=FLAGS, errors=errors,
+                           other_errors=leftover(errors, shown), message=message, form=request.form, **_ctx()), status
 
 
 @bp.route("/signals", methods=["GET", "POST"])
@@ -63,7 +66,7 @@ def signals_page() -> Any:
     try:
         signal, result = signal_svc.record_signal(db_session(), actor=_actor(), data=_payload(request.form))
     except ValidationFailed as exc:
-        return _page(errors=exc.errors, message=exc.detail, status=422)
+        return _page(errors=field_errors(exc.errors), message=exc.detail, status=422)
     except DomainError as exc:
         return _page(message=exc.detail, status=exc.status)
     level = LEVEL_LABELS.get(result.level, result.level)

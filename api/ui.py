@@ -9,6 +9,7 @@ the statutory reference calculator used beside agreement drafting.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,24 +17,26 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from api.auth import csrf
 from api.cases import detail
 from api.db import db_session
 from api.documents import GenerateIn
+from api.ui_forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, leftover, payload_from_form
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
 from mediation import calculators
-from mediation.db.models import Case, CaseEvent, Enterprise, Party, User
+from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, User
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.domain.policy import can
 from mediation.money import amount_in_capitals, format_amount
+from mediation.services import assignment as assign_svc
 from mediation.services import cases as svc
 from mediation.services.context import CHINA_TZ, default_env
 from mediation.services.queries import workbench
 from workflows.definitions import V1, get_definition
-from workflows.guards import RejectionReason, TerminationReason
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
 
@@ -41,27 +44,54 @@ STATE_LABELS = {s.name: s.label for s in V1.states}
 DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复",
                    "performance": "履行期限", "collective_report": "集体争议报告", "arbitration_review": "仲裁审查申请",
                    "judicial_confirmation": "司法确认申请", "arbitration_right": "可申请仲裁", "limitation": "仲裁时效"}
-FIELD_LABELS = {
-    "reason": "理由", "respondent_consents": "被申请人同意调解", "mediator_id": "主办调解员",
-    "started_at": "开始时间", "place": "地点", "recorder": "记录人", "attendees": "参加人员（用顿号或逗号分隔）",
-    "record": "调解笔录", "worker_agrees": "劳动者同意延长", "employer_agrees": "用人单位同意延长", "days": "延长天数",
-    "terms": "协议内容", "obligations": "履行事项", "signed_by_parties": "双方当事人已签名或盖章",
-    "signed_by_mediator": "调解员已签名", "sealed": "已加盖调解组织印章", "end_reason": "终止原因",
-    "obligation_id": "履行事项", "performed_on": "履行日期", "amount": "金额（元）", "proof": "凭证",
-    "review_kind": "申请类型", "reason_code": "不予受理的原因", "received_on": "收到申请日期", "oral": "口头申请",
-}
-
 
 PAGE_ERRORS = {
+    400: ("请求有误", "请求无法处理，请返回页面重试。"),
     403: ("无权查看", "该页面仅对督导员和管理员开放，或您无权办理此事项。"),
     404: ("未找到", "该案件或页面不存在，或不在您的管辖范围内。"),
+    405: ("不支持该操作", "该地址不支持这种请求方式，请使用页面上的按钮操作。"),
+    413: ("提交的内容过大", "提交的内容超过了允许的大小，请精简后重试。"),
 }
+#: Form fields never echoed back on an error page.
+_NOT_ECHOED = {"csrf_token", "version", "confirm", "password", "confirm_duplicate"}
 
 
 def page_error(exc: Any) -> Any:
-    """Errors inside the web pages are pages (in Chinese), not JSON problems."""
-    title, detail = PAGE_ERRORS.get(exc.code, ("出错了", "请求未能完成，请返回重试。"))
-    return render_template("ui/error.html", title=title, detail=detail, **_ctx()), exc.code
+    """Errors inside the web pages are pages (in Chinese), not JSON problems: the blueprints' 403/404 and,
+    through :func:`api.errors.register_error_handlers`, every HTTP error on a page's URL (a URL converter's
+    miss, an unknown /ui path, a wrong method)."""
+    code = getattr(exc, "code", None) or 500
+    title, detail = PAGE_ERRORS.get(code, ("出错了", "请求未能完成，请返回重试。"))
+    resp = render_template("ui/error.html", title=title, detail=detail, **_ctx())
+    headers = {}
+    valid = getattr(exc, "valid_methods", None)
+    if code == 405 and valid:
+        headers["Allow"] = ", ".join(sorted(valid))
+    return resp, code, headers
+
+
+def _back_url() -> str:
+    """The page the failed form was on (the case page for a case's forms)."""
+    path = request.path
+    m = re.match(r"^/ui/cases/(\d+)/", path)
+    if m:
+        return f"/ui/cases/{m[1]}"
+    if path in ("/ui/intake", "/ui/signals", "/ui/calculator", "/login"):
+        return path
+    if path.startswith("/ui/alerts"):
+        return "/ui/alerts"
+    return "/ui/"
+
+
+def csrf_page() -> Any:
+    """A form whose CSRF token expired (or is missing): nothing is done; say so in Chinese, link back to the
+    form's page and show what was typed, so the user can copy it back instead of losing it."""
+    typed = [(FIELD_LABELS.get(k.removeprefix("ob_"), k), v) for k, v in request.form.items(multi=True)
+             if k not in _NOT_ECHOED and not k.startswith("has_") and v.strip()]
+    detail = ("为防止伪造请求，已过期（例如页面打开超过一小时）或来源不明的表单不会被处理，本次未做任何修改。"
+              "请返回页面，重新填写后提交。")
+    return render_template("ui/error.html", title="表单已过期，请重新提交", detail=detail, typed=typed,
+                           back=_back_url(), **_ctx()), 400
 
 
 def _actor() -> Any:
@@ -145,6 +175,17 @@ def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
     return [c for c in session.scalars(stmt.distinct().limit(10)).all() if can(actor, "read", c)]
 
 
+#: The intake form's fields; the service's errors are renamed to them (party 0 is the worker, party 1 the
+#: employer, claim 0 the claim) so every message lands next to the field it concerns.
+INTAKE_FIELDS = ("source", "category", "worker_name", "worker_gender", "worker_id_number", "worker_phone",
+                 "worker_address", "worker_job_title", "worker_hired_on", "enterprise_id", "employer_name",
+                 "claim_type", "claim_amount", "workers_count", "title", "requests", "facts", "dispute_arose_on",
+                 "received_on", "parties", "claims")
+INTAKE_ALIASES = {"parties.0.": "worker_", "parties.1.name": "employer_name", "parties.1.": "enterprise_id",
+                  "claims.0.amount": "claim_amount", "claims.0.": "claim_type", "organisation_id": "_schema",
+                  "is_collective": "workers_count"}
+
+
 @bp.route("/intake", methods=["GET", "POST"])
 @login_required
 def intake() -> Any:
@@ -164,12 +205,13 @@ def intake() -> Any:
                 flash(f"已登记案件 {case.number}", "ok")
                 return redirect(url_for("ui.case_page", case_id=case.id))
             except ValidationFailed as exc:
-                errors, message = exc.errors, exc.detail
+                errors, message = field_errors(exc.errors, INTAKE_ALIASES), exc.detail
             except DomainError as exc:
                 message = exc.detail
     enterprises = session.scalars(select(Enterprise).order_by(Enterprise.name).limit(500)).all()
     status = 422 if (errors or message) and request.method == "POST" else 200
     return render_template("ui/intake.html", form=request.form, errors=errors, message=message,
+                           other_errors=leftover(errors, INTAKE_FIELDS),
                            duplicates=duplicates, enterprises=enterprises, categories=DisputeCategory.choices(),
                            claim_types=ClaimType.choices(),
                            sources=[(s.value, s.label) for s in CaseSource], **_ctx()), status
@@ -177,50 +219,12 @@ def intake() -> Any:
 
 # --- the case page ----------------------------------------------------------------------------------
 
-def _bool(form: Any, name: str) -> bool:
-    return form.get(name) in ("on", "true", "1", "yes")
-
-
 def _event_payload(event: str, form: Any) -> dict[str, Any]:
     """Form fields to the event's payload (the service's schema validates; guards explain)."""
-    p: dict[str, Any] = {}
-    for f in ("reason", "place", "recorder", "record", "terms", "proof", "performance_method", "performance_place"):
-        if form.get(f, "").strip():
-            p[f] = form[f].strip()
-    for f in ("respondent_consents", "worker_agrees", "employer_agrees", "signed_by_parties", "signed_by_mediator",
-              "sealed", "oral"):
-        if f in form or f"has_{f}" in form:
-            p[f] = _bool(form, f)
-    for f in ("mediator_id", "days", "obligation_id"):
-        if form.get(f, "").strip():
-            v = form[f].strip()
-            p[f] = int(v) if v.isdigit() else v
-    for f in ("performed_on", "received_on", "review_kind", "end_reason", "reason_code"):
-        if form.get(f, "").strip():
-            p[f] = form[f].strip()
-    if form.get("amount", "").strip():
-        p["amount"] = form["amount"].strip().replace(",", "")
-    if form.get("started_at"):
-        p["started_at"] = form["started_at"] + (":00+08:00" if len(form["started_at"]) == 16 else "")
-    if form.get("attendees", "").strip():
-        p["attendees"] = [a.strip() for a in form["attendees"].replace("，", ",").replace("、", ",").split(",")
-                          if a.strip()]
-    if event in ("sign_agreement", "settle"):
-        obligations = []
-        descs, amounts = form.getlist("ob_description"), form.getlist("ob_amount")
-        dues, types = form.getlist("ob_due_on"), form.getlist("ob_claim_type")
-        for i, desc in enumerate(descs):
-            if not desc.strip() and not (amounts[i] if i < len(amounts) else "").strip():
-                continue
-            obligations.append({"description": desc.strip(),
-                                "amount": (amounts[i] if i < len(amounts) else "").strip().replace(",", ""),
-                                "due_on": dues[i] if i < len(dues) else "",
-                                "claim_type": types[i] if i < len(types) and types[i] else "other"})
-        p["obligations"] = obligations
-    return p
+    return payload_from_form(event, form)
 
 
-def _render_case(case_id: int, *, errors: dict[str, Any] | None = None, message: str | None = None,
+def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, message: str | None = None,
                  failed_event: str | None = None, status: int = 200) -> Any:
     session = db_session()
     actor = _actor()
@@ -230,20 +234,50 @@ def _render_case(case_id: int, *, errors: dict[str, Any] | None = None, message:
         abort(404)
     data = detail(session, case, actor)
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
-    mediators = session.scalars(select(User).where(User.organisation_id == case.organisation_id,
-                                                   User.role == Role.MEDIATOR, User.active.is_(True))).all()
+    sessions = session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
+                               .options(joinedload(MediationSession.mediator))
+                               .order_by(MediationSession.started_at, MediationSession.id)).all()
+    may_assign = can(actor, "assign", case)
+    if may_assign:
+        suggestions = [{"id": s.user_id, "name": s.name, "open_cases": s.open_cases, "conflict": s.conflict}
+                       for s in assign_svc.suggest_mediators(session, case_id=case.id, actor=actor)]
+    else:
+        suggestions = [{"id": m.id, "name": m.display_name, "open_cases": None, "conflict": None}
+                       for m in session.scalars(select(User).where(
+                           User.organisation_id == case.organisation_id, User.role == Role.MEDIATOR,
+                           User.active.is_(True)).order_by(User.id)).all()]
     definition = get_definition(case.workflow_version)
     event_labels = {e.event: definition.event_label(e.event) for e in events}
     documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
+    forms = {o["event"]: event_inputs(o["event"], o["inputs"], o["requires_reason"])
+             for o in data["available_events"] if o["role_allowed"]}
+    errors = errors or {}
+    shown: set[str] = {"confirm", "version"}
+    if failed_event in forms:
+        shown.update(i.name for i in forms[failed_event])
+        shown.update(k for k in errors if k.startswith("obligations."))
+    elif failed_event == "documents":
+        shown.update(("kind", "served_document_id", "facts", "legal_basis", "correction", "response_history"))
+    elif failed_event == "assign":
+        shown.update(("mediator_id", "reason"))
+    outstanding = [o for a in data["agreements"] for o in a["obligations"] if o["status"] != "performed"]
     return render_template(
-        "ui/case.html", case=data, events=events, documents=documents,
+        "ui/case.html", case=data, events=events, documents=documents, sessions=sessions,
         can_download=can(actor, "read_personal", case), document_kinds=CATALOGUE.values(),
-        event_labels=event_labels, mediators=mediators,
-        errors=errors or {}, message=message, failed_event=failed_event, form=request.form,
-        termination_reasons=[(r.value, r.label) for r in TerminationReason],
-        rejection_reasons=[(r.value, r.label) for r in RejectionReason], claim_types=ClaimType.choices(),
-        capitals=amount_in_capitals, fmt=format_amount, **_ctx(),
+        event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms,
+        confirm_events=CONFIRM_EVENTS, outstanding=outstanding,
+        errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,
+        form=request.form, claim_types=ClaimType.choices(), capitals=amount_in_capitals, fmt=format_amount, **_ctx(),
     ), status
+
+
+def _form_version() -> int | None:
+    """The case version the form was rendered with (every case form sends it): the optimistic lock."""
+    raw = request.form.get("version", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+_NO_VERSION = "页面缺少案件版本或版本无效，未做任何修改。请刷新页面，核对最新情况后重新提交。"
 
 
 @bp.route("/cases/<id:case_id>")
@@ -257,18 +291,54 @@ def case_page(case_id: int) -> Any:
 def act(case_id: int, event: str) -> Any:
     csrf.protect()
     session = db_session()
-    version = request.form.get("version", "")
+    version = _form_version()
+    if version is None:
+        return _render_case(case_id, errors={"version": ["版本无效"]}, message=_NO_VERSION, failed_event=event,
+                            status=428 if not request.form.get("version", "").strip() else 422)
+    if event in CONFIRM_EVENTS and request.form.get("confirm") != "yes":
+        return _render_case(case_id, errors={"confirm": ["该操作不可撤销，请勾选确认后再提交"]},
+                            message="请确认后再提交（未做任何修改）", failed_event=event, status=422)
     try:
         svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
-                       payload=_event_payload(event, request.form),
-                       expected_version=int(version) if version.isdigit() else None)
+                       payload=_event_payload(event, request.form), expected_version=version)
     except ValidationFailed as exc:
-        return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event=event, status=422)
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event=event,
+                            status=422)
     except DomainError as exc:
-        missing = {m: ["请填写"] for b in exc.extra.get("blockers", []) for m in b.get("missing", [])}
+        # a guard names the fields it needs: its reason goes next to each of them
+        missing: dict[str, list[str]] = {}
+        for b in exc.extra.get("blockers", []):
+            for m in b.get("missing", []):
+                missing.setdefault(m, []).append(b.get("reason") or "请填写")
         return _render_case(case_id, errors=missing, message=exc.detail, failed_event=event, status=exc.status)
     label = next((t.label for t in V1.transitions if t.event == event), event)
     flash(f"已完成：{label}", "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id))
+
+
+@bp.route("/cases/<id:case_id>/assign", methods=["POST"])
+@login_required
+def assign(case_id: int) -> Any:
+    """Assign or reassign the lead mediator (supervisors); a mediator who must recuse is refused, with why."""
+    csrf.protect()
+    version = _form_version()
+    if version is None:
+        return _render_case(case_id, message=_NO_VERSION, failed_event="assign",
+                            status=428 if not request.form.get("version", "").strip() else 422)
+    raw = request.form.get("mediator_id", "").strip()
+    if not (raw.isdigit() and len(raw) < 12):
+        return _render_case(case_id, errors={"mediator_id": ["请选择调解员"]}, message="请选择调解员",
+                            failed_event="assign", status=422)
+    try:
+        case = assign_svc.assign_mediator(db_session(), case_id=case_id, actor=_actor(), mediator_id=int(raw),
+                                          expected_version=version, reason=request.form.get("reason", "")[:2000])
+    except ValidationFailed as exc:
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="assign",
+                            status=422)
+    except DomainError as exc:
+        errors = {"mediator_id": [exc.detail]} if exc.code == "recusal_required" else None
+        return _render_case(case_id, errors=errors, message=exc.detail, failed_event="assign", status=exc.status)
+    flash(f"已指派主办调解员：{case.lead_mediator.display_name if case.lead_mediator else ''}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
 
 
@@ -288,10 +358,11 @@ def generate_document(case_id: int) -> Any:
         doc = doc_service.generate_on_demand(db_session(), actor=_actor(), case_id=case_id, kind=kind,
                                              params=params)
     except ValidationError as exc:
-        return _render_case(case_id, errors=exc.normalized_messages(), message="文书内容有误，请按提示修改",
-                            failed_event="documents", status=422)
+        return _render_case(case_id, errors=field_errors(exc.normalized_messages()),
+                            message="文书内容有误，请按提示修改", failed_event="documents", status=422)
     except ValidationFailed as exc:
-        return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event="documents", status=422)
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="documents",
+                            status=422)
     except DomainError as exc:
         return _render_case(case_id, message=exc.detail, failed_event="documents", status=exc.status)
     flash(f"已生成：{doc.title}（{doc.number}，第{doc.version}版）", "ok")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
@@ -27,6 +28,14 @@ def _inject() -> dict[str, Any]:
 def healthz() -> tuple[dict[str, str], int]:
     """Liveness (no database): also the ceiling endpoint of bench/api_bench.py."""
     return {"status": "ok"}, 200
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The site icon (browsers ask for /favicon.ico even when the pages name the SVG icon)."""
+    resp = send_from_directory(Path(__file__).parent / "static" / "ui", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
+    return resp
 
 
 @bp.route("/login", methods=["GET", "POST"])
