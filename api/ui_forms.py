@@ -1,9 +1,9 @@
 """The case page's action forms, derived from the event payload schemas (mediation/schemas.py), and the
 field errors the pages show (in Chinese, next to the field they concern).
 
-One source of truth: a form offers every input its event's payload schema takes — the guards' fields first
-(the conditions the workflow explains), then the schema's other fields — and reads them back by the same
-field types, so a field added to a schema appears in the form without touching the template.
+One source of truth: a form offers every input its event's payload schema takes (in the schema's order; the
+fields the workflow's guards need are marked required) and reads them back by the same field types, so a
+field added to a schema appears in the form without touching the template.
 """
 
 from __future__ import annotations
@@ -91,10 +91,10 @@ def _schema_fields(event: str) -> Mapping[str, fields.Field]:
 
 
 def event_inputs(event: str, guard_inputs: Iterable[str], requires_reason: bool) -> list[FormInput]:
-    """The inputs of an event's form: the guards' fields (in the workflow's order), then every other field
-    of the payload schema; the optional free-text ``reason`` and ``note`` come last."""
+    """The inputs of an event's form: every field of the payload schema in its order, any guard field the
+    schema lacks, then the free-text ``reason`` and ``note``. The guards' fields are marked required."""
     schema_fields = _schema_fields(event)
-    names = list(dict.fromkeys([*guard_inputs, *(n for n in schema_fields if n not in ("reason", "note"))]))
+    names = list(dict.fromkeys([*(n for n in schema_fields if n not in ("reason", "note")), *guard_inputs]))
     names += [n for n in ("reason", "note") if n in schema_fields and n not in names]
     guards = set(guard_inputs)
     out = []

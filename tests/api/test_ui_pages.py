@@ -81,6 +81,8 @@ def _overdue_world(db: Session, world: World) -> dict[str, Case]:
                                                     enterprise_id=xiuzhou.id, title="秀洲逾期")),
     }
     drive(db, world, cases["in_time"], long_ago, "accept", "extend")
+    parties = [*application(world)["parties"], {"role": "representative", "name": "代表甲"}]
+    cases["collective"] = new_case(db, world, TODAY, workers_count=14, parties=parties, title="十四名职工追索工资")
     sweep(db)
     kinds = {d.kind for d in db.scalars(select(Deadline).where(Deadline.case_id == cases["in_time"].id,
                                                                  Deadline.overdue_recorded_at.is_not(None)))}
@@ -107,11 +109,13 @@ def test_dashboard_overdue_kpi_equals_its_list_and_follows_the_region(client: Fl
     table = re.findall(r'<tr><td><a href="\?region=(\d+)[^>]*>[^<]+</a></td><td>\d+</td><td>\d+</td><td>(\d+)</td>',
                        html)
     assert sum(int(n) for _, n in table) == kpi
+    assert "在办集体争议（1）" in html and "十四名职工追索工资" in html and "待处理预警（1）" in html  # its alert
 
     html = client.get("/ui/dashboard?region=330411").get_data(as_text=True)  # drill down to 秀洲区
     kpi, listed, titles = _kpi_and_list(html)
     assert kpi == listed == 1 and titles == ["秀洲逾期"]
-    assert "逾期未受理一" not in html
+    assert "逾期未受理一" not in html and "在办集体争议（0）" in html and "十四名职工追索工资" not in html
+    assert "待处理预警（0）" in html
 
     html = client.get("/ui/dashboard?region=110000").get_data(as_text=True)  # 北京市: nothing of Jiaxing
     kpi, listed, titles = _kpi_and_list(html)
