@@ -308,8 +308,8 @@ def act(case_id: int, event: str) -> Any:
         # a guard names the fields it needs: its reason goes next to each of them
         missing: dict[str, list[str]] = {}
         for b in exc.extra.get("blockers", []):
-            for m in b.get("missing", []):
-                missing.setdefault(m, []).append(b.get("reason") or "请填写")
+            for m in b.get("missing", []):  # "obligations[0].amount" is the form's "obligations.0.amount"
+                missing.setdefault(re.sub(r"\[(\d+)\]", r".\1", m), []).append(b.get("reason") or "请填写")
         return _render_case(case_id, errors=missing, message=exc.detail, failed_event=event, status=exc.status)
     label = next((t.label for t in V1.transitions if t.event == event), event)
     flash(f"已完成：{label}", "ok")
