@@ -32,11 +32,12 @@ from mediation.services.context import cached_calendar, china_today
 from mediation.services.numbering import next_number
 
 
-def _number(session: Session, case: Case, kind: DocumentKind, today: dt.date) -> str:
+def _number(session: Session, case: Case, kind: DocumentKind, today: dt.date, context: Mapping[str, Any]) -> str:
     org = case.organisation
-    fmt = session.get(DocumentNumberFormat, (org.id, kind.kind))
-    pattern = fmt.pattern if fmt is not None else kind.pattern
-    n = next_number(session, organisation_id=org.id, year=today.year, kind=f"doc:{kind.kind}")
+    key = kind.number_key(context)
+    fmt = session.get(DocumentNumberFormat, (org.id, key))
+    pattern = fmt.pattern if fmt is not None else kind.pattern_for(context)
+    n = next_number(session, organisation_id=org.id, year=today.year, kind=f"doc:{key}")
     return pattern.format(year=today.year, prefix=org.doc_prefix or org.short_name, n=n)
 
 
@@ -77,10 +78,10 @@ def generate(
         .order_by(GeneratedDocument.version.desc()).limit(1)
     ).first()
     version = previous.version + 1 if previous else 1
-    number = previous.number if previous else _number(session, case, kind, today)
+    number = previous.number if previous else _number(session, case, kind, today, context)
     title = kind.title_for(context)
     context = {**context, "number": number}
-    html = render_html(kind.template, context)
+    html = render_html(kind.template_for(context), context)
     snapshot = {"document": {"kind": kind.kind, "title": title, "number": number, "version": version,
                              "generated_on": today.isoformat(), "trigger_event_seq": trigger.seq if trigger else None},
                 **{k: v for k, v in context.items() if k != "number"}}

@@ -91,6 +91,7 @@ def agreed_case(db: Session, world: World) -> Case:
 
 
 def assert_contains(text_: str, *needles: str) -> None:
+    text_ = re.sub(r"—\d+—", "", text_)  # page numbers may fall inside a sentence
     missing = [n for n in needles if n not in text_]
     assert not missing, f"missing {missing} in: {text_[:1500]}"
 
@@ -127,17 +128,18 @@ def test_agreement_is_complete_to_the_character(db: Session, world: World) -> No
         # particulars: name, sex, ID number, address; employer, USCC, legal representative; agent
         f"申请人：{RARE}，男，公民身份号码{WORKER_ID}，住址嘉兴市南湖区建国路1号",
         f"被申请人：{world.enterprise.name}，统一社会信用代码{USCC}", "法定代表人（负责人）：王建国",
-        f"委托代理人：{RARE2}（律师）",
+        f"申请人{RARE}的委托代理人：{RARE2}（律师）",
         # facts and matters
         "因拖欠劳动报酬、经济补偿发生争议", "2025年10月20日向本会申请调解", "2025年7月至9月工资未发放",
         # terms, amounts in figures and capitals (awkward values)
         "被申请人同意支付申请人2025年7月至9月工资",
         "10,005.50元（人民币壹万零伍元伍角整）", "100,000.00元（人民币壹拾万元整）", "0.05元（人民币伍分）",
-        "合计金额：110,005.55元（人民币壹拾壹万零伍元伍角伍分）",
+        "被申请人应支付合计：110,005.55元（人民币壹拾壹万零伍元伍角伍分）",
         # manner, place and deadline of performance
-        "履行方式：银行转账；履行地点：东栅街道调解室", "于2025年10月31日前履行完毕", "于2025年11月30日前履行完毕",
-        # effect clause, LDMAL arts. 14-16; judicial confirmation
-        "第十四条", "第十五条", "第十六条", "支付令", "司法确认",
+        "履行方式：银行转账；履行地点：东栅街道调解室", "最迟于2025年10月31日（含当日）履行完毕",
+        "最迟于2025年11月30日（含当日）履行完毕",
+        # effect clause, LDMAL arts. 14-16; arbitration review (办案规则 art. 74); judicial confirmation (CPL 205)
+        "第十四条", "第十五条", "第十六条", "支付令", "仲裁审查", "第七十四条", "司法确认", "第二百零五条",
         # copies, signature and seal lines, date
         "一式三份", "申请人（签名或捺印）", "被申请人（盖章）", "调解员（签名）", "（印章）", "2025年10月20日",
     )
@@ -164,7 +166,7 @@ def test_pdf_is_pdfa_with_snapshot_attachment_and_metadata(db: Session, world: W
     snap = json.loads(attachments["case-snapshot.json"][0].decode("utf-8"))
     assert snap["document"]["number"] == doc.number
     assert snap["case"]["number"] == case.number
-    assert snap["agreement"]["total"]["figures"] == "110,005.55"
+    assert snap["agreement"]["totals"][0]["amount"]["figures"] == "110,005.55"
     assert snap == doc.snapshot
 
 
@@ -195,8 +197,8 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
 
     review = _generate(db, world, agreed, "review_application", review_kind="judicial_confirmation")
     assert_contains(pdf_text(review.content), "司法确认申请书", RARE, world.enterprise.name,
-                    "（2025）东栅劳调字第1号", "于2025年10月20日生效", "第三十三条", "南湖区人民法院",
-                    "申请人（签名）", "被申请人（盖章）")
+                    "调解协议书（2025）东栅劳调协字第1号", "于2025年10月20日生效", "第二百零五条",
+                    "请核实有管辖权的基层人民法院", "申请人（劳动者）（签名或捺印）", "申请人（用人单位）（盖章）")
     receipt = _generate(db, world, agreed, "service_receipt", served_document_id=by_kind["mediation_agreement"].id,
                         method="直接送达")
     assert_contains(pdf_text(receipt.content), "送达回证", "送达机关", "东栅街道劳动争议调解委员会", agreed.number,
@@ -207,9 +209,12 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
     # 15 working days after 2025-10-20 (no holidays in between): 2025-11-10
     assert_contains(pdf_text(opinion.content), "劳动法律监督意见书", "南湖工监〔2025〕1号".replace("南湖", "东栅"),
                     world.enterprise.name, "拖欠7至9月工资", "《劳动合同法》第三十条", "立即足额支付",
-                    "于2025年11月10日前（15个工作日内）书面答复", "工会主席（签名）", "（印章）", "2025年10月20日")
-    proposal = _generate(db, world, agreed, "supervision_proposal", response_history="逾期未答复，未整改",
-                         authority="嘉兴市南湖区人力资源和社会保障局")
+                    "自收到本意见书之日起15个工作日内书面答复", "工会主席（签名）", "（印章）", "2025年10月20日")
+    # the proposal only after the reply period (15 working days from receipt, so at the earliest from issue)
+    proposal = doc_service.generate_on_demand(
+        db, actor=world.actor(world.mediator), case_id=agreed.id, kind="supervision_proposal",
+        params={"response_history": "逾期未答复，未整改", "authority": "嘉兴市南湖区人力资源和社会保障局"},
+        today=dt.date(2025, 11, 20))
     assert_contains(pdf_text(proposal.content), "劳动法律监督建议书", "嘉兴市南湖区人力资源和社会保障局",
                     opinion.number, "逾期未答复，未整改", "拖欠7至9月工资", "工会主席（签名）")
     warning = _generate(db, world, agreed, "early_warning_report", trend="可能扩大")
@@ -226,10 +231,10 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
     t = pdf_text(by_kind["termination_certificate"].content)
     assert_contains(t, "终止调解书", "（2025）东栅劳调终字第1号", RARE, world.enterprise.name,
                     "2025年10月20日向本会申请调解", "本会于2025年10月20日受理", "经调解未能达成协议",
-                    "申请仲裁", "仲裁时效期间为一年", "仲裁时效至2026年10月20日届满")
+                    "申请仲裁", "仲裁时效期间为一年", "按本会记录推算，仲裁时效最迟至2026年10月20日届满（仅供参考")
     t = pdf_text(by_kind["referral_letter"].content)
     assert_contains(t, "劳动争议案件移送函", "南湖区劳动人事争议仲裁委员会", failed.number, "拖欠劳动报酬",
-                    "已移送仲裁", "mediator")
+                    "调解终止（经调解未能达成协议）", "第二十八条", "终止调解书", "mediator")
     seen |= {"termination_certificate", "referral_letter"}
 
     # not accepted (the other party refuses)
@@ -238,7 +243,8 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
                    payload={"reason_code": "respondent_refuses", "reason": "被申请人书面表示不同意调解"})
     (notice,) = docs(db, rejected.id, "non_acceptance_notice")
     assert_contains(pdf_text(notice.content), "不予受理通知书", "（2025）东栅劳调不受字第1号", RARE,
-                    "对方当事人明确拒绝调解", "第十七条", "不予受理", "一年内", "申请仲裁", "2025年10月20日")
+                    "对方当事人明确表示不同意调解", "《企业劳动争议协商调解规定》", "不予受理", "一年内",
+                    "申请仲裁", "2025年10月20日")
     seen.add("non_acceptance_notice")
     assert seen == set(CATALOGUE)
 
@@ -262,7 +268,7 @@ def test_collective_dispute_names_its_representatives(db: Session, world: World)
     ]
     case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
     (doc,) = docs(db, case.id, "application")
-    assert_contains(pdf_text(doc.content), "申请人（职工代表）：赵一", "申请人（职工代表）：钱二，女", "代表25名职工")
+    assert_contains(pdf_text(doc.content), "申请人：赵一等25名职工。", "代表人：赵一，男", "代表人：钱二，女")
 
 
 # --- numbering, versions, immutability --------------------------------------------------------------------
