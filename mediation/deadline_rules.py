@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from mediation.calendar import (
     PeriodEnd,
+    Roll,
     WorkdayCalendar,
     add_calendar_days,
     add_months,
@@ -55,6 +56,10 @@ class DeadlineRule:
     #: MEDIATION_END only: the most days the parties may extend by in total. The law states no cap;
     #: this is a configurable safeguard (default 15).
     max_extension_days: int | None = None
+    #: What happens when the last day is a rest day. ``next_workday`` (CC art. 203) protects a party's
+    #: procedural period; an internal duty of the committee (e.g. the urgent collective-dispute report) is
+    #: not such a period and keeps its calendar date (``none``). Working-day periods never roll.
+    roll: Roll = "next_workday"
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,9 @@ _DEFAULTS = (
                  "《劳动争议调解仲裁法》第十五条（协议约定）", True),
     DeadlineRule(K.LIMITATION, 1, Unit.YEARS, "知道或者应当知道权利被侵害之日（中断后重新计算）", "仲裁时效",
                  "《劳动争议调解仲裁法》第二十七条", True),
+    # An internal emergency report, not a party's procedural period: it does not wait for the holiday's end.
     DeadlineRule(K.COLLECTIVE_REPORT, 1, Unit.CALENDAR_DAYS, "发现集体争议之日", "集体争议报告期限",
-                 "地方工作惯例（待核实）", False),
+                 "地方工作惯例（待核实）", False, roll="none"),
 )
 
 
@@ -96,7 +102,9 @@ def default_rules() -> RuleSet:
     return _DEFAULT
 
 
-_DEFAULT = RuleSet(version="2025.1", rules={r.kind: r for r in _DEFAULTS})
+#: 2025.2 (legal review): the collective report keeps its calendar date over holidays; the art. 14(3) date is
+#: a milestone labelled as the last day of the 15-day window. Run ``mediation deadlines recompute`` once.
+_DEFAULT = RuleSet(version="2025.2", rules={r.kind: r for r in _DEFAULTS})
 
 
 def with_overrides(base: RuleSet, version: str, amounts: Mapping[str, int] | None = None, *,
@@ -126,7 +134,7 @@ def compute_due(
     if rule.unit == Unit.WORKING_DAYS:
         return add_working_days(cal, anchor_day, rule.amount + extra_days)
     if rule.unit == Unit.CALENDAR_DAYS:
-        return add_calendar_days(cal, anchor_day, rule.amount + extra_days)
+        return add_calendar_days(cal, anchor_day, rule.amount + extra_days, roll=rule.roll)
     if rule.unit == Unit.MONTHS:
-        return add_months(cal, anchor_day, rule.amount)
-    return add_years(cal, anchor_day, rule.amount)
+        return add_months(cal, anchor_day, rule.amount, roll=rule.roll)
+    return add_years(cal, anchor_day, rule.amount, roll=rule.roll)
