@@ -44,7 +44,8 @@ class Transition:
     opens: tuple[str, ...] = ()
     meets: tuple[str, ...] = ()
     cancels: tuple[str, ...] = ()
-    #: Interrupts the one-year limitation (LDMAL art. 27): it restarts from this day.
+    #: Interrupts the one-year limitation (LDMAL art. 27(2)): it restarts from the day the interruption
+    #: happened (``mediation.services.cases.interruption_day``), not the day it is entered.
     interrupts_limitation: bool = False
     requires_reason: bool = False
     #: Official documents this event produces (kinds of the documents catalogue).
@@ -223,7 +224,10 @@ V1 = WorkflowDefinition(
         Transition(
             "terminate", "终止调解", ("mediating", "lapsed"), "terminated",
             requires_reason=True, guards=("termination_reason_valid",),
-            meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,), interrupts_limitation=True,
+            # Not an interruption (LDMAL art. 27(2)): ending the mediation is neither a claim against the
+            # other party, nor a request for relief, nor the other party agreeing to perform. The application
+            # already restarted the limitation; the stored date stays the earlier, conservative one.
+            meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,),
             produces=("termination_certificate",),
             description="调解不成、一方拒绝继续调解或期满，制作终止调解书并告知仲裁权利",
         ),

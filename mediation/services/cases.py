@@ -336,7 +336,8 @@ def fire_event(
                                     calendar=env.calendar, extra_days=case.extension_days if kind == K.MEDIATION_END
                                     else 0)
             if t.interrupts_limitation:
-                dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
+                dl.restart_limitation(case, interruption_day(event, case, today), rules=rules,
+                                      calendar=env.calendar)
             ev = _append_event(
                 session, case, event=event, from_state=source, to_state=dest, actor=actor,
                 reason=str(data.get("reason") or ""),
@@ -355,10 +356,26 @@ def fire_event(
         raise
 
 
+def interruption_day(event: str, case: Case, today: dt.date) -> dt.date:
+    """The day an interrupting event happened (LDMAL art. 27(2): "从中断时起，仲裁时效期间重新计算"), which
+    is not the day it is entered: the application's receipt, the agreement's signature; today otherwise."""
+    if event == "register_application":
+        return case.received_on or today
+    if event in ("sign_agreement", "settle"):
+        return case.agreed_on or today
+    return today
+
+
+def _not_after_today(field: str, value: dt.date | None, today: dt.date) -> None:
+    if value is not None and value > today:
+        raise ValidationFailed("日期不能晚于今天", errors={field: ["日期不能晚于今天"]})
+
+
 # --- side effects per event -------------------------------------------------------------------------
 
 
 def _fx_register_application(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    _not_after_today("received_on", d.get("received_on"), ctx.today)
     case.received_on = d.get("received_on") or ctx.today
     case.oral_application = bool(d.get("oral"))
 
@@ -407,6 +424,7 @@ def _fx_extend(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
 
 def _fx_agreement(kind: AgreementKind) -> Effect:
     def effect(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+        _not_after_today("signed_on", d.get("signed_on"), ctx.today)
         signed = d.get("signed_on") or ctx.today
         case.agreed_on = signed
         obligations = [
