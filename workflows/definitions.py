@@ -161,9 +161,10 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
-            guards=("is_collective", "has_representatives", "not_escalated"),
+            # No representatives needed: the early report (早报告) must be possible before the workers organise.
+            guards=("is_collective", "not_escalated"),
             produces=("early_warning_report",),
-            description="十人以上集体争议上报上级工会和党委政府（早报告）",
+            description="集体争议上报上级工会和党委政府（早报告；人数标准按本会规则配置）",
         ),
         Transition(
             "start_negotiation", "组织协商", ("triage",), "negotiating",
@@ -195,7 +196,8 @@ V1 = WorkflowDefinition(
             "reject", "不予受理", ("applied",), "not_accepted",
             requires_reason=True, meets=(K.ACCEPTANCE,), cancels=(K.ARBITRATION_RIGHT,),
             produces=("non_acceptance_notice",),
-            description="不属于受理范围或对方拒绝调解，书面通知申请人（人民调解法第十七条）",
+            description="不属于受理范围或对方拒绝调解的，记录并书面通知申请人（人民调解委员会：人民调解法第十七条；"
+            "企业、乡镇（街道）调解组织：《企业劳动争议协商调解规定》（条号待核实））",
         ),
         Transition(
             "record_session", "记录调解会议", ("mediating",), "mediating",

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from mediation.deadline_rules import DeadlineKind, RuleSet
-from mediation.domain.enums import DisputeCategory, PartyRole
+from mediation.domain.enums import DisputeCategory, OrgKind, PartyRole
 from mediation.domain.errors import Blocker
 
 
@@ -91,21 +91,26 @@ def _is_collective(ctx: GuardContext) -> bool:
 def g_is_collective(ctx: GuardContext) -> Blocker | None:
     if _is_collective(ctx):
         return None
+    # The reporting duty comes from the committee's own rules (local emergency plans; the union's role in
+    # collective incidents: Trade Union Law art. 28), not from LDMAL art. 7, which only lets ten or more
+    # workers elect representatives. The head count is configurable (RuleSet.collective_threshold).
     return Blocker(
         "is_collective",
-        f"只有涉及{ctx.rules.collective_threshold}人以上的集体争议需要上报（调解仲裁法第七条）",
+        f"按本会集体争议报告规则（依地方应急预案配置），涉及{ctx.rules.collective_threshold}人以上的集体争议才需上报",
     )
 
 
-def g_has_representatives(ctx: GuardContext) -> Blocker | None:
+def g_collective_has_representatives(ctx: GuardContext) -> Blocker | None:
+    """The committee's rule for accepting a collective case (not a statutory condition: LDMAL art. 7 says the
+    workers *may* elect representatives). It never blocks the early report (``escalate``)."""
     if not _is_collective(ctx):
         return None
     reps = [p for p in ctx.case.parties if p.role == PartyRole.REPRESENTATIVE]
     if reps:
         return None
     return Blocker(
-        "has_representatives",
-        "集体争议应由劳动者推举代表参加（调解仲裁法第七条），请先登记职工代表",
+        "collective_has_representatives",
+        "集体争议须先登记劳动者推举的代表后受理（调解仲裁法第七条：劳动者可以推举代表参加调解）",
         ("representatives",),
     )
 
@@ -150,21 +155,28 @@ def g_category_in_scope(ctx: GuardContext) -> Blocker | None:
     return None
 
 
+def refusal_basis(org_kind: str | None) -> str:
+    """The basis for not mediating when a party refuses, by the kind of mediation organisation: PML art. 17
+    binds people's mediation committees only; enterprise and township (street) labour-dispute mediation
+    bodies follow the ELDNMP, whose article numbers are not confirmed (shared/DOMAIN.md)."""
+    if org_kind == OrgKind.PEOPLES_MEDIATION:
+        return "《人民调解法》第十七条"
+    return "《企业劳动争议协商调解规定》（条号待核实）"
+
+
+def _org_kind(ctx: GuardContext) -> str | None:
+    org = getattr(ctx.case, "organisation", None)
+    return getattr(org, "kind", None)
+
+
 def g_respondent_consents(ctx: GuardContext) -> Blocker | None:
     consent = ctx.payload.get("respondent_consents", ctx.case.respondent_consents)
     if consent is True:
         return None
+    basis = refusal_basis(_org_kind(ctx))
     if consent is False:
-        return Blocker(
-            "respondent_consents", "对方当事人明确拒绝调解的，不得调解（人民调解法第十七条），应不予受理"
-        )
-    return Blocker(
-        "respondent_consents", "须先确认对方当事人同意调解（人民调解法第十七条）", ("respondent_consents",)
-    )
-
-
-def g_collective_has_representatives(ctx: GuardContext) -> Blocker | None:
-    return g_has_representatives(ctx)
+        return Blocker("respondent_consents", f"对方当事人明确拒绝调解的，不得调解（{basis}），应不予受理")
+    return Blocker("respondent_consents", f"须先确认对方当事人同意调解（{basis}）", ("respondent_consents",))
 
 
 def g_session_recorded(ctx: GuardContext) -> Blocker | None:
@@ -306,7 +318,6 @@ GUARDS: Mapping[str, Guard] = {
     g.name: g
     for g in (
         Guard("is_collective", g_is_collective),
-        Guard("has_representatives", g_has_representatives, reads=("parties",)),
         Guard("not_escalated", g_not_escalated),
         Guard("parties_identified", g_parties_identified, reads=("parties",)),
         Guard("has_requests", g_has_requests, reads=("claims",)),

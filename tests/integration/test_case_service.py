@@ -207,15 +207,25 @@ def test_non_performance_offers_arbitration_and_payment_order(db: Session, world
     assert_invariants(db, case)
 
 
-def test_collective_dispute_needs_representatives_to_escalate(db: Session, world: World) -> None:
+def test_collective_dispute_escalates_without_representatives_but_needs_them_to_accept(
+    db: Session, world: World
+) -> None:
     case = new_case(db, world, TODAY, workers_count=35, title="35名职工集体讨薪")
     assert case.is_collective
     assert _deadline(case, "collective_report")
-    with pytest.raises(GuardFailed) as exc:
-        svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
-    assert exc.value.blockers[0].guard == "has_representatives"
     opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY)}
-    assert not opts["escalate"].allowed and not opts["accept"].allowed
+    # The early report (早报告) never waits for the workers to elect representatives (LDMAL art. 7: 可以).
+    assert opts["escalate"].allowed
+    assert not opts["accept"].allowed
+    with pytest.raises(GuardFailed) as exc:
+        svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator), today=TODAY,
+                       payload={"respondent_consents": True})
+    [blocker] = exc.value.blockers
+    assert blocker.guard == "collective_has_representatives"
+    assert "可以推举代表" in blocker.reason
+    case = svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+    assert case.escalated_at is not None
+    assert _deadline(case, "collective_report", "met")
 
 
 def test_collective_with_representatives_escalates_and_meets_report_deadline(db: Session, world: World) -> None:

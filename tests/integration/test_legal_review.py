@@ -63,3 +63,38 @@ def test_termination_keeps_the_limitation_from_the_application(db: Session, worl
     assert case.status == "terminated"
     [lim] = rows(case, "limitation")
     assert lim.anchor_on == D(2025, 9, 28) and lim.due_on == D(2026, 9, 28)
+
+
+# --- 4, 18: collective disputes ---------------------------------------------------------------------------------
+
+def test_a_twelve_worker_case_can_be_reported_at_once(db: Session, world: World) -> None:
+    # Probe E: 12 workers, no representatives yet: the report must be possible; acceptance waits for them.
+    case = new_case(db, world, D(2025, 10, 20), workers_count=12)
+    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator),
+                                                     today=D(2025, 10, 20))}
+    assert opts["escalate"].allowed
+    assert [b.guard for b in opts["accept"].blockers] == ["collective_has_representatives"]
+    assert "劳动者可以推举代表" in opts["accept"].blockers[0].reason
+
+
+def test_the_reporting_reason_does_not_cite_art_7(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 10, 20))
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "escalate", D(2025, 10, 20))
+    reason = exc.value.blockers[0].reason
+    assert "第七条" not in reason and "10人以上" in reason and "本会" in reason
+
+
+# --- 7: the basis for not mediating a refusing party depends on the organisation -------------------------------
+
+def test_refusal_basis_is_pml_17_only_for_peoples_mediation_committees(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 10, 20))  # a township (street) labour-dispute mediation committee
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": False})
+    reason = exc.value.blockers[0].reason
+    assert "人民调解法" not in reason and "《企业劳动争议协商调解规定》（条号待核实）" in reason
+    world.township.kind = "peoples_mediation"
+    db.commit()
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": False})
+    assert "《人民调解法》第十七条" in exc.value.blockers[0].reason
