@@ -181,9 +181,9 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "settle", "签订和解协议", ("negotiating",), "agreed",
-            guards=("agreement_complete",),
+            guards=("settlement_complete",),
             opens=(K.PERFORMANCE,), cancels=(K.NEGOTIATION_REPLY,), interrupts_limitation=True,
-            description="协商一致，签订书面和解协议",
+            description="协商一致，双方当事人签订书面和解协议（调解仲裁法第四条；无需调解员签名和调解组织印章）",
         ),
         Transition(
             "accept", "受理", ("applied",), "mediating",
@@ -245,8 +245,10 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "request_review", "申请仲裁审查或司法确认", ("agreed", "performing"), None,
-            guards=("review_within_window",),
-            description="双方共同申请仲裁审查（15日内）或司法确认（30日内，人民调解法第三十三条）",
+            guards=("agreement_from_mediation", "review_within_window"),
+            description="就调解组织主持达成的调解协议，双方共同申请仲裁审查（15日内，《劳动人事争议仲裁办案规则》"
+            "第七十四条）或司法确认（30日内，《民事诉讼法》第二百零五条；人民调解委员会另见人民调解法第三十三条）；"
+            "和解协议不适用",
         ),
         Transition(
             "confirm_performed", "确认履行完毕", ("agreed", "performing", "non_performed"), "performed",

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from mediation.deadline_rules import DeadlineKind, RuleSet
-from mediation.domain.enums import DisputeCategory, OrgKind, PartyRole
+from mediation.domain.enums import AgreementKind, DisputeCategory, OrgKind, PartyRole
 from mediation.domain.errors import Blocker
 
 
@@ -219,8 +219,8 @@ def _as_decimal(value: object) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
-    p = ctx.payload
+def _agreement_content_missing(p: Mapping[str, Any]) -> list[str]:
+    """Terms, and for every obligation an amount and a performance date."""
     missing: list[str] = []
     if _blank(p.get("terms")):
         missing.append("terms")
@@ -233,6 +233,12 @@ def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
             missing.append(f"obligations[{i}].amount")
         if ob.get("due_on") is None:
             missing.append(f"obligations[{i}].due_on")
+    return missing
+
+
+def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
+    p = ctx.payload
+    missing = _agreement_content_missing(p)
     for f in ("signed_by_parties", "signed_by_mediator", "sealed"):
         if p.get(f) is not True:
             missing.append(f)
@@ -242,6 +248,23 @@ def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
         "agreement_complete",
         "协议须写明协议内容、金额和履行期限，并经双方签名或盖章、调解员签名、加盖调解组织印章后方可生效"
         "（调解仲裁法第十四条）",
+        tuple(missing),
+    )
+
+
+def g_settlement_complete(ctx: GuardContext) -> Blocker | None:
+    """A settlement (和解协议) comes from negotiation (LDMAL art. 4): the parties sign it; there is no mediator
+    and no committee seal (art. 14 covers the mediation agreement 调解协议书 only)."""
+    p = ctx.payload
+    missing = _agreement_content_missing(p)
+    if p.get("signed_by_parties") is not True:
+        missing.append("signed_by_parties")
+    if not missing:
+        return None
+    return Blocker(
+        "settlement_complete",
+        "和解协议须写明协议内容、金额和履行期限，并经双方当事人签名或盖章（调解仲裁法第四条；和解协议无需调解员签名"
+        "和调解组织印章）",
         tuple(missing),
     )
 
@@ -277,6 +300,20 @@ def g_performance_recorded(ctx: GuardContext) -> Blocker | None:
     if p.get("obligation_id") not in ids:
         return Blocker("performance_recorded", "所登记的履行事项不属于本案协议", ("obligation_id",))
     return None
+
+
+def g_agreement_from_mediation(ctx: GuardContext) -> Blocker | None:
+    """Arbitration review and judicial confirmation exist only for agreements reached through a mediation
+    organisation: CPL art. 205 (经依法设立的调解组织调解达成的调解协议) and 《劳动人事争议仲裁办案规则》 art. 74
+    (经调解组织调解达成调解协议的). A settlement from negotiation (LDMAL art. 4) is neither."""
+    agreement = ctx.case.current_agreement
+    if agreement is None or agreement.kind != AgreementKind.SETTLEMENT:
+        return None
+    return Blocker(
+        "agreement_from_mediation",
+        "和解协议不能申请仲裁审查或司法确认：二者仅适用于经调解组织调解达成的调解协议（《民事诉讼法》第二百零五条；"
+        "《劳动人事争议仲裁办案规则》第七十四条）",
+    )
 
 
 def g_review_within_window(ctx: GuardContext) -> Blocker | None:
@@ -337,6 +374,11 @@ GUARDS: Mapping[str, Guard] = {
             "agreement_complete", g_agreement_complete, needs_input=True,
             fields=("terms", "obligations", "signed_by_parties", "signed_by_mediator", "sealed"),
         ),
+        Guard(
+            "settlement_complete", g_settlement_complete, needs_input=True,
+            fields=("terms", "obligations", "signed_by_parties"),
+        ),
+        Guard("agreement_from_mediation", g_agreement_from_mediation, reads=("agreements",)),
         Guard("mediation_period_expired", g_mediation_period_expired, reads=("deadlines",)),
         Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",)),
         Guard(

@@ -35,6 +35,7 @@ from mediation.domain.enums import (
     ClaimType,
     DeadlineStatus,
     ObligationStatus,
+    Obligor,
     Role,
 )
 from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
@@ -485,41 +486,68 @@ def _fx_review(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
     dl.resolve(case, [kind], DeadlineStatus.MET, ctx.today)
 
 
+#: Claim types that are 劳动报酬 for SPC-I art. 51(2) (an agreement "仅就劳动报酬争议").
+REMUNERATION_TYPES = frozenset({ClaimType.WAGES, ClaimType.OVERTIME})
+ESTIMATE_NOTE = "期限按本会记录推算，仅供参考，以仲裁委员会认定为准"
+
+
 def remedies_after_default(case: Case, today: dt.date) -> list[dict[str, Any]]:
-    """The worker's next routes when an agreement is not performed (LDMAL arts. 15, 16; SPC-I art. 51)."""
+    """The parties' next routes when an agreement is not performed: LDMAL art. 15 (mediation agreement) or
+    art. 5 (settlement) — arbitration; art. 16 — a payment order when the employer defaults on pay arrears,
+    work-injury medical costs, economic compensation or damages; SPC-I art. 51(2) — a direct suit when the
+    mediation agreement is only about labour remuneration and the employer defaults."""
     agreement = case.current_agreement
     if agreement is None:
         return []
     defaulted = [o for o in agreement.obligations if o.status != ObligationStatus.PERFORMED and o.due_on < today]
+    # The party learns of the default the day after the agreed date (LDMAL art. 27(1)).
+    first_known = min((o.due_on for o in defaulted), default=today - dt.timedelta(days=1)) + dt.timedelta(days=1)
+    limitation_note = f"仲裁时效一年，自知道或者应当知道权利被侵害之日起计算（第二十七条）；{ESTIMATE_NOTE}"
+    if agreement.kind == AgreementKind.SETTLEMENT:
+        return [{
+            "route": "arbitration",
+            "label": "申请调解或者申请劳动人事争议仲裁",
+            "basis": "《劳动争议调解仲裁法》第五条",
+            "limitation_from": first_known.isoformat(),
+            "note": "达成和解协议后不履行的，可以向调解组织申请调解；不愿调解、调解不成的，可以向劳动争议仲裁委员会"
+            f"申请仲裁。{limitation_note}",
+        }]
     routes: list[dict[str, Any]] = [
         {
             "route": "arbitration",
             "label": "申请劳动人事争议仲裁",
             "basis": "《劳动争议调解仲裁法》第十五条",
-            "limitation_from": min((o.due_on for o in defaulted), default=today).isoformat(),
-            "note": "仲裁时效一年，自知道或者应当知道权利被侵害之日起计算（第二十七条）",
+            "limitation_from": first_known.isoformat(),
+            "note": limitation_note,
         }
     ]
-    eligible = [o for o in defaulted if ClaimType(o.claim_type).payment_order_eligible]
-    if eligible and agreement.kind == AgreementKind.MEDIATION:
+    by_employer = [o for o in defaulted if o.obligor == Obligor.EMPLOYER]
+    eligible = [o for o in by_employer if ClaimType(o.claim_type).payment_order_eligible]
+    if eligible:
+        note = ("因支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金事项达成调解协议，用人单位在协议约定期限内"
+                "不履行的，劳动者可以持调解协议书依法向人民法院申请支付令")
+        if any(o.claim_type == ClaimType.DOUBLE_WAGES for o in eligible):
+            note += "；未签劳动合同二倍工资是否属于劳动报酬或者赔偿金，由人民法院认定"
         routes.append(
             {
                 "route": "payment_order",
                 "label": "向人民法院申请支付令",
                 "basis": "《劳动争议调解仲裁法》第十六条",
                 "obligations": [o.id for o in eligible],
-                "note": "因支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金事项达成调解协议，用人单位在协议约定期限内"
-                "不履行的，劳动者可以持调解协议书依法向人民法院申请支付令",
+                "note": note,
             }
         )
-    if agreement.kind == AgreementKind.MEDIATION and all(
-        ClaimType(o.claim_type) in (ClaimType.WAGES, ClaimType.OVERTIME) for o in defaulted
-    ) and defaulted:
+    only_remuneration = bool(agreement.obligations) and all(
+        ClaimType(o.claim_type) in REMUNERATION_TYPES and o.obligor == Obligor.EMPLOYER
+        for o in agreement.obligations
+    )
+    if only_remuneration and by_employer:
         routes.append(
             {
                 "route": "lawsuit",
                 "label": "以调解协议书为依据直接向人民法院起诉",
                 "basis": "最高人民法院关于审理劳动争议案件适用法律问题的解释（一）第五十一条",
+                "note": "仅就劳动报酬争议达成调解协议，用人单位不履行调解协议确定的给付义务的，劳动者可以直接提起诉讼",
             }
         )
     return routes

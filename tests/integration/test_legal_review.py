@@ -98,3 +98,90 @@ def test_refusal_basis_is_pml_17_only_for_peoples_mediation_committees(db: Sessi
     with pytest.raises(GuardFailed) as exc:
         fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": False})
     assert "《人民调解法》第十七条" in exc.value.blockers[0].reason
+
+
+# --- 3: a negotiated settlement is not a mediation agreement ----------------------------------------------------
+
+def settlement_case(db: Session, world: World, today: dt.date) -> Case:
+    return svc.create_case(db, actor=world.actor(world.clerk), today=today,
+                           data=application(world, source="walk_in_written", initial_state="negotiating"))
+
+
+def test_settlement_needs_the_parties_signatures_but_no_mediator_or_seal(db: Session, world: World) -> None:
+    today = D(2025, 10, 20)
+    case = settlement_case(db, world, today)
+    payload = {**agreement_payload(today), "signed_by_mediator": False, "sealed": False}
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "settle", today, {**payload, "signed_by_parties": False})
+    [blocker] = exc.value.blockers
+    assert blocker.guard == "settlement_complete" and blocker.missing == ("signed_by_parties",)
+    assert "调解员" in blocker.reason and "无需" in blocker.reason
+    case = fire(db, world, case, "settle", today, payload)
+    assert case.status == "agreed" and case.current_agreement is not None
+    assert case.current_agreement.kind == "settlement"
+
+
+def test_no_review_or_confirmation_for_a_settlement(db: Session, world: World) -> None:
+    today = D(2025, 10, 20)
+    case = fire(db, world, settlement_case(db, world, today), "settle", today, agreement_payload(today))
+    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=today)}
+    assert not opts["request_review"].allowed
+    assert opts["request_review"].blockers[0].guard == "agreement_from_mediation"
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "request_review", today, {"review_kind": "judicial_confirmation"})
+    reason = exc.value.blockers[0].reason
+    assert "和解协议不能申请仲裁审查或司法确认" in reason and "第二百零五条" in reason and "第七十四条" in reason
+
+
+def test_default_on_a_settlement_points_to_art_5(db: Session, world: World) -> None:
+    today = D(2025, 10, 20)
+    case = fire(db, world, settlement_case(db, world, today), "settle", today, agreement_payload(today))
+    case = fire(db, world, case, "report_non_performance", D(2025, 11, 5))
+    [route] = case.events[-1].payload["remedies"]
+    assert route["basis"] == "《劳动争议调解仲裁法》第五条" and "申请调解" in route["label"]
+    assert "仅供参考" in route["note"]
+
+
+# --- 12: payment order and direct suit ---------------------------------------------------------------------------
+
+def obligation(description: str, claim_type: str, amount: str, due_on: dt.date, obligor: str = "employer"
+               ) -> dict[str, Any]:
+    return {"description": description, "claim_type": claim_type, "amount": amount, "due_on": due_on.isoformat(),
+            "obligor": obligor}
+
+
+def agreed(db: Session, world: World, obligations: list[dict[str, Any]], today: dt.date = D(2025, 10, 20)) -> Case:
+    case = drive(db, world, new_case(db, world, today), today, "accept")
+    return fire(db, world, case, "sign_agreement", today, {**agreement_payload(today), "obligations": obligations})
+
+
+def routes_after_default(db: Session, world: World, case: Case, on: dt.date) -> dict[str, dict[str, Any]]:
+    case = fire(db, world, case, "report_non_performance", on)
+    return {r["route"]: r for r in case.events[-1].payload["remedies"]}
+
+
+def test_no_payment_order_when_only_the_worker_defaults(db: Session, world: World) -> None:
+    due = D(2025, 10, 31)
+    case = agreed(db, world, [obligation("支付工资", "wages", "24000.00", D(2025, 12, 31)),
+                              obligation("返还笔记本电脑", "damages", "5000.00", due, obligor="worker")])
+    routes = routes_after_default(db, world, case, D(2025, 11, 5))
+    assert set(routes) == {"arbitration"}
+
+
+def test_direct_suit_only_for_an_agreement_only_about_remuneration(db: Session, world: World) -> None:
+    due = D(2025, 10, 31)
+    # Probe B: wages and economic compensation; only the wages are missed — no SPC-I art. 51 suit.
+    mixed = agreed(db, world, [obligation("支付工资", "wages", "24000.00", due),
+                               obligation("支付经济补偿", "economic_compensation", "30000.00", D(2025, 12, 31))])
+    routes = routes_after_default(db, world, mixed, D(2025, 11, 5))
+    assert set(routes) == {"arbitration", "payment_order"}
+    pay_only = agreed(db, world, [obligation("支付工资", "wages", "24000.00", due),
+                                  obligation("支付加班费", "overtime", "3000.00", D(2025, 12, 31))])
+    assert set(routes_after_default(db, world, pay_only, D(2025, 11, 5))) == {"arbitration", "payment_order",
+                                                                              "lawsuit"}
+
+
+def test_double_wages_in_a_payment_order_carry_a_note(db: Session, world: World) -> None:
+    case = agreed(db, world, [obligation("支付未签合同二倍工资", "double_wages", "12000.00", D(2025, 10, 31))])
+    routes = routes_after_default(db, world, case, D(2025, 11, 5))
+    assert "由人民法院认定" in routes["payment_order"]["note"]
