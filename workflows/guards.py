@@ -280,10 +280,20 @@ def g_mediation_period_expired(ctx: GuardContext) -> Blocker | None:
 def g_termination_reason_valid(ctx: GuardContext) -> Blocker | None:
     reason = ctx.payload.get("end_reason")
     try:
-        TerminationReason(str(reason))
+        code = TerminationReason(str(reason))
     except ValueError:
         options = "、".join(r.label for r in TerminationReason)
         return Blocker("termination_reason_valid", f"请选择终止调解的原因：{options}", ("end_reason",))
+    if code == TerminationReason.LAPSED and ctx.case.status != "lapsed":
+        # "Lapsed" only once the mediation period (plus agreed extensions) has actually passed.
+        d = _open_deadline(ctx.case, DeadlineKind.MEDIATION_END)
+        if d is None or ctx.today <= d.due_on:
+            until = f"（期限至{d.due_on.isoformat()}）" if d is not None else ""
+            return Blocker(
+                "termination_reason_valid",
+                f"调解期限尚未届满{until}，不能以“{code.label}”为由终止调解",
+                ("end_reason",),
+            )
     return None
 
 
@@ -380,7 +390,8 @@ GUARDS: Mapping[str, Guard] = {
         ),
         Guard("agreement_from_mediation", g_agreement_from_mediation, reads=("agreements",)),
         Guard("mediation_period_expired", g_mediation_period_expired, reads=("deadlines",)),
-        Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",)),
+        Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",),
+              reads=("deadlines",)),
         Guard(
             "performance_recorded", g_performance_recorded, needs_input=True,
             fields=("obligation_id", "performed_on", "amount", "proof"),

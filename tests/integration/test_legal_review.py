@@ -185,3 +185,18 @@ def test_double_wages_in_a_payment_order_carry_a_note(db: Session, world: World)
     case = agreed(db, world, [obligation("支付未签合同二倍工资", "double_wages", "12000.00", D(2025, 10, 31))])
     routes = routes_after_default(db, world, case, D(2025, 11, 5))
     assert "由人民法院认定" in routes["payment_order"]["note"]
+
+
+# --- 22: "lapsed" as a termination reason only after the period has passed --------------------------------------
+
+def test_terminating_as_lapsed_needs_the_period_to_have_passed(db: Session, world: World) -> None:
+    case = drive(db, world, new_case(db, world, D(2025, 10, 20)), D(2025, 10, 20), "accept")
+    [end] = rows(case, "mediation_end")
+    assert end.due_on == D(2025, 11, 4)
+    lapsed = {"end_reason": "lapsed", "reason": "期满未达成协议"}
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "terminate", D(2025, 11, 4), lapsed)
+    assert "调解期限尚未届满（期限至2025-11-04）" in exc.value.blockers[0].reason
+    # The day after the due date, before the sweep has lapsed the case: allowed.
+    case = fire(db, world, case, "terminate", D(2025, 11, 5), lapsed)
+    assert case.status == "terminated" and case.end_reason == "lapsed"
