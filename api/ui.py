@@ -40,7 +40,8 @@ bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
 STATE_LABELS = {s.name: s.label for s in V1.states}
 DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复",
                    "performance": "履行期限", "collective_report": "集体争议报告", "arbitration_review": "仲裁审查申请",
-                   "judicial_confirmation": "司法确认申请", "arbitration_right": "可申请仲裁", "limitation": "仲裁时效"}
+                   "judicial_confirmation": "司法确认申请", "arbitration_right": "十五日期间届满（次日起可申请仲裁）",
+                   "limitation": "仲裁时效"}
 FIELD_LABELS = {
     "reason": "理由", "respondent_consents": "被申请人同意调解", "mediator_id": "主办调解员",
     "started_at": "开始时间", "place": "地点", "recorder": "记录人", "attendees": "参加人员（用顿号或逗号分隔）",

@@ -44,6 +44,15 @@ class DeadlineKind(StrEnum):
     COLLECTIVE_REPORT = "collective_report"
 
 
+#: Dates on which something *becomes possible*, not time limits: they are never missed, never marked
+#: overdue and never counted as overdue. LDMAL art. 14(3): fifteen days after receipt of the application
+#: without an agreement, the parties may apply for arbitration (from the following day).
+MILESTONE_KINDS: frozenset[str] = frozenset({DeadlineKind.ARBITRATION_RIGHT})
+#: Kinds that never count in overdue figures: the milestones and the limitation (the parties' own period).
+NOT_OVERDUE_KINDS: frozenset[str] = MILESTONE_KINDS | {DeadlineKind.LIMITATION}
+MILESTONE_PASSED_LABEL = "已届满，当事人可申请仲裁"
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     kind: DeadlineKind
@@ -60,6 +69,10 @@ class DeadlineRule:
     #: procedural period; an internal duty of the committee (e.g. the urgent collective-dispute report) is
     #: not such a period and keeps its calendar date (``none``). Working-day periods never roll.
     roll: Roll = "next_workday"
+
+    @property
+    def milestone(self) -> bool:
+        return self.kind in MILESTONE_KINDS
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,7 @@ _DEFAULTS = (
     DeadlineRule(K.ACCEPTANCE, 3, Unit.WORKING_DAYS, "收到调解申请之日", "受理期限",
                  "《企业劳动争议协商调解规定》（待核实）", False),
     DeadlineRule(K.ARBITRATION_RIGHT, 15, Unit.CALENDAR_DAYS, "调解组织收到调解申请之日",
-                 "可申请仲裁之日（收到申请15日）", "《劳动争议调解仲裁法》第十四条第三款", True),
+                 "十五日期间届满之日（次日起可申请仲裁）", "《劳动争议调解仲裁法》第十四条第三款", True),
     DeadlineRule(K.MEDIATION_END, 15, Unit.CALENDAR_DAYS, "受理调解申请之日", "调解期限",
                  "《企业劳动争议协商调解规定》（待核实）", False, max_extension_days=15),
     DeadlineRule(K.NEGOTIATION_REPLY, 5, Unit.CALENDAR_DAYS, "提出协商要求之日", "协商答复期限",

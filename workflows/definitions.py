@@ -126,6 +126,7 @@ class WorkflowDefinition:
 #: Events in a case's history that are not transitions of the workflow (they record, not change, the state).
 RECORD_EVENT_LABELS: dict[str, str] = {
     "register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
+    "deadline_corrected": "期限状态更正",
     "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
 }
 

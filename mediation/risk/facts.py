@@ -62,6 +62,7 @@ from mediation.db.models import (
 )
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskAlert, RiskCaseFacts, RiskRollup
 from mediation.db.models_risk import RiskSignal as Signal
+from mediation.deadline_rules import NOT_OVERDUE_KINDS
 from mediation.risk.sqlfuncs import month_start, week_start
 from workflows.definitions import DEFINITIONS
 
@@ -200,7 +201,7 @@ def facts_select(
                  .where(Obligation.obligor == "employer", restrict(Agreement.case_id))
                  .group_by(Agreement.case_id).subquery("recovered_x"))
     overdue = (select(Deadline.case_id.label("case_id"), func.count().label("n"))
-               .where(Deadline.overdue_recorded_at.is_not(None), Deadline.kind != "limitation",
+               .where(Deadline.overdue_recorded_at.is_not(None), Deadline.kind.not_in(sorted(NOT_OVERDUE_KINDS)),
                       restrict(Deadline.case_id))
                .group_by(Deadline.case_id).subquery("overdue_x"))
     sessions = (select(MediationSession.case_id.label("case_id"), func.min(MediationSession.started_at).label("at"))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from mediation.calendar import WorkdayCalendar
 from mediation.db.models import Case, Deadline, Obligation
-from mediation.deadline_rules import DeadlineKind, RuleSet, compute_due
+from mediation.deadline_rules import MILESTONE_KINDS, MILESTONE_PASSED_LABEL, DeadlineKind, RuleSet, compute_due
 from mediation.domain.enums import DeadlineStatus
 
 K = DeadlineKind
@@ -100,3 +100,13 @@ def restart_limitation(
             d.status = DeadlineStatus.CANCELLED
             d.resolved_on = on
     return add_deadline(case, K.LIMITATION, anchor=on, rules=rules, calendar=calendar)
+
+
+def status_label(d: Deadline, today: dt.date) -> str:
+    """What a person reads for a deadline row: a milestone past its date is reached, never overdue."""
+    if d.kind in MILESTONE_KINDS:
+        if d.status == DeadlineStatus.OPEN and d.due_on < today:
+            return MILESTONE_PASSED_LABEL
+        if d.status == DeadlineStatus.OVERDUE:  # a row marked before the correction, until the sweep fixes it
+            return MILESTONE_PASSED_LABEL
+    return DeadlineStatus(d.status).label

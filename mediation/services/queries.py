@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, t
 from sqlalchemy.orm import Session, joinedload
 
 from mediation.db.models import Case, Deadline, Enterprise, Organisation
+from mediation.deadline_rules import NOT_OVERDUE_KINDS
 from mediation.domain.enums import DeadlineStatus, Role
 from mediation.domain.policy import Actor
 
@@ -65,13 +66,15 @@ def scope_clause(actor: Actor) -> ColumnElement[bool]:
 
 
 def overdue_clause(today: dt.date) -> ColumnElement[bool]:
+    """Cases with a missed time limit. Milestones (the art. 14(3) right to arbitrate) and the limitation are
+    never "overdue"."""
     return exists().where(
         Deadline.case_id == Case.id,
         or_(
             and_(Deadline.status == DeadlineStatus.OPEN, Deadline.due_on < today),
             and_(Deadline.status == DeadlineStatus.OVERDUE, Deadline.kind.in_(("acceptance", "mediation_end"))),
         ),
-        Deadline.kind != "limitation",
+        Deadline.kind.not_in(sorted(NOT_OVERDUE_KINDS)),
     )
 
 
