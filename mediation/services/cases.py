@@ -336,7 +336,8 @@ def fire_event(
                     dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
                                     calendar=env.calendar, extra_days=case.extension_days if kind == K.MEDIATION_END
                                     else 0)
-            if t.interrupts_limitation:
+            if t.interrupts_limitation and event not in AGREEMENT_EVENTS:
+                # (an agreement's interruption is one limitation per obligation, set by its effect)
                 dl.restart_limitation(case, interruption_day(event, case, today), rules=rules,
                                       calendar=env.calendar)
             ev = _append_event(
@@ -357,13 +358,16 @@ def fire_event(
         raise
 
 
+#: Events that produce an agreement: their interruption of the limitation (the other side agreeing to
+#: perform) is modelled per obligation (:func:`mediation.services.deadlines.limitations_per_obligation`).
+AGREEMENT_EVENTS = ("sign_agreement", "settle")
+
+
 def interruption_day(event: str, case: Case, today: dt.date) -> dt.date:
     """The day an interrupting event happened (LDMAL art. 27(2): "从中断时起，仲裁时效期间重新计算"), which
-    is not the day it is entered: the application's receipt, the agreement's signature; today otherwise."""
+    is not the day it is entered: the application's receipt; today otherwise."""
     if event == "register_application":
         return case.received_on or today
-    if event in ("sign_agreement", "settle"):
-        return case.agreed_on or today
     return today
 
 
@@ -442,7 +446,9 @@ def _fx_agreement(kind: AgreementKind) -> Effect:
         )
         agreement.obligations.extend(obligations)
         case.agreements.append(agreement)
-        dl.add_performance_deadlines(case, obligations, rules=ctx.env.rules_for(case.rules_version))
+        rules = ctx.env.rules_for(case.rules_version)
+        dl.add_performance_deadlines(case, obligations, rules=rules)
+        dl.limitations_per_obligation(case, obligations, signed_on=signed, rules=rules, calendar=ctx.env.calendar)
 
     return effect
 
@@ -458,6 +464,7 @@ def _fx_performance(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) ->
     ob.performed_amount = (ob.performed_amount or Decimal("0")) + d["amount"]
     if ob.performed_amount >= ob.amount:
         ob.status = ObligationStatus.PERFORMED
+        dl.end_obligation_limitation(case, ob, d["performed_on"])
         for dd in case.deadlines:
             if dd.kind == K.PERFORMANCE and dd.obligation is ob and dd.status in (
                 DeadlineStatus.OPEN, DeadlineStatus.OVERDUE
@@ -562,14 +569,27 @@ def _fx_non_performance(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ct
             o.status = ObligationStatus.DEFAULTED
             defaulted.append(o)
     routes = remedies_after_default(case, ctx.today)
-    # LDMAL art. 27: the worker knew of the infringement when the agreed date passed unperformed; the
-    # one-year limitation for arbitration (art. 15) runs from the first missed date.
-    first_missed = min(o.due_on for o in defaulted)
+    # LDMAL art. 27(1): each missed obligation's limitation runs from the day after its due date (the rows
+    # opened with the agreement; added now for an agreement signed before they existed).
     rules = ctx.env.rules_for(case.rules_version)
-    lim = dl.restart_limitation(case, first_missed, rules=rules, calendar=ctx.env.calendar)
+    with_row = {d.obligation_id for d in case.deadlines if d.kind == K.LIMITATION and d.obligation_id is not None}
+    for o in defaulted:
+        if o.id not in with_row:
+            row = dl.add_deadline(case, K.LIMITATION, anchor=o.due_on + dt.timedelta(days=1), rules=rules,
+                                  calendar=ctx.env.calendar)
+            row.obligation = o
+    per_obligation = sorted(
+        (d.due_on, d.obligation.id) for d in case.deadlines
+        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN and d.obligation is not None
+        and d.obligation in defaulted
+    )
+    # The route names the earliest open date (conservative: a case-level row left from an older version counts).
+    earliest = min((d.due_on for d in case.deadlines if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN
+                    and (d.obligation is None or d.obligation in defaulted)), default=None)
     for r in routes:
-        if r["route"] == "arbitration":
-            r["deadline"] = lim.due_on.isoformat()
+        if r["route"] == "arbitration" and earliest is not None:
+            r["deadline"] = earliest.isoformat()
+            r["limitations"] = [{"obligation_id": oid, "due_on": due.isoformat()} for due, oid in per_obligation]
     case.end_reason = "non_performance"
     return {"remedies": routes}
 

@@ -260,13 +260,13 @@ def test_events_are_append_only(db: Session, world: World) -> None:
     db.rollback()
 
 
-def test_non_performance_restarts_the_limitation_from_the_missed_date(db: Session, world: World) -> None:
+def test_non_performance_limitation_runs_from_the_day_after_the_missed_date(db: Session, world: World) -> None:
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept", "sign_agreement")
     due = case.current_agreement.obligations[0].due_on  # type: ignore[union-attr]
     case = svc.fire_event(db, case_id=case.id, event="report_non_performance", actor=world.actor(world.mediator),
                           today=due + dt.timedelta(days=3))
     lim = _deadline(case, "limitation")
-    assert lim.anchor_on == due and lim.due_on >= due.replace(year=due.year + 1)
+    assert lim.anchor_on == due + dt.timedelta(days=1) and lim.due_on >= lim.anchor_on.replace(year=due.year + 1)
     arbitration = next(r for r in case.events[-1].payload["remedies"] if r["route"] == "arbitration")
     assert arbitration["deadline"] == lim.due_on.isoformat()
 

@@ -200,3 +200,55 @@ def test_terminating_as_lapsed_needs_the_period_to_have_passed(db: Session, worl
     # The day after the due date, before the sweep has lapsed the case: allowed.
     case = fire(db, world, case, "terminate", D(2025, 11, 5), lapsed)
     assert case.status == "terminated" and case.end_reason == "lapsed"
+
+
+# --- 13: agreements paid in instalments ------------------------------------------------------------------------
+
+def instalments(db: Session, world: World) -> Case:
+    # Probe B: signed 2025-10-22; instalments due 2025-11-30 and 2027-01-31.
+    return agreed(db, world, [obligation("第一期工资", "wages", "12000.00", D(2025, 11, 30)),
+                              obligation("第二期工资", "wages", "12000.00", D(2027, 1, 31))], today=D(2025, 10, 22))
+
+
+def test_no_limitation_runs_out_while_performance_is_not_due(db: Session, world: World) -> None:
+    from mediation.services.sweep import run_sweep
+
+    case = instalments(db, world)
+    assert [d for d in case.deadlines if d.kind == "limitation" and d.obligation_id is None
+            and d.status == "open"] == []
+    per = {d.obligation.due_on: d for d in rows(case, "limitation")}
+    assert set(per) == {D(2025, 11, 30), D(2027, 1, 31)}
+    assert per[D(2025, 11, 30)].anchor_on == D(2025, 12, 1) and per[D(2025, 11, 30)].due_on == D(2026, 12, 1)
+    assert per[D(2027, 1, 31)].anchor_on == D(2027, 2, 1) and per[D(2027, 1, 31)].due_on >= D(2028, 2, 1)
+    # A year after signing, with the first instalment paid on time, nothing is overdue.
+    first = next(o for o in case.current_agreement.obligations if o.due_on == D(2025, 11, 30))  # type: ignore[union-attr]
+    case = fire(db, world, case, "record_performance", D(2025, 11, 28),
+                {"obligation_id": first.id, "performed_on": "2025-11-28", "amount": "12000.00", "proof": "回单"})
+    assert per[D(2025, 11, 30)].status == "cancelled"
+
+    class _Same:
+        def __enter__(self) -> Session:
+            return db
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    run_sweep(_Same, today=D(2026, 10, 23))
+    db.expire_all()
+    case = db.get(Case, case.id)  # type: ignore[assignment]
+    assert [d for d in case.deadlines if d.kind == "limitation" and d.status == "overdue"] == []
+    assert [d.obligation.due_on for d in rows(case, "limitation")] == [D(2027, 1, 31)]
+
+
+def test_on_default_the_limitation_runs_per_missed_instalment_from_the_day_after(db: Session, world: World) -> None:
+    case = instalments(db, world)
+    routes = routes_after_default(db, world, case, D(2025, 12, 5))
+    arbitration = routes["arbitration"]
+    assert arbitration["limitation_from"] == "2025-12-01"
+    assert arbitration["deadline"] == "2026-12-01"
+    [only] = arbitration["limitations"]
+    assert only["due_on"] == "2026-12-01"
+    # The later instalment, not yet due, keeps its own row from 2027-02-01.
+    db.expire_all()
+    case = db.get(Case, case.id)  # type: ignore[assignment]
+    assert sorted(d.anchor_on for d in rows(case, "limitation")) == [D(2025, 12, 1), D(2027, 2, 1)]

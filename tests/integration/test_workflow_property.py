@@ -3,8 +3,8 @@
 The reference table below is written out by hand from DOMAIN.md, not derived from the definition, so a
 change to either one shows up here. Invariants after every step: the case's status equals the last
 event's target; events form an unbroken chain; the terminal state accepts no event; at most one open
-deadline of each kind (per obligation for performance deadlines); an open deadline is never due before
-its anchor; a case in a closed state has no open procedural clocks.
+deadline of each kind (per obligation for performance and, after an agreement, limitation deadlines);
+an open deadline is never due before its anchor; a case in a closed state has no open procedural clocks.
 """
 
 from __future__ import annotations
@@ -167,10 +167,13 @@ class Lifecycle(RuleBasedStateMachine):
             return
         case = self._case()
         open_ = [d for d in case.deadlines if d.status == "open"]
-        kinds = Counter(d.kind for d in open_ if d.kind != "performance")
+        kinds = Counter(d.kind for d in open_ if d.obligation_id is None)
         assert all(n == 1 for n in kinds.values()), kinds
-        per_obligation = Counter(d.obligation_id for d in open_ if d.kind == "performance")
+        assert all(d.kind in ("performance", "limitation") for d in open_ if d.obligation_id is not None)
+        per_obligation = Counter((d.kind, d.obligation_id) for d in open_ if d.obligation_id is not None)
         assert all(n == 1 for n in per_obligation.values())
+        if case.current_agreement is not None:  # an agreement replaces the dispute's limitation by one per obligation
+            assert kinds["limitation"] == 0
         assert all(d.due_on >= d.anchor_on for d in open_)
         if case.status in ("closed", "withdrawn", "not_accepted", "terminated", "referred"):
             assert not (kinds.keys() & CLOCKS), (case.status, kinds)
