@@ -32,12 +32,12 @@ from mediation.money import amount_in_capitals, format_amount
 from mediation.services import cases as svc
 from mediation.services.context import CHINA_TZ, default_env
 from mediation.services.queries import workbench
-from workflows.definitions import V1, get_definition
+from workflows.definitions import CURRENT_VERSION, get_definition
 from workflows.guards import RejectionReason, TerminationReason
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
 
-STATE_LABELS = {s.name: s.label for s in V1.states}
+STATE_LABELS = {s.name: s.label for s in get_definition(CURRENT_VERSION).states}
 DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复",
                    "performance": "履行期限", "collective_report": "集体争议报告", "arbitration_review": "仲裁审查申请",
                    "judicial_confirmation": "司法确认申请", "arbitration_right": "十五日期间届满（次日起可申请仲裁）",
@@ -268,7 +268,7 @@ def act(case_id: int, event: str) -> Any:
     except DomainError as exc:
         missing = {m: ["请填写"] for b in exc.extra.get("blockers", []) for m in b.get("missing", [])}
         return _render_case(case_id, errors=missing, message=exc.detail, failed_event=event, status=exc.status)
-    label = next((t.label for t in V1.transitions if t.event == event), event)
+    label = get_definition(CURRENT_VERSION).event_label(event)
     flash(f"已完成：{label}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
 

@@ -8,6 +8,7 @@ Legal basis of the path: see ``shared/DOMAIN.md`` — LDMAL arts. 4, 12–16, 27
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -288,8 +289,37 @@ V1 = WorkflowDefinition(
     ),
 )
 
-DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1}
-CURRENT_VERSION = V1.version
+def _v2_transition(t: Transition) -> Transition:
+    if t.event == "extend":
+        # Review finding 21: once the sweep has lapsed the case, both parties may still agree to extend
+        # (ELDNMP, unconfirmed: "双方当事人同意延期的可以延长"); mediation then resumes.
+        return dataclasses.replace(
+            t, sources=("mediating", "lapsed"), dest="mediating",
+            guards=(*t.guards, "extension_reaches_today"),
+            description="双方同意延长调解期限；期限届满后双方同意延期的，延长后恢复调解",
+        )
+    if t.event == "request_review":
+        # Review finding 26: a joint application within the window stays lawful after a default (and useful:
+        # a confirmed agreement can be enforced).
+        return dataclasses.replace(
+            t, sources=("agreed", "performing", "non_performed"),
+            description=t.description + "；一方未履行后，仍可在期限内共同申请",
+        )
+    return t
+
+
+#: V2 adds two transitions to V1 (extend from ``lapsed``; request_review from ``non_performed``). Corrections
+#: of guards, reasons and deadline computations apply to V1 in place; transitions added or removed make a new
+#: version, so cases opened on V1 keep exactly the state machine they started with.
+V2 = WorkflowDefinition(
+    version="2",
+    initial_states=V1.initial_states,
+    states=V1.states,
+    transitions=tuple(_v2_transition(t) for t in V1.transitions),
+)
+
+DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1, V2.version: V2}
+CURRENT_VERSION = V2.version
 
 
 def get_definition(version: str) -> WorkflowDefinition:

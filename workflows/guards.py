@@ -211,6 +211,24 @@ def g_extension_within_cap(ctx: GuardContext) -> Blocker | None:
     return Blocker("extension_within_cap", f"延长期限累计不得超过{cap}日，尚可延长{left}日", ("days",))
 
 
+def g_extension_reaches_today(ctx: GuardContext) -> Blocker | None:
+    """After the period has lapsed, an extension must bring its end back to today or later (else the case
+    would lapse again at once)."""
+    days = ctx.payload.get("days")
+    accepted = ctx.case.accepted_on
+    if not isinstance(days, int) or accepted is None:
+        return None
+    rule = ctx.rules.rule(DeadlineKind.MEDIATION_END)
+    end = accepted + dt.timedelta(days=rule.amount + (ctx.case.extension_days or 0) + days)
+    if end >= ctx.today:
+        return None
+    return Blocker(
+        "extension_reaches_today",
+        f"延长后的调解期限（至{end.isoformat()}）仍早于今日，请增加延长天数",
+        ("days",),
+    )
+
+
 def _as_decimal(value: object) -> Decimal | None:
     try:
         d = Decimal(str(value))
@@ -380,6 +398,7 @@ GUARDS: Mapping[str, Guard] = {
             fields=("worker_agrees", "employer_agrees", "days"),
         ),
         Guard("extension_within_cap", g_extension_within_cap, needs_input=True, fields=("days",)),
+        Guard("extension_reaches_today", g_extension_reaches_today, needs_input=True, fields=("days",)),
         Guard(
             "agreement_complete", g_agreement_complete, needs_input=True,
             fields=("terms", "obligations", "signed_by_parties", "signed_by_mediator", "sealed"),

@@ -418,10 +418,12 @@ def _fx_session(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
 
 def _fx_extend(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
     case.extension_days = (case.extension_days or 0) + int(d["days"])
-    current = dl.open_deadline(case, K.MEDIATION_END)
-    if current is not None:
-        current.status = DeadlineStatus.CANCELLED
-        current.resolved_on = ctx.today
+    # The running period, or (extension after lapse, V2) the one the lapse recorded overdue: superseded by
+    # the extended one. An overdue row keeps overdue_recorded_at (the case did lapse once).
+    for current in case.deadlines:
+        if current.kind == K.MEDIATION_END and current.status in (DeadlineStatus.OPEN, DeadlineStatus.OVERDUE):
+            current.status = DeadlineStatus.CANCELLED
+            current.resolved_on = ctx.today
     dl.add_deadline(case, K.MEDIATION_END, anchor=case.accepted_on or ctx.today,
                     rules=ctx.env.rules_for(case.rules_version), calendar=ctx.env.calendar,
                     extra_days=case.extension_days)

@@ -297,19 +297,21 @@ def test_new_workflow_version_does_not_change_open_cases(db: Session, world: Wor
     from workflows import definitions as defs
 
     case = new_case(db, world, TODAY)
-    assert case.workflow_version == "1"
-    # v2 drops the possibility to reject; new cases get v2, the open v1 case keeps its rules.
-    v2 = dataclasses.replace(defs.V1, version="2",
-                             transitions=tuple(t for t in defs.V1.transitions if t.event != "reject"))
-    monkeypatch.setitem(defs.DEFINITIONS, "2", v2)  # type: ignore[index]
-    monkeypatch.setattr(defs, "CURRENT_VERSION", "2")
-    monkeypatch.setattr(svc, "CURRENT_VERSION", "2")
+    current = defs.CURRENT_VERSION
+    assert case.workflow_version == current
+    # v99 drops the possibility to reject; new cases get v99, the open case keeps its rules.
+    v99 = dataclasses.replace(defs.get_definition(current), version="99",
+                              transitions=tuple(t for t in defs.get_definition(current).transitions
+                                                if t.event != "reject"))
+    monkeypatch.setitem(defs.DEFINITIONS, "99", v99)  # type: ignore[index]
+    monkeypatch.setattr(defs, "CURRENT_VERSION", "99")
+    monkeypatch.setattr(svc, "CURRENT_VERSION", "99")
     newer = new_case(db, world, TODAY)
-    assert newer.workflow_version == "2"
+    assert newer.workflow_version == "99"
     with pytest.raises(UnknownEvent):
         drive(db, world, newer, TODAY, "reject")
     case = drive(db, world, case, TODAY, "reject")
-    assert case.status == "not_accepted" and case.workflow_version == "1"
+    assert case.status == "not_accepted" and case.workflow_version == current
 
 
 def test_changed_statutory_default_recomputes_with_audit(db: Session, world: World) -> None:

@@ -252,3 +252,58 @@ def test_on_default_the_limitation_runs_per_missed_instalment_from_the_day_after
     db.expire_all()
     case = db.get(Case, case.id)  # type: ignore[assignment]
     assert sorted(d.anchor_on for d in rows(case, "limitation")) == [D(2025, 12, 1), D(2027, 2, 1)]
+
+
+# --- 21 (V2): both parties may extend after the period lapsed ---------------------------------------------------
+
+def _lapsed(db: Session, world: World) -> Case:
+    from mediation.domain.policy import Actor
+
+    case = drive(db, world, new_case(db, world, D(2025, 10, 20)), D(2025, 10, 20), "accept")  # period to 11-04
+    return svc.fire_event(db, case_id=case.id, event="lapse", actor=Actor.system(), today=D(2025, 11, 5))
+
+
+def test_extension_from_lapsed_resumes_mediation(db: Session, world: World) -> None:
+    case = _lapsed(db, world)
+    assert case.status == "lapsed" and case.workflow_version == "2"
+    agree = {"worker_agrees": True, "employer_agrees": True}
+    with pytest.raises(GuardFailed) as exc:  # 11-04 + 1 day is still in the past on 11-10
+        fire(db, world, case, "extend", D(2025, 11, 10), {**agree, "days": 1})
+    assert exc.value.blockers[0].guard == "extension_reaches_today"
+    with pytest.raises(GuardFailed) as exc:  # the cap (15 days in total) still applies
+        fire(db, world, case, "extend", D(2025, 11, 10), {**agree, "days": 16})
+    assert exc.value.blockers[0].guard == "extension_within_cap"
+    case = fire(db, world, case, "extend", D(2025, 11, 10), {**agree, "days": 10})
+    assert case.status == "mediating" and case.extension_days == 10
+    [end] = rows(case, "mediation_end")
+    assert end.due_on == D(2025, 11, 14)
+    [old] = rows(case, "mediation_end", "cancelled")
+    assert old.overdue_recorded_at is not None  # the lapse stays on record
+
+
+def test_a_v1_case_keeps_its_state_machine(db: Session, world: World) -> None:
+    from mediation.domain.errors import EventNotAllowed
+
+    case = _lapsed(db, world)
+    case.workflow_version = "1"
+    db.commit()
+    with pytest.raises(EventNotAllowed):
+        fire(db, world, case, "extend", D(2025, 11, 10), {"worker_agrees": True, "employer_agrees": True, "days": 10})
+
+
+# --- 26 (V2): joint review / confirmation still possible after a default, within its window -------------------
+
+def test_judicial_confirmation_after_default_within_30_days(db: Session, world: World) -> None:
+    today = D(2025, 10, 20)
+    case = agreed(db, world, [obligation("支付工资", "wages", "24000.00", D(2025, 10, 25))], today=today)
+    case = fire(db, world, case, "report_non_performance", D(2025, 10, 28))
+    assert case.status == "non_performed"
+    [window] = rows(case, "judicial_confirmation")
+    assert window.due_on == D(2025, 11, 19)
+    case = fire(db, world, case, "request_review", D(2025, 11, 3), {"review_kind": "judicial_confirmation"})
+    assert case.status == "non_performed" and case.current_agreement.review_kind == "judicial_confirmation"  # type: ignore[union-attr]
+    assert rows(case, "judicial_confirmation", "met")
+    # The arbitration-review window (15 days, to 11-04) has passed by 11-10.
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "request_review", D(2025, 11, 10), {"review_kind": "arbitration_review"})
+    assert "届满" in exc.value.blockers[0].reason
