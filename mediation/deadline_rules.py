@@ -103,7 +103,8 @@ _DEFAULTS = (
                  "《人民调解法》第三十三条；《民事诉讼法》第二百零五条", True),
     DeadlineRule(K.PERFORMANCE, 0, Unit.CALENDAR_DAYS, "协议约定的履行日期", "履行期限",
                  "《劳动争议调解仲裁法》第十五条（协议约定）", True),
-    DeadlineRule(K.LIMITATION, 1, Unit.YEARS, "知道或者应当知道权利被侵害之日（中断后重新计算）", "仲裁时效",
+    DeadlineRule(K.LIMITATION, 1, Unit.YEARS, "知道或者应当知道权利被侵害之日（中断后重新计算）",
+                 "仲裁时效（按本会记录推算，以仲裁委员会认定为准）",
                  "《劳动争议调解仲裁法》第二十七条", True),
     # An internal emergency report, not a party's procedural period: it does not wait for the holiday's end.
     DeadlineRule(K.COLLECTIVE_REPORT, 1, Unit.CALENDAR_DAYS, "发现集体争议之日", "集体争议报告期限",
