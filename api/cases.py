@@ -34,6 +34,7 @@ from mediation.domain.policy import Actor, can
 from mediation.schemas import CaseCreateSchema
 from mediation.services import assignment as assign_svc
 from mediation.services import cases as svc
+from mediation.services import deadlines as dl
 from mediation.services.context import default_env
 from mediation.services.idempotency import run_once
 from mediation.services.queries import list_cases
@@ -129,6 +130,8 @@ def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True)
                     "description": c.description, "amount": c.amount} for c in case.claims],
         "deadlines": [{"id": d.id, "kind": d.kind, "label": rules.rule(DeadlineKind(d.kind)).label,
                        "anchor_on": d.anchor_on, "due_on": d.due_on, "status": d.status,
+                       "status_label": dl.status_label(d, today),
+                       "milestone": rules.rule(DeadlineKind(d.kind)).milestone,
                        "provisional": d.provisional, "basis": d.basis, "obligation_id": d.obligation_id,
                        "resolved_on": d.resolved_on,
                        "days_left": (d.due_on - today).days} for d in case.deadlines],

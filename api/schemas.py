@@ -62,10 +62,15 @@ class DeadlineOut(Schema):
     anchor_on = fields.Date()
     due_on = fields.Date()
     status = fields.String()
+    status_label = fields.String(metadata={
+        "description": "状态的中文说明；里程碑日期届满后为“已届满，当事人可申请仲裁”"})
+    milestone = fields.Boolean(metadata={
+        "description": "里程碑日期（如调解仲裁法第十四条第三款的十五日期间届满之日）：届满后产生权利，"
+                       "不是期限，从不逾期"})
     provisional = fields.Boolean()
     basis = fields.String()
     obligation_id = fields.Integer(allow_none=True)
-    days_left = fields.Integer(metadata={"description": "距期限届满的自然日数（负数为已逾期）"})
+    days_left = fields.Integer(metadata={"description": "距届满日的自然日数（负数：期限为已逾期，里程碑为已届满）"})
 
 
 class BlockerOut(Schema):

@@ -36,14 +36,15 @@ from mediation.services import assignment as assign_svc
 from mediation.services import cases as svc
 from mediation.services.context import CHINA_TZ, default_env
 from mediation.services.queries import workbench
-from workflows.definitions import V1, get_definition
+from workflows.definitions import CURRENT_VERSION, get_definition
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
 
-STATE_LABELS = {s.name: s.label for s in V1.states}
+STATE_LABELS = {s.name: s.label for s in get_definition(CURRENT_VERSION).states}
 DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复",
                    "performance": "履行期限", "collective_report": "集体争议报告", "arbitration_review": "仲裁审查申请",
-                   "judicial_confirmation": "司法确认申请", "arbitration_right": "可申请仲裁", "limitation": "仲裁时效"}
+                   "judicial_confirmation": "司法确认申请", "arbitration_right": "十五日期间届满（次日起可申请仲裁）",
+                   "limitation": "仲裁时效"}
 
 PAGE_ERRORS = {
     400: ("请求有误", "请求无法处理，请返回页面重试。"),
@@ -311,7 +312,7 @@ def act(case_id: int, event: str) -> Any:
             for m in b.get("missing", []):  # "obligations[0].amount" is the form's "obligations.0.amount"
                 missing.setdefault(re.sub(r"\[(\d+)\]", r".\1", m), []).append(b.get("reason") or "请填写")
         return _render_case(case_id, errors=missing, message=exc.detail, failed_event=event, status=exc.status)
-    label = next((t.label for t in V1.transitions if t.event == event), event)
+    label = get_definition(CURRENT_VERSION).event_label(event)
     flash(f"已完成：{label}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
 

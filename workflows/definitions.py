@@ -8,6 +8,7 @@ Legal basis of the path: see ``shared/DOMAIN.md`` — LDMAL arts. 4, 12–16, 27
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -44,7 +45,8 @@ class Transition:
     opens: tuple[str, ...] = ()
     meets: tuple[str, ...] = ()
     cancels: tuple[str, ...] = ()
-    #: Interrupts the one-year limitation (LDMAL art. 27): it restarts from this day.
+    #: Interrupts the one-year limitation (LDMAL art. 27(2)): it restarts from the day the interruption
+    #: happened (``mediation.services.cases.interruption_day``), not the day it is entered.
     interrupts_limitation: bool = False
     requires_reason: bool = False
     #: Official documents this event produces (kinds of the documents catalogue).
@@ -125,6 +127,7 @@ class WorkflowDefinition:
 #: Events in a case's history that are not transitions of the workflow (they record, not change, the state).
 RECORD_EVENT_LABELS: dict[str, str] = {
     "register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
+    "deadline_corrected": "期限状态更正",
     "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
 }
 
@@ -160,9 +163,10 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
-            guards=("is_collective", "has_representatives", "not_escalated"),
+            # No representatives needed: the early report (早报告) must be possible before the workers organise.
+            guards=("is_collective", "not_escalated"),
             produces=("early_warning_report",),
-            description="十人以上集体争议上报上级工会和党委政府（早报告）",
+            description="集体争议上报上级工会和党委政府（早报告；人数标准按本会规则配置）",
         ),
         Transition(
             "start_negotiation", "组织协商", ("triage",), "negotiating",
@@ -179,9 +183,9 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "settle", "签订和解协议", ("negotiating",), "agreed",
-            guards=("agreement_complete",),
+            guards=("settlement_complete",),
             opens=(K.PERFORMANCE,), cancels=(K.NEGOTIATION_REPLY,), interrupts_limitation=True,
-            description="协商一致，签订书面和解协议",
+            description="协商一致，双方当事人签订书面和解协议（调解仲裁法第四条；无需调解员签名和调解组织印章）",
         ),
         Transition(
             "accept", "受理", ("applied",), "mediating",
@@ -194,7 +198,8 @@ V1 = WorkflowDefinition(
             "reject", "不予受理", ("applied",), "not_accepted",
             requires_reason=True, meets=(K.ACCEPTANCE,), cancels=(K.ARBITRATION_RIGHT,),
             produces=("non_acceptance_notice",),
-            description="不属于受理范围或对方拒绝调解，书面通知申请人（人民调解法第十七条）",
+            description="不属于受理范围或对方拒绝调解的，记录并书面通知申请人（人民调解委员会：人民调解法第十七条；"
+            "企业、乡镇（街道）调解组织：《企业劳动争议协商调解规定》（条号待核实））",
         ),
         Transition(
             "record_session", "记录调解会议", ("mediating",), "mediating",
@@ -223,7 +228,10 @@ V1 = WorkflowDefinition(
         Transition(
             "terminate", "终止调解", ("mediating", "lapsed"), "terminated",
             requires_reason=True, guards=("termination_reason_valid",),
-            meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,), interrupts_limitation=True,
+            # Not an interruption (LDMAL art. 27(2)): ending the mediation is neither a claim against the
+            # other party, nor a request for relief, nor the other party agreeing to perform. The application
+            # already restarted the limitation; the stored date stays the earlier, conservative one.
+            meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,),
             produces=("termination_certificate",),
             description="调解不成、一方拒绝继续调解或期满，制作终止调解书并告知仲裁权利",
         ),
@@ -239,8 +247,10 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "request_review", "申请仲裁审查或司法确认", ("agreed", "performing"), None,
-            guards=("review_within_window",),
-            description="双方共同申请仲裁审查（15日内）或司法确认（30日内，人民调解法第三十三条）",
+            guards=("agreement_from_mediation", "review_within_window"),
+            description="就调解组织主持达成的调解协议，双方共同申请仲裁审查（15日内，《劳动人事争议仲裁办案规则》"
+            "第七十四条）或司法确认（30日内，《民事诉讼法》第二百零五条；人民调解委员会另见人民调解法第三十三条）；"
+            "和解协议不适用",
         ),
         Transition(
             "confirm_performed", "确认履行完毕", ("agreed", "performing", "non_performed"), "performed",
@@ -279,8 +289,37 @@ V1 = WorkflowDefinition(
     ),
 )
 
-DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1}
-CURRENT_VERSION = V1.version
+def _v2_transition(t: Transition) -> Transition:
+    if t.event == "extend":
+        # Review finding 21: once the sweep has lapsed the case, both parties may still agree to extend
+        # (ELDNMP, unconfirmed: "双方当事人同意延期的可以延长"); mediation then resumes.
+        return dataclasses.replace(
+            t, sources=("mediating", "lapsed"), dest="mediating",
+            guards=(*t.guards, "extension_reaches_today"),
+            description="双方同意延长调解期限；期限届满后双方同意延期的，延长后恢复调解",
+        )
+    if t.event == "request_review":
+        # Review finding 26: a joint application within the window stays lawful after a default (and useful:
+        # a confirmed agreement can be enforced).
+        return dataclasses.replace(
+            t, sources=("agreed", "performing", "non_performed"),
+            description=t.description + "；一方未履行后，仍可在期限内共同申请",
+        )
+    return t
+
+
+#: V2 adds two transitions to V1 (extend from ``lapsed``; request_review from ``non_performed``). Corrections
+#: of guards, reasons and deadline computations apply to V1 in place; transitions added or removed make a new
+#: version, so cases opened on V1 keep exactly the state machine they started with.
+V2 = WorkflowDefinition(
+    version="2",
+    initial_states=V1.initial_states,
+    states=V1.states,
+    transitions=tuple(_v2_transition(t) for t in V1.transitions),
+)
+
+DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1, V2.version: V2}
+CURRENT_VERSION = V2.version
 
 
 def get_definition(version: str) -> WorkflowDefinition:

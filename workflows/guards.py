@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from mediation.deadline_rules import DeadlineKind, RuleSet
-from mediation.domain.enums import DisputeCategory, PartyRole
+from mediation.domain.enums import AgreementKind, DisputeCategory, OrgKind, PartyRole
 from mediation.domain.errors import Blocker
 
 
@@ -91,21 +91,26 @@ def _is_collective(ctx: GuardContext) -> bool:
 def g_is_collective(ctx: GuardContext) -> Blocker | None:
     if _is_collective(ctx):
         return None
+    # The reporting duty comes from the committee's own rules (local emergency plans; the union's role in
+    # collective incidents: Trade Union Law art. 28), not from LDMAL art. 7, which only lets ten or more
+    # workers elect representatives. The head count is configurable (RuleSet.collective_threshold).
     return Blocker(
         "is_collective",
-        f"只有涉及{ctx.rules.collective_threshold}人以上的集体争议需要上报（调解仲裁法第七条）",
+        f"按本会集体争议报告规则（依地方应急预案配置），涉及{ctx.rules.collective_threshold}人以上的集体争议才需上报",
     )
 
 
-def g_has_representatives(ctx: GuardContext) -> Blocker | None:
+def g_collective_has_representatives(ctx: GuardContext) -> Blocker | None:
+    """The committee's rule for accepting a collective case (not a statutory condition: LDMAL art. 7 says the
+    workers *may* elect representatives). It never blocks the early report (``escalate``)."""
     if not _is_collective(ctx):
         return None
     reps = [p for p in ctx.case.parties if p.role == PartyRole.REPRESENTATIVE]
     if reps:
         return None
     return Blocker(
-        "has_representatives",
-        "集体争议应由劳动者推举代表参加（调解仲裁法第七条），请先登记职工代表",
+        "collective_has_representatives",
+        "集体争议须先登记劳动者推举的代表后受理（调解仲裁法第七条：劳动者可以推举代表参加调解）",
         ("representatives",),
     )
 
@@ -150,21 +155,28 @@ def g_category_in_scope(ctx: GuardContext) -> Blocker | None:
     return None
 
 
+def refusal_basis(org_kind: str | None) -> str:
+    """The basis for not mediating when a party refuses, by the kind of mediation organisation: PML art. 17
+    binds people's mediation committees only; enterprise and township (street) labour-dispute mediation
+    bodies follow the ELDNMP, whose article numbers are not confirmed (shared/DOMAIN.md)."""
+    if org_kind == OrgKind.PEOPLES_MEDIATION:
+        return "《人民调解法》第十七条"
+    return "《企业劳动争议协商调解规定》（条号待核实）"
+
+
+def _org_kind(ctx: GuardContext) -> str | None:
+    org = getattr(ctx.case, "organisation", None)
+    return getattr(org, "kind", None)
+
+
 def g_respondent_consents(ctx: GuardContext) -> Blocker | None:
     consent = ctx.payload.get("respondent_consents", ctx.case.respondent_consents)
     if consent is True:
         return None
+    basis = refusal_basis(_org_kind(ctx))
     if consent is False:
-        return Blocker(
-            "respondent_consents", "对方当事人明确拒绝调解的，不得调解（人民调解法第十七条），应不予受理"
-        )
-    return Blocker(
-        "respondent_consents", "须先确认对方当事人同意调解（人民调解法第十七条）", ("respondent_consents",)
-    )
-
-
-def g_collective_has_representatives(ctx: GuardContext) -> Blocker | None:
-    return g_has_representatives(ctx)
+        return Blocker("respondent_consents", f"对方当事人明确拒绝调解的，不得调解（{basis}），应不予受理")
+    return Blocker("respondent_consents", f"须先确认对方当事人同意调解（{basis}）", ("respondent_consents",))
 
 
 def g_session_recorded(ctx: GuardContext) -> Blocker | None:
@@ -199,6 +211,24 @@ def g_extension_within_cap(ctx: GuardContext) -> Blocker | None:
     return Blocker("extension_within_cap", f"延长期限累计不得超过{cap}日，尚可延长{left}日", ("days",))
 
 
+def g_extension_reaches_today(ctx: GuardContext) -> Blocker | None:
+    """After the period has lapsed, an extension must bring its end back to today or later (else the case
+    would lapse again at once)."""
+    days = ctx.payload.get("days")
+    accepted = ctx.case.accepted_on
+    if not isinstance(days, int) or accepted is None:
+        return None
+    rule = ctx.rules.rule(DeadlineKind.MEDIATION_END)
+    end = accepted + dt.timedelta(days=rule.amount + (ctx.case.extension_days or 0) + days)
+    if end >= ctx.today:
+        return None
+    return Blocker(
+        "extension_reaches_today",
+        f"延长后的调解期限（至{end.isoformat()}）仍早于今日，请增加延长天数",
+        ("days",),
+    )
+
+
 def _as_decimal(value: object) -> Decimal | None:
     try:
         d = Decimal(str(value))
@@ -207,8 +237,8 @@ def _as_decimal(value: object) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
-    p = ctx.payload
+def _agreement_content_missing(p: Mapping[str, Any]) -> list[str]:
+    """Terms, and for every obligation an amount and a performance date."""
     missing: list[str] = []
     if _blank(p.get("terms")):
         missing.append("terms")
@@ -221,6 +251,12 @@ def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
             missing.append(f"obligations[{i}].amount")
         if ob.get("due_on") is None:
             missing.append(f"obligations[{i}].due_on")
+    return missing
+
+
+def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
+    p = ctx.payload
+    missing = _agreement_content_missing(p)
     for f in ("signed_by_parties", "signed_by_mediator", "sealed"):
         if p.get(f) is not True:
             missing.append(f)
@@ -230,6 +266,23 @@ def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
         "agreement_complete",
         "协议须写明协议内容、金额和履行期限，并经双方签名或盖章、调解员签名、加盖调解组织印章后方可生效"
         "（调解仲裁法第十四条）",
+        tuple(missing),
+    )
+
+
+def g_settlement_complete(ctx: GuardContext) -> Blocker | None:
+    """A settlement (和解协议) comes from negotiation (LDMAL art. 4): the parties sign it; there is no mediator
+    and no committee seal (art. 14 covers the mediation agreement 调解协议书 only)."""
+    p = ctx.payload
+    missing = _agreement_content_missing(p)
+    if p.get("signed_by_parties") is not True:
+        missing.append("signed_by_parties")
+    if not missing:
+        return None
+    return Blocker(
+        "settlement_complete",
+        "和解协议须写明协议内容、金额和履行期限，并经双方当事人签名或盖章（调解仲裁法第四条；和解协议无需调解员签名"
+        "和调解组织印章）",
         tuple(missing),
     )
 
@@ -245,10 +298,20 @@ def g_mediation_period_expired(ctx: GuardContext) -> Blocker | None:
 def g_termination_reason_valid(ctx: GuardContext) -> Blocker | None:
     reason = ctx.payload.get("end_reason")
     try:
-        TerminationReason(str(reason))
+        code = TerminationReason(str(reason))
     except ValueError:
         options = "、".join(r.label for r in TerminationReason)
         return Blocker("termination_reason_valid", f"请选择终止调解的原因：{options}", ("end_reason",))
+    if code == TerminationReason.LAPSED and ctx.case.status != "lapsed":
+        # "Lapsed" only once the mediation period (plus agreed extensions) has actually passed.
+        d = _open_deadline(ctx.case, DeadlineKind.MEDIATION_END)
+        if d is None or ctx.today <= d.due_on:
+            until = f"（期限至{d.due_on.isoformat()}）" if d is not None else ""
+            return Blocker(
+                "termination_reason_valid",
+                f"调解期限尚未届满{until}，不能以“{code.label}”为由终止调解",
+                ("end_reason",),
+            )
     return None
 
 
@@ -265,6 +328,20 @@ def g_performance_recorded(ctx: GuardContext) -> Blocker | None:
     if p.get("obligation_id") not in ids:
         return Blocker("performance_recorded", "所登记的履行事项不属于本案协议", ("obligation_id",))
     return None
+
+
+def g_agreement_from_mediation(ctx: GuardContext) -> Blocker | None:
+    """Arbitration review and judicial confirmation exist only for agreements reached through a mediation
+    organisation: CPL art. 205 (经依法设立的调解组织调解达成的调解协议) and 《劳动人事争议仲裁办案规则》 art. 74
+    (经调解组织调解达成调解协议的). A settlement from negotiation (LDMAL art. 4) is neither."""
+    agreement = ctx.case.current_agreement
+    if agreement is None or agreement.kind != AgreementKind.SETTLEMENT:
+        return None
+    return Blocker(
+        "agreement_from_mediation",
+        "和解协议不能申请仲裁审查或司法确认：二者仅适用于经调解组织调解达成的调解协议（《民事诉讼法》第二百零五条；"
+        "《劳动人事争议仲裁办案规则》第七十四条）",
+    )
 
 
 def g_review_within_window(ctx: GuardContext) -> Blocker | None:
@@ -306,7 +383,6 @@ GUARDS: Mapping[str, Guard] = {
     g.name: g
     for g in (
         Guard("is_collective", g_is_collective),
-        Guard("has_representatives", g_has_representatives, reads=("parties",)),
         Guard("not_escalated", g_not_escalated),
         Guard("parties_identified", g_parties_identified, reads=("parties",)),
         Guard("has_requests", g_has_requests, reads=("claims",)),
@@ -322,12 +398,19 @@ GUARDS: Mapping[str, Guard] = {
             fields=("worker_agrees", "employer_agrees", "days"),
         ),
         Guard("extension_within_cap", g_extension_within_cap, needs_input=True, fields=("days",)),
+        Guard("extension_reaches_today", g_extension_reaches_today, needs_input=True, fields=("days",)),
         Guard(
             "agreement_complete", g_agreement_complete, needs_input=True,
             fields=("terms", "obligations", "signed_by_parties", "signed_by_mediator", "sealed"),
         ),
+        Guard(
+            "settlement_complete", g_settlement_complete, needs_input=True,
+            fields=("terms", "obligations", "signed_by_parties"),
+        ),
+        Guard("agreement_from_mediation", g_agreement_from_mediation, reads=("agreements",)),
         Guard("mediation_period_expired", g_mediation_period_expired, reads=("deadlines",)),
-        Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",)),
+        Guard("termination_reason_valid", g_termination_reason_valid, needs_input=True, fields=("end_reason",),
+              reads=("deadlines",)),
         Guard(
             "performance_recorded", g_performance_recorded, needs_input=True,
             fields=("obligation_id", "performed_on", "amount", "proof"),

@@ -35,6 +35,7 @@ from mediation.domain.enums import (
     ClaimType,
     DeadlineStatus,
     ObligationStatus,
+    Obligor,
     Role,
 )
 from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
@@ -335,8 +336,10 @@ def fire_event(
                     dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
                                     calendar=env.calendar, extra_days=case.extension_days if kind == K.MEDIATION_END
                                     else 0)
-            if t.interrupts_limitation:
-                dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
+            if t.interrupts_limitation and event not in AGREEMENT_EVENTS:
+                # (an agreement's interruption is one limitation per obligation, set by its effect)
+                dl.restart_limitation(case, interruption_day(event, case, today), rules=rules,
+                                      calendar=env.calendar)
             ev = _append_event(
                 session, case, event=event, from_state=source, to_state=dest, actor=actor,
                 reason=str(data.get("reason") or ""),
@@ -355,10 +358,29 @@ def fire_event(
         raise
 
 
+#: Events that produce an agreement: their interruption of the limitation (the other side agreeing to
+#: perform) is modelled per obligation (:func:`mediation.services.deadlines.limitations_per_obligation`).
+AGREEMENT_EVENTS = ("sign_agreement", "settle")
+
+
+def interruption_day(event: str, case: Case, today: dt.date) -> dt.date:
+    """The day an interrupting event happened (LDMAL art. 27(2): "从中断时起，仲裁时效期间重新计算"), which
+    is not the day it is entered: the application's receipt; today otherwise."""
+    if event == "register_application":
+        return case.received_on or today
+    return today
+
+
+def _not_after_today(field: str, value: dt.date | None, today: dt.date) -> None:
+    if value is not None and value > today:
+        raise ValidationFailed("日期不能晚于今天", errors={field: ["日期不能晚于今天"]})
+
+
 # --- side effects per event -------------------------------------------------------------------------
 
 
 def _fx_register_application(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+    _not_after_today("received_on", d.get("received_on"), ctx.today)
     case.received_on = d.get("received_on") or ctx.today
     case.oral_application = bool(d.get("oral"))
 
@@ -396,10 +418,12 @@ def _fx_session(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
 
 def _fx_extend(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
     case.extension_days = (case.extension_days or 0) + int(d["days"])
-    current = dl.open_deadline(case, K.MEDIATION_END)
-    if current is not None:
-        current.status = DeadlineStatus.CANCELLED
-        current.resolved_on = ctx.today
+    # The running period, or (extension after lapse, V2) the one the lapse recorded overdue: superseded by
+    # the extended one. An overdue row keeps overdue_recorded_at (the case did lapse once).
+    for current in case.deadlines:
+        if current.kind == K.MEDIATION_END and current.status in (DeadlineStatus.OPEN, DeadlineStatus.OVERDUE):
+            current.status = DeadlineStatus.CANCELLED
+            current.resolved_on = ctx.today
     dl.add_deadline(case, K.MEDIATION_END, anchor=case.accepted_on or ctx.today,
                     rules=ctx.env.rules_for(case.rules_version), calendar=ctx.env.calendar,
                     extra_days=case.extension_days)
@@ -407,6 +431,7 @@ def _fx_extend(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
 
 def _fx_agreement(kind: AgreementKind) -> Effect:
     def effect(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
+        _not_after_today("signed_on", d.get("signed_on"), ctx.today)
         signed = d.get("signed_on") or ctx.today
         case.agreed_on = signed
         obligations = [
@@ -423,7 +448,9 @@ def _fx_agreement(kind: AgreementKind) -> Effect:
         )
         agreement.obligations.extend(obligations)
         case.agreements.append(agreement)
-        dl.add_performance_deadlines(case, obligations, rules=ctx.env.rules_for(case.rules_version))
+        rules = ctx.env.rules_for(case.rules_version)
+        dl.add_performance_deadlines(case, obligations, rules=rules)
+        dl.limitations_per_obligation(case, obligations, signed_on=signed, rules=rules, calendar=ctx.env.calendar)
 
     return effect
 
@@ -439,6 +466,7 @@ def _fx_performance(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) ->
     ob.performed_amount = (ob.performed_amount or Decimal("0")) + d["amount"]
     if ob.performed_amount >= ob.amount:
         ob.status = ObligationStatus.PERFORMED
+        dl.end_obligation_limitation(case, ob, d["performed_on"])
         for dd in case.deadlines:
             if dd.kind == K.PERFORMANCE and dd.obligation is ob and dd.status in (
                 DeadlineStatus.OPEN, DeadlineStatus.OVERDUE
@@ -467,41 +495,68 @@ def _fx_review(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
     dl.resolve(case, [kind], DeadlineStatus.MET, ctx.today)
 
 
+#: Claim types that are 劳动报酬 for SPC-I art. 51(2) (an agreement "仅就劳动报酬争议").
+REMUNERATION_TYPES = frozenset({ClaimType.WAGES, ClaimType.OVERTIME})
+ESTIMATE_NOTE = "期限按本会记录推算，仅供参考，以仲裁委员会认定为准"
+
+
 def remedies_after_default(case: Case, today: dt.date) -> list[dict[str, Any]]:
-    """The worker's next routes when an agreement is not performed (LDMAL arts. 15, 16; SPC-I art. 51)."""
+    """The parties' next routes when an agreement is not performed: LDMAL art. 15 (mediation agreement) or
+    art. 5 (settlement) — arbitration; art. 16 — a payment order when the employer defaults on pay arrears,
+    work-injury medical costs, economic compensation or damages; SPC-I art. 51(2) — a direct suit when the
+    mediation agreement is only about labour remuneration and the employer defaults."""
     agreement = case.current_agreement
     if agreement is None:
         return []
     defaulted = [o for o in agreement.obligations if o.status != ObligationStatus.PERFORMED and o.due_on < today]
+    # The party learns of the default the day after the agreed date (LDMAL art. 27(1)).
+    first_known = min((o.due_on for o in defaulted), default=today - dt.timedelta(days=1)) + dt.timedelta(days=1)
+    limitation_note = f"仲裁时效一年，自知道或者应当知道权利被侵害之日起计算（第二十七条）；{ESTIMATE_NOTE}"
+    if agreement.kind == AgreementKind.SETTLEMENT:
+        return [{
+            "route": "arbitration",
+            "label": "申请调解或者申请劳动人事争议仲裁",
+            "basis": "《劳动争议调解仲裁法》第五条",
+            "limitation_from": first_known.isoformat(),
+            "note": "达成和解协议后不履行的，可以向调解组织申请调解；不愿调解、调解不成的，可以向劳动争议仲裁委员会"
+            f"申请仲裁。{limitation_note}",
+        }]
     routes: list[dict[str, Any]] = [
         {
             "route": "arbitration",
             "label": "申请劳动人事争议仲裁",
             "basis": "《劳动争议调解仲裁法》第十五条",
-            "limitation_from": min((o.due_on for o in defaulted), default=today).isoformat(),
-            "note": "仲裁时效一年，自知道或者应当知道权利被侵害之日起计算（第二十七条）",
+            "limitation_from": first_known.isoformat(),
+            "note": limitation_note,
         }
     ]
-    eligible = [o for o in defaulted if ClaimType(o.claim_type).payment_order_eligible]
-    if eligible and agreement.kind == AgreementKind.MEDIATION:
+    by_employer = [o for o in defaulted if o.obligor == Obligor.EMPLOYER]
+    eligible = [o for o in by_employer if ClaimType(o.claim_type).payment_order_eligible]
+    if eligible:
+        note = ("因支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金事项达成调解协议，用人单位在协议约定期限内"
+                "不履行的，劳动者可以持调解协议书依法向人民法院申请支付令")
+        if any(o.claim_type == ClaimType.DOUBLE_WAGES for o in eligible):
+            note += "；未签劳动合同二倍工资是否属于劳动报酬或者赔偿金，由人民法院认定"
         routes.append(
             {
                 "route": "payment_order",
                 "label": "向人民法院申请支付令",
                 "basis": "《劳动争议调解仲裁法》第十六条",
                 "obligations": [o.id for o in eligible],
-                "note": "因支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金事项达成调解协议，用人单位在协议约定期限内"
-                "不履行的，劳动者可以持调解协议书依法向人民法院申请支付令",
+                "note": note,
             }
         )
-    if agreement.kind == AgreementKind.MEDIATION and all(
-        ClaimType(o.claim_type) in (ClaimType.WAGES, ClaimType.OVERTIME) for o in defaulted
-    ) and defaulted:
+    only_remuneration = bool(agreement.obligations) and all(
+        ClaimType(o.claim_type) in REMUNERATION_TYPES and o.obligor == Obligor.EMPLOYER
+        for o in agreement.obligations
+    )
+    if only_remuneration and by_employer:
         routes.append(
             {
                 "route": "lawsuit",
                 "label": "以调解协议书为依据直接向人民法院起诉",
                 "basis": "最高人民法院关于审理劳动争议案件适用法律问题的解释（一）第五十一条",
+                "note": "仅就劳动报酬争议达成调解协议，用人单位不履行调解协议确定的给付义务的，劳动者可以直接提起诉讼",
             }
         )
     return routes
@@ -516,14 +571,27 @@ def _fx_non_performance(_s: Session, case: Case, _d: Mapping[str, Any], ctx: _Ct
             o.status = ObligationStatus.DEFAULTED
             defaulted.append(o)
     routes = remedies_after_default(case, ctx.today)
-    # LDMAL art. 27: the worker knew of the infringement when the agreed date passed unperformed; the
-    # one-year limitation for arbitration (art. 15) runs from the first missed date.
-    first_missed = min(o.due_on for o in defaulted)
+    # LDMAL art. 27(1): each missed obligation's limitation runs from the day after its due date (the rows
+    # opened with the agreement; added now for an agreement signed before they existed).
     rules = ctx.env.rules_for(case.rules_version)
-    lim = dl.restart_limitation(case, first_missed, rules=rules, calendar=ctx.env.calendar)
+    with_row = {d.obligation_id for d in case.deadlines if d.kind == K.LIMITATION and d.obligation_id is not None}
+    for o in defaulted:
+        if o.id not in with_row:
+            row = dl.add_deadline(case, K.LIMITATION, anchor=o.due_on + dt.timedelta(days=1), rules=rules,
+                                  calendar=ctx.env.calendar)
+            row.obligation = o
+    per_obligation = sorted(
+        (d.due_on, d.obligation.id) for d in case.deadlines
+        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN and d.obligation is not None
+        and d.obligation in defaulted
+    )
+    # The route names the earliest open date (conservative: a case-level row left from an older version counts).
+    earliest = min((d.due_on for d in case.deadlines if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN
+                    and (d.obligation is None or d.obligation in defaulted)), default=None)
     for r in routes:
-        if r["route"] == "arbitration":
-            r["deadline"] = lim.due_on.isoformat()
+        if r["route"] == "arbitration" and earliest is not None:
+            r["deadline"] = earliest.isoformat()
+            r["limitations"] = [{"obligation_id": oid, "due_on": due.isoformat()} for due, oid in per_obligation]
     case.end_reason = "non_performance"
     return {"remedies": routes}
 

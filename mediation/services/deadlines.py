@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from mediation.calendar import WorkdayCalendar
 from mediation.db.models import Case, Deadline, Obligation
-from mediation.deadline_rules import DeadlineKind, RuleSet, compute_due
+from mediation.deadline_rules import MILESTONE_KINDS, MILESTONE_PASSED_LABEL, DeadlineKind, RuleSet, compute_due
 from mediation.domain.enums import DeadlineStatus
 
 K = DeadlineKind
@@ -96,9 +96,50 @@ def restart_limitation(
     """LDMAL art. 27(2): an interruption (a claim, a request to a body, the other side agreeing to
     perform) restarts the one-year limitation from that day."""
     for d in case.deadlines:
-        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN:
+        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN and d.obligation_id is None \
+                and d.obligation is None:
             if d.anchor_on >= on:
                 return d  # an interruption never moves the start backwards
             d.status = DeadlineStatus.CANCELLED
             d.resolved_on = on
     return add_deadline(case, K.LIMITATION, anchor=on, rules=rules, calendar=calendar)
+
+
+def limitations_per_obligation(
+    case: Case, obligations: Iterable[Obligation], *, signed_on: dt.date, rules: RuleSet, calendar: WorkdayCalendar
+) -> list[Deadline]:
+    """An agreement (the other side agreeing to perform, LDMAL art. 27(2)) replaces the dispute's running
+    limitation by one per agreed obligation: a claim under the agreement can only be infringed once its
+    performance date has passed unperformed, and the party learns of that the day after the due date
+    (art. 27(1)), so each period runs from ``due_on + 1`` (day 0, not counted). Before that no limitation
+    can run out; an obligation performed in full ends its row. Instalments each get their own date."""
+    for d in case.deadlines:
+        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN and d.obligation is None \
+                and d.obligation_id is None:
+            d.status = DeadlineStatus.CANCELLED
+            d.resolved_on = signed_on
+    added = []
+    for ob in obligations:
+        d = add_deadline(case, K.LIMITATION, anchor=ob.due_on + dt.timedelta(days=1), rules=rules,
+                         calendar=calendar)
+        d.obligation = ob
+        added.append(d)
+    return added
+
+
+def end_obligation_limitation(case: Case, ob: Obligation, on: dt.date) -> None:
+    """The obligation was performed in full: nothing left to claim under it."""
+    for d in case.deadlines:
+        if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN and d.obligation is ob:
+            d.status = DeadlineStatus.CANCELLED
+            d.resolved_on = on
+
+
+def status_label(d: Deadline, today: dt.date) -> str:
+    """What a person reads for a deadline row: a milestone past its date is reached, never overdue."""
+    if d.kind in MILESTONE_KINDS:
+        if d.status == DeadlineStatus.OPEN and d.due_on < today:
+            return MILESTONE_PASSED_LABEL
+        if d.status == DeadlineStatus.OVERDUE:  # a row marked before the correction, until the sweep fixes it
+            return MILESTONE_PASSED_LABEL
+    return DeadlineStatus(d.status).label

@@ -4,7 +4,9 @@ The sweep is safe to run repeatedly and concurrently: each overdue deadline is h
 short transaction that locks the case row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has a
 single writer), re-checks that the deadline is still unhandled, and marks it; a second sweep finds
 nothing left to do. Mediation that passes day 15 (plus agreed extensions) is lapsed through the
-workflow (event ``lapse``), which then offers termination and referral.
+workflow (event ``lapse``), which then offers termination and referral. Milestones (the art. 14(3) date
+from which the parties may apply for arbitration) are never marked overdue; rows an earlier version marked
+overdue are given back their true status, once, each with a ``deadline_corrected`` case event.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mediation.calendar import WorkdayCalendar
 from mediation.db.models import Case, CaseEvent, Deadline, DeadlineChange
-from mediation.deadline_rules import DeadlineKind, RuleSet, compute_due
+from mediation.deadline_rules import MILESTONE_KINDS, DeadlineKind, RuleSet, compute_due
 from mediation.domain.enums import DeadlineStatus
 from mediation.domain.errors import DomainError, WorkflowError
 from mediation.domain.policy import Actor
@@ -36,6 +38,8 @@ class SweepReport:
     overdue_marked: int = 0
     lapsed: list[int] = field(default_factory=list)
     skipped_locked: int = 0
+    #: Milestone rows (art. 14(3)) an earlier version had marked overdue, given back their true status.
+    milestones_corrected: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -43,6 +47,8 @@ class SweepReport:
             f"{self.today.isoformat()}：今日到期{self.due_today}项，新标记逾期{self.overdue_marked}项，"
             f"调解期满{len(self.lapsed)}件"
         )
+        if self.milestones_corrected:
+            text += f"，更正误标逾期的“可申请仲裁之日”{self.milestones_corrected}项"
         if self.skipped_locked:
             text += f"，跳过（他处正在处理）{self.skipped_locked}项"
         if self.errors:
@@ -53,7 +59,8 @@ class SweepReport:
 def _pending_overdue(session: Session, today: dt.date, limit: int) -> list[tuple[int, int]]:
     rows = session.execute(
         select(Deadline.id, Deadline.case_id)
-        .where(Deadline.status == DeadlineStatus.OPEN, Deadline.due_on < today)
+        .where(Deadline.status == DeadlineStatus.OPEN, Deadline.due_on < today,
+               Deadline.kind.not_in(sorted(MILESTONE_KINDS)))
         .order_by(Deadline.due_on, Deadline.id)
         .limit(limit)
     ).all()
@@ -73,9 +80,14 @@ def run_sweep(
         today = today or env.today()
         report = SweepReport(today=today)
         report.due_today = len(
-            s.execute(select(Deadline.id).where(Deadline.status == DeadlineStatus.OPEN, Deadline.due_on == today))
+            s.execute(select(Deadline.id).where(Deadline.status == DeadlineStatus.OPEN, Deadline.due_on == today,
+                                                Deadline.kind.not_in(sorted(MILESTONE_KINDS))))
             .all()
         )
+        legacy = _legacy_overdue_milestones(s)
+    for deadline_id, case_id in legacy:
+        with session_factory() as s:
+            _correct_milestone(s, deadline_id, case_id, today, env, system, report)
     seen: set[int] = set()
     while True:
         with session_factory() as s:
@@ -104,7 +116,8 @@ def _handle_overdue(
         report.skipped_locked += 1
         return
     deadline = s.get(Deadline, deadline_id)
-    if deadline is None or deadline.status != DeadlineStatus.OPEN or deadline.due_on >= today:
+    if (deadline is None or deadline.status != DeadlineStatus.OPEN or deadline.due_on >= today
+            or deadline.kind in MILESTONE_KINDS):
         s.rollback()
         return
     if deadline.kind == K.MEDIATION_END and case.status == "mediating":
@@ -134,6 +147,62 @@ def _handle_overdue(
     case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
     s.commit()
     report.overdue_marked += 1
+
+
+#: Case states in which the art. 14(3) milestone is still open (it is met by the agreement and cancelled
+#: by rejection, termination, referral or withdrawal).
+_MILESTONE_OPEN_STATES = ("applied", "mediating", "lapsed")
+MILESTONE_CORRECTION = "可申请仲裁之日是权利产生之日，不是期限，不存在逾期（调解仲裁法第十四条第三款）"
+
+
+def _legacy_overdue_milestones(session: Session) -> list[tuple[int, int]]:
+    """Milestone rows an earlier version of the sweep marked overdue."""
+    rows = session.execute(
+        select(Deadline.id, Deadline.case_id)
+        .where(Deadline.status == DeadlineStatus.OVERDUE, Deadline.kind.in_(sorted(MILESTONE_KINDS)))
+        .order_by(Deadline.case_id, Deadline.id)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _correct_milestone(
+    s: Session, deadline_id: int, case_id: int, today: dt.date, env: ServiceEnv, system: Actor,
+    report: SweepReport,
+) -> None:
+    """Give a milestone row wrongly marked overdue the status it would have had: open while the case is
+    before agreement or termination, met by a mediation agreement, cancelled otherwise. Recorded as a case
+    event with the reason, in the case's own transaction (the derived risk tables follow through the
+    observers)."""
+    case = s.scalars(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)).one_or_none()
+    deadline = s.get(Deadline, deadline_id) if case is not None else None
+    if case is None or deadline is None or deadline.status != DeadlineStatus.OVERDUE:
+        s.rollback()
+        return
+    mediated = [a for a in case.agreements if a.kind == "mediation"]
+    if case.status in _MILESTONE_OPEN_STATES:
+        status, resolved = DeadlineStatus.OPEN, None
+    elif mediated:
+        status, resolved = DeadlineStatus.MET, mediated[0].signed_on
+    else:
+        status, resolved = DeadlineStatus.CANCELLED, case.ended_on or case.closed_on or today
+    deadline.status = status
+    deadline.resolved_on = resolved
+    deadline.overdue_recorded_at = None
+    case.last_event_seq += 1
+    ev = CaseEvent(
+        case_id=case.id, seq=case.last_event_seq, event="deadline_corrected",
+        from_state=case.status, to_state=case.status, actor_id=None, actor_role=system.role,
+        reason=MILESTONE_CORRECTION,
+        payload={"deadline_id": deadline.id, "kind": deadline.kind, "from": DeadlineStatus.OVERDUE.value,
+                 "to": status.value},
+    )
+    s.add(ev)
+    s.flush()
+    for observer in env.observers:
+        observer(s, case, ev)
+    case.updated_at = dt.datetime.now(dt.UTC)
+    s.commit()
+    report.milestones_corrected += 1
 
 
 @dataclass

@@ -207,15 +207,25 @@ def test_non_performance_offers_arbitration_and_payment_order(db: Session, world
     assert_invariants(db, case)
 
 
-def test_collective_dispute_needs_representatives_to_escalate(db: Session, world: World) -> None:
+def test_collective_dispute_escalates_without_representatives_but_needs_them_to_accept(
+    db: Session, world: World
+) -> None:
     case = new_case(db, world, TODAY, workers_count=35, title="35名职工集体讨薪")
     assert case.is_collective
     assert _deadline(case, "collective_report")
-    with pytest.raises(GuardFailed) as exc:
-        svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
-    assert exc.value.blockers[0].guard == "has_representatives"
     opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY)}
-    assert not opts["escalate"].allowed and not opts["accept"].allowed
+    # The early report (早报告) never waits for the workers to elect representatives (LDMAL art. 7: 可以).
+    assert opts["escalate"].allowed
+    assert not opts["accept"].allowed
+    with pytest.raises(GuardFailed) as exc:
+        svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator), today=TODAY,
+                       payload={"respondent_consents": True})
+    [blocker] = exc.value.blockers
+    assert blocker.guard == "collective_has_representatives"
+    assert "可以推举代表" in blocker.reason
+    case = svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+    assert case.escalated_at is not None
+    assert _deadline(case, "collective_report", "met")
 
 
 def test_collective_with_representatives_escalates_and_meets_report_deadline(db: Session, world: World) -> None:
@@ -250,13 +260,13 @@ def test_events_are_append_only(db: Session, world: World) -> None:
     db.rollback()
 
 
-def test_non_performance_restarts_the_limitation_from_the_missed_date(db: Session, world: World) -> None:
+def test_non_performance_limitation_runs_from_the_day_after_the_missed_date(db: Session, world: World) -> None:
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept", "sign_agreement")
     due = case.current_agreement.obligations[0].due_on  # type: ignore[union-attr]
     case = svc.fire_event(db, case_id=case.id, event="report_non_performance", actor=world.actor(world.mediator),
                           today=due + dt.timedelta(days=3))
     lim = _deadline(case, "limitation")
-    assert lim.anchor_on == due and lim.due_on >= due.replace(year=due.year + 1)
+    assert lim.anchor_on == due + dt.timedelta(days=1) and lim.due_on >= lim.anchor_on.replace(year=due.year + 1)
     arbitration = next(r for r in case.events[-1].payload["remedies"] if r["route"] == "arbitration")
     assert arbitration["deadline"] == lim.due_on.isoformat()
 
@@ -287,19 +297,21 @@ def test_new_workflow_version_does_not_change_open_cases(db: Session, world: Wor
     from workflows import definitions as defs
 
     case = new_case(db, world, TODAY)
-    assert case.workflow_version == "1"
-    # v2 drops the possibility to reject; new cases get v2, the open v1 case keeps its rules.
-    v2 = dataclasses.replace(defs.V1, version="2",
-                             transitions=tuple(t for t in defs.V1.transitions if t.event != "reject"))
-    monkeypatch.setitem(defs.DEFINITIONS, "2", v2)  # type: ignore[index]
-    monkeypatch.setattr(defs, "CURRENT_VERSION", "2")
-    monkeypatch.setattr(svc, "CURRENT_VERSION", "2")
+    current = defs.CURRENT_VERSION
+    assert case.workflow_version == current
+    # v99 drops the possibility to reject; new cases get v99, the open case keeps its rules.
+    v99 = dataclasses.replace(defs.get_definition(current), version="99",
+                              transitions=tuple(t for t in defs.get_definition(current).transitions
+                                                if t.event != "reject"))
+    monkeypatch.setitem(defs.DEFINITIONS, "99", v99)  # type: ignore[index]
+    monkeypatch.setattr(defs, "CURRENT_VERSION", "99")
+    monkeypatch.setattr(svc, "CURRENT_VERSION", "99")
     newer = new_case(db, world, TODAY)
-    assert newer.workflow_version == "2"
+    assert newer.workflow_version == "99"
     with pytest.raises(UnknownEvent):
         drive(db, world, newer, TODAY, "reject")
     case = drive(db, world, case, TODAY, "reject")
-    assert case.status == "not_accepted" and case.workflow_version == "1"
+    assert case.status == "not_accepted" and case.workflow_version == current
 
 
 def test_changed_statutory_default_recomputes_with_audit(db: Session, world: World) -> None:

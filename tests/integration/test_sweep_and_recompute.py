@@ -48,7 +48,10 @@ def test_sweep_lapses_day_15_and_is_idempotent(db: Session, world: World) -> Non
     assert case is not None and case.status == "lapsed"
     assert {d.kind: d.status for d in case.deadlines}["mediation_end"] == "overdue"
     events = [e.event for e in case.events]
-    assert "lapse" in events and "deadline_overdue" in events  # arbitration_right passed too
+    assert "lapse" in events
+    # The art. 14(3) date passed too, but it is a milestone (the right to arbitrate arises), never overdue.
+    assert "deadline_overdue" not in events
+    assert {d.kind: d.status for d in case.deadlines}["arbitration_right"] == "open"
     again = run_sweep(_factory(db), today=dt.date(2025, 11, 5), env=env)
     assert again.lapsed == [] and again.overdue_marked == 0
     # the lapsed case offers termination and referral

@@ -3,8 +3,8 @@
 The reference table below is written out by hand from DOMAIN.md, not derived from the definition, so a
 change to either one shows up here. Invariants after every step: the case's status equals the last
 event's target; events form an unbroken chain; the terminal state accepts no event; at most one open
-deadline of each kind (per obligation for performance deadlines); an open deadline is never due before
-its anchor; a case in a closed state has no open procedural clocks.
+deadline of each kind (per obligation for performance and, after an agreement, limitation deadlines);
+an open deadline is never due before its anchor; a case in a closed state has no open procedural clocks.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ REFERENCE: dict[tuple[str, str], str] = {
     ("applied", "reject"): "not_accepted",
     ("mediating", "record_session"): "mediating",
     ("mediating", "extend"): "mediating",
+    ("lapsed", "extend"): "mediating",  # V2: both parties agree to extend after the period lapsed
     ("mediating", "sign_agreement"): "agreed",
     ("mediating", "lapse"): "lapsed",
     ("mediating", "terminate"): "terminated",
@@ -46,6 +47,7 @@ REFERENCE: dict[tuple[str, str], str] = {
     ("non_performed", "record_late_performance"): "non_performed",
     ("agreed", "request_review"): "agreed",
     ("performing", "request_review"): "performing",
+    ("non_performed", "request_review"): "non_performed",  # V2: joint application within the window
     ("agreed", "confirm_performed"): "performed",
     ("performing", "confirm_performed"): "performed",
     ("non_performed", "confirm_performed"): "performed",
@@ -167,10 +169,13 @@ class Lifecycle(RuleBasedStateMachine):
             return
         case = self._case()
         open_ = [d for d in case.deadlines if d.status == "open"]
-        kinds = Counter(d.kind for d in open_ if d.kind != "performance")
+        kinds = Counter(d.kind for d in open_ if d.obligation_id is None)
         assert all(n == 1 for n in kinds.values()), kinds
-        per_obligation = Counter(d.obligation_id for d in open_ if d.kind == "performance")
+        assert all(d.kind in ("performance", "limitation") for d in open_ if d.obligation_id is not None)
+        per_obligation = Counter((d.kind, d.obligation_id) for d in open_ if d.obligation_id is not None)
         assert all(n == 1 for n in per_obligation.values())
+        if case.current_agreement is not None:  # an agreement replaces the dispute's limitation by one per obligation
+            assert kinds["limitation"] == 0
         assert all(d.due_on >= d.anchor_on for d in open_)
         if case.status in ("closed", "withdrawn", "not_accepted", "terminated", "referred"):
             assert not (kinds.keys() & CLOCKS), (case.status, kinds)
@@ -196,13 +201,20 @@ def test_lifecycle_against_reference_table(db: Session) -> None:
     )
 
 
-def test_reference_table_matches_definition() -> None:
-    from workflows.definitions import V1
+#: V1 (cases opened before V2 keep it): V2 without its two added transitions.
+REFERENCE_V1 = {k: v for k, v in REFERENCE.items()
+                if k not in {("lapsed", "extend"), ("non_performed", "request_review")}}
 
-    derived = {(s, t.event): V1.target(t.event, s) for t in V1.transitions for s in t.sources}
-    assert derived == REFERENCE
-    for s in V1.terminal_states():
-        assert V1.events_from(s) == ()
+
+def test_reference_table_matches_definition() -> None:
+    from workflows.definitions import CURRENT_VERSION, V1, V2
+
+    assert CURRENT_VERSION == V2.version  # the lifecycle test runs on new cases, i.e. on V2
+    for definition, reference in ((V2, REFERENCE), (V1, REFERENCE_V1)):
+        derived = {(s, t.event): definition.target(t.event, s) for t in definition.transitions for s in t.sources}
+        assert derived == reference, definition.version
+        for s in definition.terminal_states():
+            assert definition.events_from(s) == ()
 
 
 @pytest.mark.parametrize("state", sorted({s for s, _ in REFERENCE}))

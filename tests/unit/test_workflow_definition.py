@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from workflows.definitions import V1, State, Transition, WorkflowDefinition, get_definition
+from workflows.definitions import V1, V2, State, Transition, WorkflowDefinition, get_definition
 from workflows.diagram import mermaid
 from workflows.guards import GUARDS
 
@@ -45,11 +45,28 @@ def test_invalid_definitions_are_refused() -> None:
         get_definition("99")
 
 
-def test_mermaid_export_names_every_state_and_event() -> None:
-    text = mermaid(V1)
+@pytest.mark.parametrize("definition", [V1, V2], ids=["v1", "v2"])
+def test_mermaid_export_names_every_state_and_event(definition: WorkflowDefinition) -> None:
+    text = mermaid(definition)
     assert text.lstrip().startswith("---") and "stateDiagram-v2" in text
-    for s in V1.states:
+    for s in definition.states:
         assert s.name in text
-    for t in V1.transitions:
+    for t in definition.transitions:
         assert t.event in text
     assert "closed --> [*]" in text
+
+
+def test_v2_only_adds_transitions_from_lapsed_and_non_performed() -> None:
+    text = mermaid(V2)
+    assert "lapsed --> mediating: 延长调解期限（extend）" in text
+    assert any(line.strip().startswith("non_performed --> non_performed") and "(request_review)" not in line
+               and "（request_review）" in line for line in text.splitlines())
+    assert "（request_review）" not in next(line for line in mermaid(V1).splitlines()
+                                          if line.strip().startswith("non_performed --> non_performed"))
+    assert [t.event for t in V2.transitions] == [t.event for t in V1.transitions]
+    changed = {t.event for t, u in zip(V1.transitions, V2.transitions, strict=True) if t != u}
+    assert changed == {"extend", "request_review"}
+    assert V2.states == V1.states
+    for t in V2.transitions:
+        for g in t.guards:
+            assert g in GUARDS, (t.event, g)
