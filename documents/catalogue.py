@@ -214,6 +214,10 @@ def _deadline_due(case: Case, kind: DeadlineKind) -> dt.date | None:
     if not rows:
         return None
     open_rows = [d for d in rows if d.status == "open"]
+    if kind == DeadlineKind.LIMITATION and open_rows:
+        # one limitation per defaulted obligation once an agreement is broken: the earliest is the date a
+        # worker must not miss
+        return min(d.due_on for d in open_rows)
     chosen: Deadline = (open_rows or rows)[-1]
     return chosen.due_on
 
