@@ -237,12 +237,12 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "record_performance", "登记履行情况", ("agreed", "performing"), "performing",
-            guards=("performance_recorded",),
+            guards=("obligation_outstanding", "performance_recorded"),
             description="登记付款或履行凭证",
         ),
         Transition(
             "record_late_performance", "登记逾期履行", ("non_performed",), None,
-            guards=("performance_recorded",),
+            guards=("obligation_outstanding", "performance_recorded"),
             description="未按期履行后又履行的，登记履行凭证；全部履行后可确认履行完毕",
         ),
         Transition(

@@ -370,6 +370,16 @@ def g_all_obligations_performed(ctx: GuardContext) -> Blocker | None:
     return Blocker("all_obligations_performed", f"尚有{len(left)}项约定义务未履行完毕")
 
 
+def g_obligation_outstanding(ctx: GuardContext) -> Blocker | None:
+    """A payment or performance can only be recorded against something still owed."""
+    agreement = ctx.case.current_agreement
+    if agreement is None or not agreement.obligations:
+        return None  # performance_recorded says what is missing
+    if all(o.status == "performed" for o in agreement.obligations):
+        return Blocker("obligation_outstanding", "协议约定的义务均已履行完毕，无需再登记履行；请确认履行完毕")
+    return None
+
+
 def g_obligation_overdue(ctx: GuardContext) -> Blocker | None:
     agreement = ctx.case.current_agreement
     if agreement is not None:
@@ -418,6 +428,7 @@ GUARDS: Mapping[str, Guard] = {
         Guard("review_within_window", g_review_within_window, needs_input=True, fields=("review_kind",),
               reads=("deadlines",)),
         Guard("all_obligations_performed", g_all_obligations_performed),
+        Guard("obligation_outstanding", g_obligation_outstanding),
         Guard("obligation_overdue", g_obligation_overdue),
     )
 }

@@ -400,7 +400,7 @@ def test_performance_form_withdrawn_once_everything_is_performed(client: FlaskCl
                             "proof": "银行回单"})
     html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     form = _form(html, "record_performance")
-    assert 'name="obligation_id"' not in form and "均已全部履行" in form
+    assert 'name="obligation_id"' not in form and "协议约定的义务均已履行完毕" in form  # the guard's reason
 
 
 @pytest.mark.parametrize("url", ["/ui/cases/abc", "/ui/cases/-1", "/ui/cases/99999999999999999999999",

@@ -307,3 +307,20 @@ def test_judicial_confirmation_after_default_within_30_days(db: Session, world: 
     with pytest.raises(GuardFailed) as exc:
         fire(db, world, case, "request_review", D(2025, 11, 10), {"review_kind": "arbitration_review"})
     assert "届满" in exc.value.blockers[0].reason
+
+
+# --- QA: nothing left to record once every obligation is performed ------------------------------------------------
+
+def test_no_performance_can_be_recorded_once_everything_is_performed(db: Session, world: World) -> None:
+    case = agreed(db, world, [obligation("工资", "wages", "1000.00", D(2025, 11, 30))], today=D(2025, 10, 22))
+    [only] = case.current_agreement.obligations  # type: ignore[union-attr]
+    payment = {"obligation_id": only.id, "performed_on": "2025-11-20", "amount": "1000.00", "proof": "回单"}
+    case = fire(db, world, case, "record_performance", D(2025, 11, 20), payment)
+    options = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator),
+                                                          today=D(2025, 11, 21))}
+    assert not options["record_performance"].allowed
+    assert [b.guard for b in options["record_performance"].blockers] == ["obligation_outstanding"]
+    assert options["confirm_performed"].allowed
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "record_performance", D(2025, 11, 21), {**payment, "amount": "1.00"})
+    assert exc.value.blockers[0].guard == "obligation_outstanding"
