@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.queries_args import SORT_CHOICES
 from mediation.domain.enums import DisputeCategory
+from workflows.definitions import DEFINITIONS
 
 MAX_ID = 2**31 - 1
+#: Every state of every workflow version (a case keeps the version it started on).
+CASE_STATES = sorted({st.name for d in DEFINITIONS.values() for st in d.states})
 
 
 def Id(**kw: Any) -> fields.Integer:
@@ -158,7 +161,8 @@ class CasePageOut(Schema):
 
 
 class CaseListArgs(Strict):
-    status = fields.List(fields.String(validate=validate.Length(max=32)), load_default=None)
+    status = fields.List(fields.String(validate=validate.OneOf(CASE_STATES, error="未知的案件状态：{input}")),
+                         load_default=None)
     category = fields.List(fields.String(validate=validate.OneOf([c.value for c in DisputeCategory])),
                            load_default=None)
     organisation_id = Id(load_default=None, strict=False)
@@ -176,6 +180,13 @@ class CaseListArgs(Strict):
     sort = fields.String(load_default="-reported_on", validate=validate.OneOf(SORT_CHOICES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _ranges(self, data: dict[str, Any], **_: Any) -> None:
+        errors = {f"{f}_from": ["起始日期不能晚于截止日期"] for f in ("reported", "received")
+                  if data.get(f"{f}_from") and data.get(f"{f}_to") and data[f"{f}_from"] > data[f"{f}_to"]}
+        if errors:
+            raise ValidationError(errors)
 
 
 class TransitionIn(Strict):
