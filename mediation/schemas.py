@@ -210,7 +210,11 @@ class TerminateSchema(_Note):
 class PerformanceSchema(_Note):
     obligation_id = _id(load_default=None, allow_none=True)
     performed_on = fields.Date(load_default=None, allow_none=True)
-    amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
+    #: More than zero. The service checks what needs the case and the configured today: at most the
+    #: instalment's outstanding balance, dated between the agreement's signing and today.
+    amount = fields.Decimal(load_default=None, allow_none=True, places=2,
+                            validate=validate.Range(min=0, min_inclusive=False, max=100_000_000_000,
+                                                    error="履行金额应大于0且不超过1000亿元"))
     proof = fields.String(load_default="", validate=validate.Length(max=255))
 
 
