@@ -43,6 +43,7 @@ from mediation.money import format_amount
 from mediation.schemas import CaseCreateSchema, event_schema, to_jsonable
 from mediation.services import deadlines as dl
 from mediation.services.context import ServiceEnv, default_env
+from mediation.services.date_checks import check_event_dates, check_intake_dates
 from mediation.services.numbering import format_case_number, next_number
 from workflows.binding import CaseWorkflow, EventOption, case_reads
 from workflows.definitions import CURRENT_VERSION, get_definition
@@ -123,10 +124,9 @@ def create_case(
             d = _create_schema.load(data)
         except ValidationError as exc:
             raise _validation_failed(exc) from exc
-        future = {f: ["日期不能晚于今天"] for f in ("dispute_arose_on", "reported_on", "received_on")
-                  if d.get(f) and d[f] > today}
-        if future:
-            raise ValidationFailed("日期不能晚于今天", errors=future)
+        bad_dates = check_intake_dates(d, today)
+        if bad_dates:
+            raise ValidationFailed("日期有误：" + next(iter(bad_dates.values()))[0], errors=bad_dates)
         org = session.get(Organisation, d["organisation_id"])
         if org is None:
             raise ValidationFailed("调解组织不存在", errors={"organisation_id": ["调解组织不存在"]})
@@ -319,6 +319,7 @@ def fire_event(
             data = event_schema(event).load(dict(payload or {}))
         except ValidationError as exc:
             raise _validation_failed(exc) from exc
+        check_event_dates(case, event, data, today)
         source, dest = wf.fire(event, data, actor.role)
         with session.no_autoflush:  # one UPDATE of the case row per operation
             ctx = _Ctx(actor, env, today)
