@@ -134,6 +134,7 @@ class TokenSchema(Schema):
 
 def _checked_login(username: str, password: str) -> User:
     session = db_session()
+    username = username.strip().lower()  # usernames are case-insensitive: one throttle per account
     ip = request.remote_addr or "-"
     throttle.check_allowed(session, username=username, ip=ip)
     user = authenticate(session, username, password)

@@ -8,6 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.queries_args import SORT_CHOICES
 from mediation.domain.enums import DisputeCategory
+from mediation.domain.identity import validate_phone
+from mediation.schemas import domain_check
 from workflows.definitions import DEFINITIONS
 
 MAX_ID = 2**31 - 1
@@ -309,7 +311,7 @@ class UserIn(Strict):
     role = fields.String(required=True, validate=validate.OneOf(["clerk", "mediator", "supervisor", "admin"]))
     organisation_id = Id(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
-    phone = fields.String(load_default=None, validate=validate.Length(max=32))
+    phone = fields.String(load_default=None, allow_none=True, validate=domain_check(validate_phone))
 
 
 class UserOut(Schema):

@@ -121,6 +121,33 @@ def test_user_creation_is_admin_only(api: Api, world: World, role: str) -> None:
         assert "password" not in r.json and "password_hash" not in r.json
 
 
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "suffix", "body", "ok"), [
+    ("get", "", None, 200),
+    ("patch", "", {"display_name": "改名"}, 200),
+    ("post", "/deactivate", None, 200),
+    ("post", "/reactivate", None, 200),
+    ("post", "/password", {"password": "a-new-password"}, 204),
+    ("get", "/events", None, 200),
+])
+def test_user_administration_is_admin_only(api: Api, world: World, role: str, method: str, suffix: str,
+                                           body: Any, ok: int) -> None:
+    who = api.as_(_user(world, role))
+    url = f"/api/v1/users/{world.mediator2.id}{suffix}"
+    r = who.get(url) if method == "get" else getattr(who, method)(url, json=body)
+    assert r.status_code == {**USERS, "admin": ok}[role], (role, method, suffix, r.get_data(as_text=True))
+    if role == "admin" and method != "get" and suffix != "/reactivate":  # reactivating an active user: no change
+        events = who.get(f"/api/v1/users/{world.mediator2.id}/events").json
+        assert events and events[-1]["actor_id"] == world.admin.id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_own_password_change_needs_a_login_and_the_current_password(api: Api, world: World, role: str) -> None:
+    r = api.as_(_user(world, role)).post("/api/v1/me/password", json={"current_password": "wrong-password",
+                                                                      "new_password": "a-new-password"})
+    assert r.status_code == (401 if role == "anonymous" else 422), r.json
+
+
 def test_organisations_are_scoped(api: Api, world: World) -> None:
     names = {o["name"] for o in api.as_(world.supervisor).get("/api/v1/organisations").json}
     assert world.township.name in names and world.other_county.name not in names
