@@ -129,6 +129,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     app.register_blueprint(ui.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(signals_ui.bp)
+    app.register_blueprint(importlib.import_module("api.ui_parties").bp)
     return app
 
 

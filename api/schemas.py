@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from api.queries_args import SORT_CHOICES
 from mediation.domain.enums import DisputeCategory
 from mediation.domain.identity import validate_phone
-from mediation.schemas import domain_check
+from mediation.schemas import PartyAddSchema, PartyPatchSchema, domain_check
 from workflows.definitions import DEFINITIONS
 
 MAX_ID = 2**31 - 1
@@ -50,6 +50,18 @@ class PartyOut(Schema):
     represents_id = fields.Integer(allow_none=True)
     agent_kind = fields.String(allow_none=True)
     masked = fields.Boolean(metadata={"description": "个人信息是否已按角色脱敏"})
+
+
+class PartyAddIn(PartyAddSchema):
+    """A party added after intake, with the case version the client saw (or the If-Match header)."""
+
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
+
+
+class PartyPatchIn(PartyPatchSchema):
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
 
 
 class ClaimOut(Schema):

@@ -21,6 +21,7 @@ from api.auth import csrf
 from api.cases import detail
 from api.db import db_session
 from api.documents import GenerateIn
+from api.ui_parties import extra_intake_parties
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
 from mediation import calculators
@@ -90,7 +91,7 @@ def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
         v = form.get(f"worker_{f}", "").strip()
         if v:
             worker[f] = v
-    parties = [worker]
+    parties = [worker, *extra_intake_parties(form)]
     ent_id = form.get("enterprise_id", "").strip()
     ent_name = form.get("employer_name", "").strip()
     employer: dict[str, Any] = {"role": "employer", "name": ent_name}

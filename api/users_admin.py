@@ -21,12 +21,21 @@ from mediation.services import users as user_svc
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="用户管理：停用与恢复、角色与组织、密码")
 
 
+class _StrictBool(fields.Boolean):
+    """JSON ``true`` or ``false`` only (not 0/1 or strings)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class UserPatchIn(Strict):
     display_name = fields.String(validate=validate.Length(min=1, max=64))
     phone = fields.String(allow_none=True, validate=domain_check(validate_phone))
     role = fields.String(validate=validate.OneOf([r.value for r in user_svc.ASSIGNABLE_ROLES]))
     organisation_id = Id()
-    active = fields.Boolean(metadata={"description": "false：停用（不能登录，会话和 API 令牌随即失效）"})
+    active = _StrictBool(metadata={"description": "false：停用（不能登录，会话和 API 令牌随即失效）"})
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:

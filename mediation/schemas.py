@@ -96,6 +96,25 @@ class PartySchema(_Strict):
                 raise ValidationError(str(exc)) from exc
 
 
+class PartyAddSchema(PartySchema):
+    """A party added after intake: agents and representatives name whom they act for by ``represents_id``
+    (a party of the same case), not by an index into the intake list."""
+
+    class Meta:
+        exclude = ("represents_index",)
+
+    represents_id = id_field(load_default=None, allow_none=True)
+
+
+class PartyPatchSchema(PartyAddSchema):
+    """A correction of a party's particulars (the role stays; remove and add to change it)."""
+
+    class Meta:
+        exclude = ("represents_index", "role")
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
 class ClaimSchema(_Strict):
     claim_type = _enum(ClaimType, required=True)
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))

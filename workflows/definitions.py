@@ -127,6 +127,9 @@ RECORD_EVENT_LABELS: dict[str, str] = {
     "register": "登记", "deadline_overdue": "期限逾期", "deadlines_recomputed": "期限重算",
     "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
 }
+#: Parties changed after intake (mediation.services.parties).
+RECORD_EVENT_LABELS.update(
+    {"party_added": "登记当事人", "party_updated": "更正当事人信息", "party_removed": "删除当事人"})
 
 
 K = DeadlineKind
