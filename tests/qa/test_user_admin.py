@@ -182,3 +182,17 @@ def test_cli_deactivate_reactivate_and_reset(committing_engine: Engine, monkeypa
         assert actions == [("create", None), ("deactivate", None), ("reactivate", None), ("reset_password", None)]
     r = runner.invoke(main, ["user", "deactivate", "--username", "nobody"], catch_exceptions=False)
     assert r.exit_code != 0 and "不存在" in r.output
+
+
+def test_a_password_reset_ends_the_users_browser_sessions(api: Api, world: World, app: Any) -> None:
+    browser = app.test_client()
+    r = browser.post("/api/v1/auth/login", json={"username": "mediator2", "password": PASSWORD})
+    assert r.status_code == 200, r.json
+    assert browser.get("/api/v1/me").status_code == 200
+    r = api.as_(world.admin).post(f"/api/v1/users/{world.mediator2.id}/password",
+                                  json={"password": "reset-by-admin-2"})
+    assert r.status_code == 204
+    assert browser.get("/api/v1/me").status_code == 401
+    r = browser.post("/api/v1/auth/login", json={"username": "MEDIATOR2", "password": "reset-by-admin-2"})
+    assert r.status_code == 200
+    assert browser.get("/api/v1/me").status_code == 200
