@@ -116,6 +116,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.register_blueprint(auth.blp)
     api.register_blueprint(cases.blp)
     api.register_blueprint(reference.blp)
+    api.register_blueprint(importlib.import_module("api.users_admin").blp)
     for name in OPTIONAL_BLUEPRINTS:
         if importlib.util.find_spec(name) is not None:
             api.register_blueprint(importlib.import_module(name).blp)
@@ -128,6 +129,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     app.register_blueprint(ui.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(signals_ui.bp)
+    app.register_blueprint(importlib.import_module("api.ui_parties").bp)
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from flask import Flask, g, redirect, request, url_for
@@ -38,7 +40,8 @@ class SessionUser(UserMixin):
             self.actor = user.actor
             self.organisation_name = user.organisation_name
         else:
-            self.id = str(user.id)
+            # the session remembers which password it was opened with: a reset or change ends it
+            self.id = f"{user.id}.{session_fingerprint(user.password_hash)}"
             self.actor = actor_for(user)
             self.organisation_name = user.organisation.name
         self.username = user.username
@@ -46,12 +49,24 @@ class SessionUser(UserMixin):
         self.role = user.role
 
 
+def session_fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> SessionUser | None:
+def _load_user(session_id: str) -> SessionUser | None:
+    """``"<user id>.<fingerprint of the password hash>"``: a deactivated user, or one whose password was
+    reset or changed since the session was opened, is logged out. (A bare id is a session opened before
+    fingerprints existed; it stays valid until it expires or the user is deactivated.)"""
+    user_id, _, fingerprint = session_id.partition(".")
     if not user_id.isdigit():
         return None
     user = db_session().get(User, int(user_id))
-    return SessionUser(user) if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    if fingerprint and not hmac.compare_digest(fingerprint, session_fingerprint(user.password_hash)):
+        return None
+    return SessionUser(user)
 
 
 @login_manager.request_loader
@@ -134,6 +149,7 @@ class TokenSchema(Schema):
 
 def _checked_login(username: str, password: str) -> User:
     session = db_session()
+    username = username.strip().lower()  # usernames are case-insensitive: one throttle per account
     ip = request.remote_addr or "-"
     throttle.check_allowed(session, username=username, ip=ip)
     user = authenticate(session, username, password)

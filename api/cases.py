@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -14,13 +16,17 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from api.auth import current_actor
 from api.db import db_session
 from api.schemas import (
+    MAX_ID,
     AssignIn,
     CaseDetailOut,
     CaseListArgs,
     CasePageOut,
     EventOut,
+    PartyAddIn,
     PartyOut,
+    PartyPatchIn,
     SessionOut,
+    Strict,
     SuggestionOut,
     TransitionIn,
 )
@@ -35,6 +41,7 @@ from mediation.schemas import CaseCreateSchema
 from mediation.services import assignment as assign_svc
 from mediation.services import cases as svc
 from mediation.services import deadlines as dl
+from mediation.services import parties as party_svc
 from mediation.services.context import default_env
 from mediation.services.idempotency import run_once
 from mediation.services.queries import list_cases
@@ -297,6 +304,34 @@ class Sessions(MethodView):
         return list(case.sessions)
 
 
+class PartyWriteOut(PartyOut):
+    case_version = fields.Integer(metadata={"description": "变更后的案件版本（下一次变更请提供此版本）"})
+
+
+class VersionIn(Strict):
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
+
+
+_PARTY_WRITE_OUT = PartyWriteOut()
+_VERSION_DOC = [{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+                 "description": "您看到的案件版本（ETag），或在请求体/查询参数中提供 version"}]
+
+
+def _party_written(session: Session, case: Case, party: Any, actor: Actor, status: int) -> tuple[int, dict[str, Any]]:
+    """The changed party, masked for everyone (write responses never serve personal data: the recorded
+    reads do), with the case's new version."""
+    body = next(p for p in parties_for(session, case, actor, "", personal=False) if p["id"] == party.id)
+    return status, _PARTY_WRITE_OUT.dump({**body, "case_version": case.version})
+
+
+def _party_response(status: int, body: Mapping[str, Any]) -> Response:
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.headers["ETag"] = f'"{body.get("case_version")}"'
+    return resp
+
+
 @blp.route("/<id:case_id>/parties")
 class Parties(MethodView):
     @blp.response(200, PartyOut(many=True))
@@ -306,6 +341,71 @@ class Parties(MethodView):
         actor = current_actor()
         case = svc.get_case(session, case_id=case_id, actor=actor)
         return parties_for(session, case, actor, "case_parties")
+
+    @blp.arguments(PartyAddIn)
+    @blp.response(201, PartyWriteOut, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(403, description="只有本案的登记员和调解员可以登记当事人")
+    @blp.alt_response(409, description="版本冲突，或案件已办结")
+    @blp.alt_response(422, description="输入有误（身份证号码校验位、电话等）")
+    @blp.alt_response(428, description="未提供版本")
+    @blp.doc(parameters=[*_VERSION_DOC, {"in": "header", "name": "Idempotency-Key", "required": False,
+                                         "schema": {"type": "string", "maxLength": 128},
+                                         "description": "相同的键和内容只登记一次，重复提交返回第一次的结果"}])
+    def post(self, data: dict[str, Any], case_id: int) -> Response:
+        """登记当事人：劳动者、集体争议的劳动者代表、代理人（及其代理的当事人）；记入案件历史"""
+        actor = current_actor()
+        session = db_session()
+        raw = dict(request.get_json())
+        version = expected_version(raw.pop("version", None))
+
+        def create() -> tuple[int, dict[str, Any]]:
+            case, party = party_svc.add_party(session, case_id=case_id, actor=actor, data=raw,
+                                              expected_version=version)
+            return _party_written(session, case, party, actor, 201)
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status, body = create()
+        else:
+            assert actor.user_id is not None
+            status, body, _ = run_once(session, user_id=actor.user_id, key=key,
+                                       endpoint=f"cases.parties.create:{case_id}", body=request.get_json(),
+                                       action=create)
+        resp = _party_response(status, body)
+        resp.headers["Location"] = f"/api/v1/cases/{case_id}/parties/{body.get('id')}"
+        return resp
+
+
+@blp.route("/<id:case_id>/parties/<id:party_id>")
+class PartyItem(MethodView):
+    @blp.arguments(PartyPatchIn)
+    @blp.response(200, PartyWriteOut, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(409, description="版本冲突，或案件已办结")
+    @blp.alt_response(428, description="未提供版本")
+    @blp.doc(parameters=_VERSION_DOC)
+    def patch(self, data: dict[str, Any], case_id: int, party_id: int) -> Response:
+        """更正当事人信息（只改提交的字段；记入案件历史）"""
+        actor = current_actor()
+        session = db_session()
+        raw = dict(request.get_json())
+        version = expected_version(raw.pop("version", None))
+        case, party = party_svc.update_party(session, case_id=case_id, party_id=party_id, actor=actor, data=raw,
+                                             expected_version=version)
+        return _party_response(*_party_written(session, case, party, actor, 200))
+
+    @blp.arguments(VersionIn, location="query")
+    @blp.response(204, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(409, description="版本冲突、案件已办结，或不能删除（唯一的劳动者/用人单位，或尚有代理人）")
+    @blp.alt_response(428, description="未提供版本")
+    @blp.doc(parameters=_VERSION_DOC)
+    def delete(self, args: dict[str, Any], case_id: int, party_id: int) -> Response:
+        """删除误登记的当事人（记入案件历史）"""
+        version = expected_version(args.get("version"))
+        case = party_svc.remove_party(db_session(), case_id=case_id, party_id=party_id, actor=current_actor(),
+                                      expected_version=version)
+        resp = Response(status=204)
+        resp.headers["ETag"] = _etag(case)
+        return resp
 
 
 @blp.route("/<id:case_id>/mediator-suggestions")

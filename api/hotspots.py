@@ -65,8 +65,9 @@ class SignalOut(Schema):
     source_label = fields.String()
     observed_at = fields.DateTime()
     received_at = fields.DateTime()
-    reporter_name = fields.String()
-    reporter_phone = fields.String(allow_none=True)
+    reporter_name = fields.String(metadata={"description": "报告人姓名（按角色脱敏；未脱敏的查阅会被记录）"})
+    reporter_phone = fields.String(allow_none=True, metadata={"description": "报告人电话（按角色脱敏）"})
+    masked = fields.Boolean(metadata={"description": "报告人信息是否已按角色脱敏"})
     description = fields.String()
     evidence = fields.String()
     workers_affected = fields.Integer()
@@ -319,8 +320,9 @@ def _today() -> dt.date:
     return default_env(db_session()).today()
 
 
-def _signal(s: Any) -> dict[str, Any]:
-    return signal_svc.signal_dict(s)
+def _signal(s: Any, *, endpoint: str = "", personal: bool = False) -> dict[str, Any]:
+    """One signal; the reporter is unmasked (and the read recorded) only on reads by the roles that may."""
+    return signal_svc.signals_for(db_session(), [s], actor=current_actor(), endpoint=endpoint, personal=personal)[0]
 
 
 # --- signals ------------------------------------------------------------------------------------------
@@ -336,7 +338,8 @@ class Signals(MethodView):
         items, total = signal_svc.list_signals(
             db_session(), actor=actor, enterprise_id=args.get("enterprise_id"), status=args.get("status"),
             limit=args["per_page"], offset=(args["page"] - 1) * args["per_page"])
-        return {"items": [_signal(s) for s in items], "total": total, "page": args["page"],
+        rows = signal_svc.signals_for(db_session(), items, actor=actor, endpoint="risk_signals")
+        return {"items": rows, "total": total, "page": args["page"],
                 "per_page": args["per_page"]}
 
     @blp.arguments(SignalCreateSchema)
@@ -358,7 +361,8 @@ class SignalItem(MethodView):
     @blp.response(200, SignalOut)
     def get(self, signal_id: int) -> dict[str, Any]:
         """风险信息详情"""
-        return _signal(signal_svc.get_signal(db_session(), actor=current_actor(), signal_id=signal_id))
+        return _signal(signal_svc.get_signal(db_session(), actor=current_actor(), signal_id=signal_id),
+                       endpoint="risk_signal", personal=True)
 
 
 @blp.route("/risk/signals/<id:signal_id>/case")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.queries_args import SORT_CHOICES
 from mediation.domain.enums import DisputeCategory
+from mediation.domain.identity import validate_phone
+from mediation.schemas import PartyAddSchema, PartyPatchSchema, domain_check
+from workflows.definitions import DEFINITIONS
 
 MAX_ID = 2**31 - 1
+#: Every state of every workflow version (a case keeps the version it started on).
+CASE_STATES = sorted({st.name for d in DEFINITIONS.values() for st in d.states})
 
 
 def Id(**kw: Any) -> fields.Integer:
@@ -45,6 +50,18 @@ class PartyOut(Schema):
     represents_id = fields.Integer(allow_none=True)
     agent_kind = fields.String(allow_none=True)
     masked = fields.Boolean(metadata={"description": "个人信息是否已按角色脱敏"})
+
+
+class PartyAddIn(PartyAddSchema):
+    """A party added after intake, with the case version the client saw (or the If-Match header)."""
+
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
+
+
+class PartyPatchIn(PartyPatchSchema):
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "您看到的案件版本（或用 If-Match 头）"})
 
 
 class ClaimOut(Schema):
@@ -163,7 +180,8 @@ class CasePageOut(Schema):
 
 
 class CaseListArgs(Strict):
-    status = fields.List(fields.String(validate=validate.Length(max=32)), load_default=None)
+    status = fields.List(fields.String(validate=validate.OneOf(CASE_STATES, error="未知的案件状态：{input}")),
+                         load_default=None)
     category = fields.List(fields.String(validate=validate.OneOf([c.value for c in DisputeCategory])),
                            load_default=None)
     organisation_id = Id(load_default=None, strict=False)
@@ -181,6 +199,13 @@ class CaseListArgs(Strict):
     sort = fields.String(load_default="-reported_on", validate=validate.OneOf(SORT_CHOICES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _ranges(self, data: dict[str, Any], **_: Any) -> None:
+        errors = {f"{f}_from": ["起始日期不能晚于截止日期"] for f in ("reported", "received")
+                  if data.get(f"{f}_from") and data.get(f"{f}_to") and data[f"{f}_from"] > data[f"{f}_to"]}
+        if errors:
+            raise ValidationError(errors)
 
 
 class TransitionIn(Strict):
@@ -303,7 +328,7 @@ class UserIn(Strict):
     role = fields.String(required=True, validate=validate.OneOf(["clerk", "mediator", "supervisor", "admin"]))
     organisation_id = Id(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
-    phone = fields.String(load_default=None, validate=validate.Length(max=32))
+    phone = fields.String(load_default=None, allow_none=True, validate=domain_check(validate_phone))
 
 
 class UserOut(Schema):

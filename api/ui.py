@@ -24,6 +24,7 @@ from api.cases import detail
 from api.db import db_session
 from api.documents import GenerateIn
 from api.ui_forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, leftover, payload_from_form
+from api.ui_parties import extra_intake_parties
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
 from mediation import calculators
@@ -130,8 +131,9 @@ def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
         if ent is not None:
             employer.update(name=ent.name, uscc=ent.uscc, legal_representative=ent.legal_representative,
                             address=ent.address)
-    if employer["name"]:
-        parties.append(employer)
+    # the worker is party 0 and the employer party 1 (the form's error aliases say so), the extra workers or
+    # representatives of a collective dispute follow
+    parties += [employer, *extra_intake_parties(form)]
     claims = []
     if form.get("claim_type"):
         claim: dict[str, Any] = {"claim_type": form["claim_type"], "description": form.get("claim_description", "")}

@@ -45,7 +45,7 @@ def login() -> Any:
         from api.auth import csrf
 
         csrf.protect()
-        username = request.form.get("username", "").strip()[:64]
+        username = request.form.get("username", "").strip().lower()[:64]  # case-insensitive
         password = request.form.get("password", "")[:256]
         session = db_session()
         ip = request.remote_addr or "-"

@@ -131,6 +131,8 @@ def double_wage_no_contract(
     to the day before a written contract was signed (at most eleven months), the employer pays an
     additional month's wage per month (pro rata by paid days for a part month)."""
     wage = _positive("月工资", monthly_wage)
+    if until < employment_start:
+        raise ValueError("计算截止日期不能早于用工之日")
     first = _add_months(employment_start, 1)  # the day after one full month
     cap_end = _add_months(employment_start, 12) - dt.timedelta(days=1)  # one year: at most 11 months
     last = (contract_signed_on - dt.timedelta(days=1)) if contract_signed_on else until

@@ -96,6 +96,25 @@ class PartySchema(_Strict):
                 raise ValidationError(str(exc)) from exc
 
 
+class PartyAddSchema(PartySchema):
+    """A party added after intake: agents and representatives name whom they act for by ``represents_id``
+    (a party of the same case), not by an index into the intake list."""
+
+    class Meta:
+        exclude = ("represents_index",)
+
+    represents_id = id_field(load_default=None, allow_none=True)
+
+
+class PartyPatchSchema(PartyAddSchema):
+    """A correction of a party's particulars (the role stays; remove and add to change it)."""
+
+    class Meta:
+        exclude = ("represents_index", "role")
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
 class ClaimSchema(_Strict):
     claim_type = _enum(ClaimType, required=True)
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
@@ -210,7 +229,11 @@ class TerminateSchema(_Note):
 class PerformanceSchema(_Note):
     obligation_id = _id(load_default=None, allow_none=True)
     performed_on = fields.Date(load_default=None, allow_none=True)
-    amount = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0))
+    #: More than zero. The service checks what needs the case and the configured today: at most the
+    #: instalment's outstanding balance, dated between the agreement's signing and today.
+    amount = fields.Decimal(load_default=None, allow_none=True, places=2,
+                            validate=validate.Range(min=0, min_inclusive=False, max=100_000_000_000,
+                                                    error="履行金额应大于0且不超过1000亿元"))
     proof = fields.String(load_default="", validate=validate.Length(max=255))
 
 

@@ -130,6 +130,9 @@ RECORD_EVENT_LABELS: dict[str, str] = {
     "deadline_corrected": "期限状态更正",
     "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
 }
+#: Parties changed after intake (mediation.services.parties).
+RECORD_EVENT_LABELS.update(
+    {"party_added": "登记当事人", "party_updated": "更正当事人信息", "party_removed": "删除当事人"})
 
 
 K = DeadlineKind

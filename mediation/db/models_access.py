@@ -1,4 +1,5 @@
-"""Access-related tables: API tokens, idempotency records, login attempts, personal-data reads, recusals."""
+"""Access-related tables: API tokens, idempotency records, login attempts, personal-data reads, recusals,
+user administration audit."""
 
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ class PersonalDataAccess(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: The case whose parties were read, or (for a risk signal's reporter) the signal.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("risk_signals.id"), index=True)
     fields: Mapped[list[Any]] = mapped_column()
     endpoint: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -82,7 +85,23 @@ class MediatorConflict(Base):
     declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class UserAdminEvent(Base):
+    """Audit of user administration: creation, role/organisation changes, (de)activation, password resets
+    and changes. ``actor_id`` is None when done from the server's command line. Append-only."""
+
+    __tablename__ = "user_admin_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(UserAdminEvent, "before_update")
+@event.listens_for(UserAdminEvent, "before_delete")
 @event.listens_for(PersonalDataAccess, "before_update")
 @event.listens_for(PersonalDataAccess, "before_delete")
-def _audit_is_append_only(_mapper: Mapper[Any], _conn: Any, target: PersonalDataAccess) -> None:
-    raise RuntimeError(f"personal-data access records are append-only ({target.id})")
+def _audit_is_append_only(_mapper: Mapper[Any], _conn: Any, target: PersonalDataAccess | UserAdminEvent) -> None:
+    raise RuntimeError(f"audit records are append-only ({type(target).__name__} {target.id})")

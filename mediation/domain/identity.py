@@ -42,6 +42,13 @@ def mask_phone(value: str | None) -> str | None:
     return value[:3] + "****" + value[-4:] if len(value) >= 11 else value[:2] + "****"
 
 
+def mask_name(value: str | None) -> str | None:
+    """``李四`` → ``李*``, ``李网格员`` → ``李***``: the surname stays, enough to tell reporters apart."""
+    if not value:
+        return value
+    return value[0] + "*" * max(len(value) - 1, 1)
+
+
 def mask_address(value: str | None) -> str | None:
     if not value:
         return value

@@ -7,7 +7,8 @@
 - system (the deadline sweep): everything.
 Which *events* a role may fire is part of the workflow table (``Transition.roles``).
 Personal data (ID numbers, phones, addresses) is shown unmasked only to the roles that handle the
-parties directly — clerks and mediators of the case's organisation (or the assigned mediator).
+parties directly — clerks and mediators of the case's organisation (or the assigned mediator); the
+same roles add, correct and remove parties after intake (``edit_parties``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _assigned(actor: Actor, case: Any) -> bool:
 
 
 def can(actor: Actor, action: str, case: Any | None = None) -> bool:
-    """``action``: ``read``, ``create``, ``act``, ``assign``, ``read_personal`` or ``manage_users``."""
+    """``action``: ``read``, ``create``, ``act``, ``assign``, ``read_personal``, ``edit_parties`` or
+    ``manage_users``."""
     if action == "manage_users":
         return actor.role == Role.ADMIN
     if case is not None:
@@ -68,5 +70,9 @@ def can(actor: Actor, action: str, case: Any | None = None) -> bool:
     if action == "assign":
         return actor.role in (Role.SUPERVISOR, Role.ADMIN)
     if action == "read_personal":
+        return actor.role in (Role.CLERK, Role.MEDIATOR, Role.SYSTEM)
+    if action == "edit_parties":
+        # Who records parties' particulars must be able to read them back: the same roles as read_personal
+        # (supervisors and administrators watch cases, they don't take down ID numbers).
         return actor.role in (Role.CLERK, Role.MEDIATOR, Role.SYSTEM)
     return False

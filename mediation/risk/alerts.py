@@ -192,10 +192,21 @@ def report(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, 
         raise
 
 
+#: A collective-dispute alert on a case without an enterprise (or whose enterprise is not rated) carries
+#: level ``none``: it is an alert all the same, so it is not labelled "无预警".
+COLLECTIVE_UNRATED_LABEL = "集体争议（用人单位未评预警等级）"
+
+
+def level_label(alert: RiskAlert) -> str:
+    if alert.level == "none" and alert.kind == "collective_dispute":
+        return COLLECTIVE_UNRATED_LABEL
+    return LEVEL_LABELS[alert.level]
+
+
 def alert_dict(alert: RiskAlert, today: dt.date) -> dict[str, Any]:
     return {
         "id": alert.id, "kind": alert.kind, "kind_label": ALERT_KINDS[alert.kind], "status": alert.status,
-        "status_label": ALERT_STATUSES[alert.status], "level": alert.level, "level_label": LEVEL_LABELS[alert.level],
+        "status_label": ALERT_STATUSES[alert.status], "level": alert.level, "level_label": level_label(alert),
         "previous_level": alert.previous_level,
         "previous_level_label": LEVEL_COLOUR_NAMES.get(alert.previous_level or "", alert.previous_level),
         "score": alert.score, "workers": alert.workers,
@@ -302,7 +313,7 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
         "enterprise": _enterprise_dict(enterprise),
         "location": _location(session, enterprise, organisation),
         "organisation": {"id": organisation.id, "name": organisation.name},
-        "level": level, "level_label": LEVEL_LABELS.get(level, level),
+        "level": level, "level_label": level_label(alert) if alert is not None else LEVEL_LABELS.get(level, level),
         "score": explanation.get("score", 0),
         "indicators": [
             {"indicator": k, "label": INDICATORS[k].label, "value": v, "unit": INDICATORS[k].unit}

@@ -10,7 +10,7 @@ by the risk observer inside create_case's own unit of work, so the case and its 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from marshmallow import ValidationError
@@ -18,10 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from mediation.db.models import Case, Enterprise, Organisation
+from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_risk import RiskSignal
 from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from mediation.domain.policy import Actor, in_scope
+from mediation.domain.identity import mask_name, mask_phone
+from mediation.domain.policy import Actor, can, in_scope
 from mediation.risk import facts, scoring
 from mediation.risk.rules import FLAG_INDICATORS, INDICATORS, SIGNAL_NUMBER_FIELDS
 from mediation.risk.schemas import (
@@ -252,7 +254,13 @@ def resolve(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str
         raise
 
 
-def signal_dict(s: RiskSignal) -> dict[str, Any]:
+#: The reporter's particulars are personal data (hotline and petition reporters need protecting).
+REPORTER_FIELDS = ("reporter_name", "reporter_phone")
+
+
+def signal_dict(s: RiskSignal, *, unmasked: bool = False) -> dict[str, Any]:
+    """A signal for display. The reporter's name and phone are masked unless ``unmasked`` (which only
+    :func:`signals_for` grants, to the roles the policy lets read personal data, and records)."""
     out: dict[str, Any] = {
         "id": s.id, "enterprise": {"id": s.enterprise.id, "name": s.enterprise.name},
         "organisation": {"id": s.organisation.id, "name": s.organisation.name},
@@ -265,4 +273,27 @@ def signal_dict(s: RiskSignal) -> dict[str, Any]:
     for name in (*SIGNAL_NUMBER_FIELDS, *FLAG_INDICATORS):
         if name != "workers_affected":
             out[name] = getattr(s, name)
+    if not unmasked:
+        out["reporter_name"] = mask_name(s.reporter_name)
+        out["reporter_phone"] = mask_phone(s.reporter_phone)
+    out["masked"] = not unmasked
+    return out
+
+
+def signals_for(session: Session, signals: Sequence[RiskSignal], *, actor: Actor, endpoint: str,
+                personal: bool = True) -> list[dict[str, Any]]:
+    """Signals with the reporter masked for roles that may not read personal data (the same policy as
+    parties: ``can(actor, "read_personal", …)`` on the signal's organisation); unmasked reads are recorded.
+    ``personal=False`` (responses to writes) masks for everyone."""
+    out: list[dict[str, Any]] = []
+    records: list[PersonalDataAccess] = []
+    for s in signals:
+        unmasked = personal and can(actor, "read_personal", s)
+        out.append(signal_dict(s, unmasked=unmasked))
+        shown = [f for f in REPORTER_FIELDS if getattr(s, f)]
+        if unmasked and shown and actor.user_id is not None:
+            records.append(PersonalDataAccess(user_id=actor.user_id, signal_id=s.id, fields=shown, endpoint=endpoint))
+    if records:
+        session.add_all(records)
+        session.commit()
     return out

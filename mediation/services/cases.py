@@ -40,9 +40,11 @@ from mediation.domain.enums import (
 )
 from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
+from mediation.money import format_amount
 from mediation.schemas import CaseCreateSchema, event_schema, to_jsonable
 from mediation.services import deadlines as dl
 from mediation.services.context import ServiceEnv, default_env
+from mediation.services.date_checks import check_event_dates, check_intake_dates
 from mediation.services.numbering import format_case_number, next_number
 from workflows.binding import CaseWorkflow, EventOption, case_reads
 from workflows.definitions import CURRENT_VERSION, get_definition
@@ -123,10 +125,9 @@ def create_case(
             d = _create_schema.load(data)
         except ValidationError as exc:
             raise _validation_failed(exc) from exc
-        future = {f: ["日期不能晚于今天"] for f in ("dispute_arose_on", "reported_on", "received_on")
-                  if d.get(f) and d[f] > today}
-        if future:
-            raise ValidationFailed("日期不能晚于今天", errors=future)
+        bad_dates = check_intake_dates(d, today)
+        if bad_dates:
+            raise ValidationFailed("日期有误：" + next(iter(bad_dates.values()))[0], errors=bad_dates)
         org = session.get(Organisation, d["organisation_id"])
         if org is None:
             raise ValidationFailed("调解组织不存在", errors={"organisation_id": ["调解组织不存在"]})
@@ -319,6 +320,7 @@ def fire_event(
             data = event_schema(event).load(dict(payload or {}))
         except ValidationError as exc:
             raise _validation_failed(exc) from exc
+        check_event_dates(case, event, data, today)
         source, dest = wf.fire(event, data, actor.role)
         with session.no_autoflush:  # one UPDATE of the case row per operation
             ctx = _Ctx(actor, env, today)
@@ -459,6 +461,23 @@ def _fx_performance(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) ->
     agreement = case.current_agreement
     assert agreement is not None
     ob = next(o for o in agreement.obligations if o.id == d["obligation_id"])
+    # Checked against the case (the schema cannot): a payment is at most what is still owed on the
+    # instalment, and it happened between the agreement's date and today.
+    errors: dict[str, list[str]] = {}
+    outstanding = ob.outstanding
+    if d["amount"] <= 0:
+        errors["amount"] = ["履行金额应大于0"]
+    elif outstanding <= 0:
+        errors["amount"] = [f"该履行事项（{ob.description}）已全部履行，无需再登记"]
+    elif d["amount"] > outstanding:
+        errors["amount"] = [f"登记金额{format_amount(d['amount'])}元超过该履行事项尚未履行的余额"
+                            f"{format_amount(outstanding)}元，请核对"]
+    if d["performed_on"] > ctx.today:
+        errors["performed_on"] = ["履行日期不能晚于今天"]
+    elif d["performed_on"] < agreement.signed_on:
+        errors["performed_on"] = [f"履行日期不能早于协议签订日期{agreement.signed_on.isoformat()}"]
+    if errors:
+        raise ValidationFailed("履行情况有误：" + "；".join(m for ms in errors.values() for m in ms), errors=errors)
     ob.records.append(
         PerformanceRecord(performed_on=d["performed_on"], amount=d["amount"], proof=d["proof"],
                           recorded_by_id=ctx.actor.user_id)

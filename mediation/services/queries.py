@@ -7,20 +7,61 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Select, and_, exists, func, or_, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.functions import FunctionElement
 
 from mediation.db.models import Case, Deadline, Enterprise, Organisation
 from mediation.deadline_rules import MISSABLE_KINDS
 from mediation.domain.enums import DeadlineStatus, Role
 from mediation.domain.policy import Actor
 
+
+class case_number_year(FunctionElement[Any]):
+    """The year of a case number ``（2026）东栅劳调字第12号`` as an integer (for numeric sorting)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "case_number_year"
+
+
+class case_number_seq(FunctionElement[Any]):
+    """The sequence of a case number ``（2026）东栅劳调字第12号`` (12) as an integer."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "case_number_seq"
+
+
+@compiles(case_number_year, "postgresql")
+def _pg_year(element: case_number_year, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substring({compiler.process(element.clauses, **kw)} from '^（([0-9]{{1,4}})）') AS INTEGER)"
+
+
+@compiles(case_number_year)
+def _sqlite_year(element: case_number_year, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 2, 4) AS INTEGER)"
+
+
+@compiles(case_number_seq, "postgresql")
+def _pg_seq(element: case_number_seq, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substring({compiler.process(element.clauses, **kw)} from '第([0-9]{{1,9}})号$') AS INTEGER)"
+
+
+@compiles(case_number_seq)
+def _sqlite_seq(element: case_number_seq, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    return f"CAST(substr({col}, instr({col}, '第') + 1) AS INTEGER)"  # SQLite casts the leading digits
+
+
 SORTS: Mapping[str, Any] = {
     "reported_on": Case.reported_on,
     "received_on": Case.received_on,
     "created_at": Case.created_at,
     "updated_at": Case.updated_at,
-    "number": Case.number,
+    #: Numeric: by year, then by sequence (第9号 before 第10号), then the text (different organisations).
+    "number": (case_number_year(Case.number), case_number_seq(Case.number), Case.number),
     "status": Case.status,
     "workers_count": Case.workers_count,
 }
@@ -91,6 +132,11 @@ def region_clause(region: str, enterprise_id: Any = Case.enterprise_id,
     )
 
 
+def escape_like(text: str) -> str:
+    """``%`` and ``_`` in a search text match themselves, not anything (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def case_query(actor: Actor, f: Mapping[str, Any], today: dt.date) -> Select[tuple[Case]]:
     stmt = select(Case).where(scope_clause(actor))
     if f.get("status"):
@@ -121,8 +167,8 @@ def case_query(actor: Actor, f: Mapping[str, Any], today: dt.date) -> Select[tup
         if f.get(f"{field}_to"):
             stmt = stmt.where(col <= f[f"{field}_to"])
     if f.get("q"):
-        like = f"%{f['q']}%"
-        stmt = stmt.where(or_(Case.title.like(like), Case.number.like(like)))
+        like = f"%{escape_like(f['q'])}%"
+        stmt = stmt.where(or_(Case.title.like(like, escape="\\"), Case.number.like(like, escape="\\")))
     return stmt
 
 
@@ -132,11 +178,12 @@ def list_cases(session: Session, *, actor: Actor, filters: Mapping[str, Any], to
     sort = filters.get("sort") or "-reported_on"
     desc = sort.startswith("-")
     col = SORTS[sort.lstrip("-")]
+    cols = col if isinstance(col, tuple) else (col,)
     per_page = min(int(filters.get("per_page") or 20), MAX_PER_PAGE)
     page = max(int(filters.get("page") or 1), 1)
     items = session.scalars(
         stmt.options(joinedload(Case.organisation), joinedload(Case.enterprise), joinedload(Case.lead_mediator))
-        .order_by(col.desc() if desc else col.asc(), Case.id.desc() if desc else Case.id.asc())
+        .order_by(*(c.desc() if desc else c.asc() for c in cols), Case.id.desc() if desc else Case.id.asc())
         .limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
     return Page(items=list(items), total=int(total), page=page, per_page=per_page)

@@ -1,26 +1,97 @@
-"""Users: creation with argon2 password hashes, authentication, and the acting identity."""
+"""Users: creation and administration with argon2 password hashes, authentication, and the acting identity.
+
+Usernames are normalised (trimmed, lower case) and unique whatever their case; display names are trimmed
+and never blank (they are printed on documents as the mediator); phones are checked like parties' phones.
+Every administrative change (creation, role/organisation/name/phone change, deactivation and
+reactivation, password reset or change) is recorded in ``user_admin_events``. A deactivated user cannot
+log in, and their sessions and API tokens stop working (both check ``User.active`` on every request).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Organisation, User
+from mediation.db.models_access import ApiToken, UserAdminEvent
 from mediation.domain.enums import Role
-from mediation.domain.errors import DuplicateError, ValidationFailed
-from mediation.domain.policy import Actor
+from mediation.domain.errors import DuplicateError, NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.identity import validate_phone
+from mediation.domain.policy import Actor, can
 
 _hasher = PasswordHasher()
 #: A hash to verify against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+_USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,64}$")
+#: Roles an administrator may give (the system role is the sweep's, never a person's).
+ASSIGNABLE_ROLES = (Role.CLERK, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN)
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={field: [message]})
 
 
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise ValidationFailed("密码至少8位", errors={"password": ["密码至少8位"]})
+        raise _invalid("password", "密码至少8位")
+    if len(password) > 256:
+        raise _invalid("password", "密码不能超过256个字符")
     return _hasher.hash(password)
+
+
+def normalise_username(username: str) -> str:
+    """``" Zhang.San "`` → ``"zhang.san"``: what is stored and compared."""
+    value = username.strip().lower()
+    if not _USERNAME_RE.match(value):
+        raise _invalid("username", "用户名为3至64位字母、数字或_.-")
+    return value
+
+
+def clean_display_name(name: str) -> str:
+    value = " ".join(name.split())
+    if not value:
+        raise _invalid("display_name", "姓名不能为空")
+    if len(value) > 64:
+        raise _invalid("display_name", "姓名不能超过64个字符")
+    return value
+
+
+def clean_phone(phone: str | None) -> str | None:
+    if phone is None or not phone.strip():
+        return None
+    try:
+        return validate_phone(phone)
+    except ValueError as exc:
+        raise _invalid("phone", str(exc)) from exc
+
+
+def _check_role(role: str) -> str:
+    if role == Role.SYSTEM:
+        raise _invalid("role", "不能创建系统角色用户")
+    if role not in {r.value for r in ASSIGNABLE_ROLES}:
+        raise _invalid("role", "角色无效")
+    return role
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with this name, whatever its case (an exact match first, for names stored before
+    normalisation)."""
+    key = username.strip()
+    return session.scalar(select(User).where(func.lower(User.username) == key.lower())
+                          .order_by((User.username == key).desc(), User.id).limit(1))
+
+
+def _audit(session: Session, *, user: User, actor: Actor | None, action: str,
+           details: Mapping[str, Any] | None = None) -> None:
+    session.add(UserAdminEvent(user_id=user.id, actor_id=actor.user_id if actor is not None else None,
+                               action=action, details=dict(details or {})))
 
 
 def create_user(
@@ -34,26 +105,24 @@ def create_user(
     phone: str | None = None,
     commit: bool = True,
     password_hash: str | None = None,
+    actor: Actor | None = None,
 ) -> User:
-    try:
-        Role(role)
-    except ValueError:
-        raise ValidationFailed("角色无效", errors={"role": ["角色无效"]}) from None
-    if role == Role.SYSTEM:
-        raise ValidationFailed("不能创建系统角色用户", errors={"role": ["不能创建系统角色用户"]})
+    """``actor`` is the administrator (None: the command line or the seed)."""
+    role = _check_role(role)
     if session.get(Organisation, organisation_id) is None:
-        raise ValidationFailed("组织不存在", errors={"organisation_id": ["组织不存在"]})
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise DuplicateError(f"用户名“{username}”已存在")
-    user = User(
-        username=username,
-        display_name=display_name,
-        password_hash=password_hash or hash_password(password),
-        role=role,
-        organisation_id=organisation_id,
-        phone=phone,
-    )
+        raise _invalid("organisation_id", "组织不存在")
+    hashed = password_hash or hash_password(password)
+    username = normalise_username(username)
+    display_name = clean_display_name(display_name)
+    phone = clean_phone(phone)
+    if find_user(session, username) is not None:
+        raise DuplicateError(f"用户名“{username}”已存在（用户名不区分大小写）")
+    user = User(username=username, display_name=display_name, password_hash=hashed, role=role,
+                organisation_id=organisation_id, phone=phone)
     session.add(user)
+    session.flush()
+    _audit(session, user=user, actor=actor, action="create",
+           details={"role": role, "organisation_id": organisation_id})
     if commit:
         session.commit()
     else:
@@ -62,7 +131,7 @@ def create_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username))
+    user = find_user(session, username)
     if user is None or not user.active:
         try:
             _hasher.verify(_DUMMY_HASH, password)
@@ -87,3 +156,154 @@ def actor_for(user: User) -> Actor:
         org_path=user.organisation.path,
         name=user.display_name,
     )
+
+
+# --- administration -------------------------------------------------------------------------------------
+
+
+def _require_admin(actor: Actor) -> None:
+    if not can(actor, "manage_users"):
+        raise PermissionDenied("只有系统管理员可以管理用户")
+
+
+def managed_user(session: Session, *, actor: Actor, user_id: int) -> User:
+    """A user of the administrator's organisation subtree; others answer NotFound (no existence leak)."""
+    _require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None or not user.organisation.path.startswith(actor.org_path):
+        raise NotFound(f"用户{user_id}不存在或不在您的管辖范围内")
+    return user
+
+
+def _org_in_scope(session: Session, actor: Actor, organisation_id: int) -> Organisation:
+    org = session.get(Organisation, organisation_id)
+    if org is None or not org.path.startswith(actor.org_path):
+        raise _invalid("organisation_id", "组织不存在或不在您的管辖范围内")
+    return org
+
+
+def _revoke_tokens(session: Session, user: User) -> int:
+    return session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=dt.datetime.now(dt.UTC))
+    ).rowcount or 0
+
+
+def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
+    """Change a user's display name, phone, role, organisation or active flag (administrators only).
+    An administrator cannot deactivate or demote themselves (nobody would be left to undo it)."""
+    try:
+        user = managed_user(session, actor=actor, user_id=user_id)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+
+        def change(field: str, value: Any) -> None:
+            if getattr(user, field) != value:
+                before[field], after[field] = getattr(user, field), value
+                setattr(user, field, value)
+
+        if "display_name" in changes:
+            change("display_name", clean_display_name(changes["display_name"] or ""))
+        if "phone" in changes:
+            change("phone", clean_phone(changes["phone"]))
+        if "role" in changes:
+            role = _check_role(changes["role"])
+            if user.id == actor.user_id and role != user.role:
+                raise _invalid("role", "不能更改自己的角色")
+            change("role", role)
+        if "organisation_id" in changes:
+            org = _org_in_scope(session, actor, changes["organisation_id"])
+            if user.id == actor.user_id and org.id != user.organisation_id:
+                raise _invalid("organisation_id", "不能更改自己所在的组织")
+            change("organisation_id", org.id)
+        if "active" in changes:
+            active = bool(changes["active"])
+            if user.id == actor.user_id and not active:
+                raise _invalid("active", "不能停用自己的账号")
+            change("active", active)
+        if after:
+            action = ("deactivate" if after.get("active") is False else
+                      "reactivate" if after.get("active") is True else "update")
+            _audit(session, user=user, actor=actor, action=action, details={"before": before, "after": after})
+        session.commit()
+        return user
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    return update_user(session, actor=actor, user_id=user_id, changes={"active": active})
+
+
+def reset_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
+    """An administrator sets a new password; the user's API tokens are revoked."""
+    try:
+        user = managed_user(session, actor=actor, user_id=user_id)
+        user.password_hash = hash_password(password)
+        revoked = _revoke_tokens(session, user)
+        _audit(session, user=user, actor=actor, action="reset_password", details={"tokens_revoked": revoked})
+        session.commit()
+        return user
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def change_own_password(session: Session, *, actor: Actor, current_password: str, new_password: str) -> User:
+    try:
+        user = session.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None or not user.active:
+            raise NotFound("用户不存在或已停用")
+        try:
+            _hasher.verify(user.password_hash, current_password)
+        except (VerificationError, InvalidHashError):
+            raise _invalid("current_password", "当前密码不正确") from None
+        if current_password == new_password:
+            raise _invalid("new_password", "新密码不能与当前密码相同")
+        user.password_hash = hash_password(new_password)
+        _audit(session, user=user, actor=actor, action="change_password")
+        session.commit()
+        return user
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def operator_set_active(session: Session, *, username: str, active: bool) -> User:
+    """From the server's command line (whoever runs it already holds the database)."""
+    try:
+        user = find_user(session, username)
+        if user is None:
+            raise NotFound(f"用户“{username}”不存在")
+        if user.active != active:
+            user.active = active
+            _audit(session, user=user, actor=None, action="reactivate" if active else "deactivate",
+                   details={"via": "cli"})
+        session.commit()
+        return user
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def operator_reset_password(session: Session, *, username: str, password: str) -> User:
+    try:
+        user = find_user(session, username)
+        if user is None:
+            raise NotFound(f"用户“{username}”不存在")
+        user.password_hash = hash_password(password)
+        revoked = _revoke_tokens(session, user)
+        _audit(session, user=user, actor=None, action="reset_password", details={"via": "cli",
+                                                                                  "tokens_revoked": revoked})
+        session.commit()
+        return user
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def user_events(session: Session, *, actor: Actor, user_id: int) -> list[UserAdminEvent]:
+    user = managed_user(session, actor=actor, user_id=user_id)
+    return list(session.scalars(select(UserAdminEvent).where(UserAdminEvent.user_id == user.id)
+                                .order_by(UserAdminEvent.id)).all())

@@ -69,6 +69,9 @@ class _As:
     def post(self, url: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> Any:
         return self.api.client.post(url, json=json, headers=self._h(headers), **kw)
 
+    def patch(self, url: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.api.client.patch(url, json=json, headers=self._h(headers), **kw)
+
     def delete(self, url: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
         return self.api.client.delete(url, headers=self._h(headers), **kw)
 

@@ -121,6 +121,64 @@ def test_user_creation_is_admin_only(api: Api, world: World, role: str) -> None:
         assert "password" not in r.json and "password_hash" not in r.json
 
 
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "suffix", "body", "ok"), [
+    ("get", "", None, 200),
+    ("patch", "", {"display_name": "改名"}, 200),
+    ("post", "/deactivate", None, 200),
+    ("post", "/reactivate", None, 200),
+    ("post", "/password", {"password": "a-new-password"}, 204),
+    ("get", "/events", None, 200),
+])
+def test_user_administration_is_admin_only(api: Api, world: World, role: str, method: str, suffix: str,
+                                           body: Any, ok: int) -> None:
+    who = api.as_(_user(world, role))
+    url = f"/api/v1/users/{world.mediator2.id}{suffix}"
+    r = who.get(url) if method == "get" else getattr(who, method)(url, json=body)
+    assert r.status_code == {**USERS, "admin": ok}[role], (role, method, suffix, r.get_data(as_text=True))
+    if role == "admin" and method != "get" and suffix != "/reactivate":  # reactivating an active user: no change
+        events = who.get(f"/api/v1/users/{world.mediator2.id}/events").json
+        assert events and events[-1]["actor_id"] == world.admin.id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_own_password_change_needs_a_login_and_the_current_password(api: Api, world: World, role: str) -> None:
+    r = api.as_(_user(world, role)).post("/api/v1/me/password", json={"current_password": "wrong-password",
+                                                                      "new_password": "a-new-password"})
+    assert r.status_code == (401 if role == "anonymous" else 422), r.json
+
+
+# Parties after intake: the roles that may read personal data write it (policy "edit_parties");
+# supervisors and administrators may read the case but not change its parties.
+EDIT_PARTIES_OWN = {"clerk": 201, "mediator": 201, "outsider": 404, "supervisor": 403, "city_supervisor": 403,
+                    "admin": 403, "anonymous": 401}
+EDIT_PARTIES_OTHER = {"clerk": 404, "mediator": 404, "outsider": 201, "supervisor": 404, "city_supervisor": 403,
+                      "admin": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("which", "expected"), [("own", EDIT_PARTIES_OWN), ("other", EDIT_PARTIES_OTHER)])
+def test_party_writes(api: Api, db: Session, world: World, cases: dict[str, Case], role: str, which: str,
+                      expected: dict[str, int]) -> None:
+    from mediation.services import parties as party_svc
+
+    case = cases[which]
+    editor = world.clerk if which == "own" else world.outsider
+    case, extra = party_svc.add_party(db, case_id=case.id, actor=world.actor(editor), expected_version=case.version,
+                                      data={"role": "worker", "name": "王五"})
+    who = api.as_(_user(world, role))
+    base = f"/api/v1/cases/{case.id}/parties"
+    r = who.post(base, json={"role": "worker", "name": "赵六", "version": case.version})
+    assert r.status_code == expected[role], (role, which, r.json)
+    version = r.json["case_version"] if r.status_code == 201 else case.version
+    ok = {k: (200 if v == 201 else v) for k, v in expected.items()}
+    r = who.patch(f"{base}/{extra.id}", json={"name": "王小五", "version": version})
+    assert r.status_code == ok[role], (role, which, r.json)
+    version = r.json["case_version"] if r.status_code == 200 else version
+    r = who.delete(f"{base}/{extra.id}?version={version}")
+    assert r.status_code == {k: (204 if v == 201 else v) for k, v in expected.items()}[role], (role, which)
+
+
 def test_organisations_are_scoped(api: Api, world: World) -> None:
     names = {o["name"] for o in api.as_(world.supervisor).get("/api/v1/organisations").json}
     assert world.township.name in names and world.other_county.name not in names

@@ -25,7 +25,7 @@ def _agreed(api: Api, world: World) -> dict[str, Any]:
     case = r.json
     for event, payload in (("accept", {"respondent_consents": True, "mediator_id": world.mediator.id}),
                            ("record_session", session_payload()),
-                           ("sign_agreement", agreement_payload(dt.date(2025, 10, 20)))):
+                           ("sign_agreement", agreement_payload(dt.date.today()))):
         r = api.as_(world.mediator).post(f"/api/v1/cases/{case['id']}/transitions",
                                          json={"event": event, "payload": payload, "version": case["version"]})
         assert r.status_code == 200, r.json

@@ -83,14 +83,14 @@ def test_full_path_to_archive(db: Session, world: World) -> None:
     ob = agreement.obligations[0]
     actor = world.actor(world.mediator)
     case = svc.fire_event(db, case_id=case.id, event="record_performance", actor=actor, today=TODAY,
-                          payload={"obligation_id": ob.id, "performed_on": "2025-10-25", "amount": "10000",
+                          payload={"obligation_id": ob.id, "performed_on": TODAY.isoformat(), "amount": "10000",
                                    "proof": "银行回单0001"})
     assert case.status == "performing" and ob.status == "partial"
     with pytest.raises(GuardFailed) as exc:
         svc.fire_event(db, case_id=case.id, event="confirm_performed", actor=actor, today=TODAY)
     assert "尚有1项" in exc.value.detail
     svc.fire_event(db, case_id=case.id, event="record_performance", actor=actor, today=TODAY,
-                   payload={"obligation_id": ob.id, "performed_on": "2025-10-28", "amount": "14000",
+                   payload={"obligation_id": ob.id, "performed_on": TODAY.isoformat(), "amount": "14000",
                             "proof": "银行回单0002"})
     assert ob.status == "performed"
     case = drive(db, world, case, TODAY, "confirm_performed", "close")
