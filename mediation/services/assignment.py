@@ -18,6 +18,7 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
 from mediation.services.cases import _append_event, get_case
+from mediation.services.recusal import conflict_reason
 from workflows.definitions import get_definition
 
 
@@ -38,16 +39,6 @@ class Suggestion:
 def _open_states(case: Case) -> list[str]:
     d = get_definition(case.workflow_version)
     return [s.name for s in d.states if s.open or s.name in ("agreed", "performing", "non_performed")]
-
-
-def conflict_reason(session: Session, user_id: int, case: Case) -> str | None:
-    names = {p.name for p in case.parties}
-    for c in session.scalars(select(MediatorConflict).where(MediatorConflict.user_id == user_id)).all():
-        if c.enterprise_id is not None and c.enterprise_id == case.enterprise_id:
-            return f"已申报与用人单位存在利害关系：{c.reason}"
-        if c.party_name and c.party_name in names:
-            return f"已申报与当事人{c.party_name}存在利害关系：{c.reason}"
-    return None
 
 
 def suggest_mediators(session: Session, *, case_id: int, actor: Actor) -> list[Suggestion]:

@@ -46,6 +46,7 @@ from mediation.services import deadlines as dl
 from mediation.services.context import ServiceEnv, default_env
 from mediation.services.date_checks import check_event_dates, check_intake_dates
 from mediation.services.numbering import format_case_number, next_number
+from mediation.services.recusal import conflict_reason
 from workflows.binding import CaseWorkflow, EventOption, case_reads
 from workflows.definitions import CURRENT_VERSION, get_definition
 
@@ -391,7 +392,11 @@ def _fx_accept(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
     case.accepted_on = d.get("accepted_on") or ctx.today
     case.respondent_consents = True
     if d.get("mediator_id") is not None:
-        _check_mediator(s, d["mediator_id"], case.organisation)
+        user = _check_mediator(s, d["mediator_id"], case.organisation)
+        conflict = conflict_reason(s, user.id, case)
+        if conflict is not None:  # the same recusal rule as assignment (回避)
+            msg = f"{user.display_name}应当回避，不能担任主办调解员：{conflict}"
+            raise ValidationFailed(msg, errors={"mediator_id": [msg]})
         case.lead_mediator_id = d["mediator_id"]
     elif case.lead_mediator_id is None and ctx.actor.role == Role.MEDIATOR:
         case.lead_mediator_id = ctx.actor.user_id

@@ -324,3 +324,24 @@ def test_no_performance_can_be_recorded_once_everything_is_performed(db: Session
     with pytest.raises(GuardFailed) as exc:
         fire(db, world, case, "record_performance", D(2025, 11, 21), {**payment, "amount": "1.00"})
     assert exc.value.blockers[0].guard == "obligation_outstanding"
+
+
+# --- QA: the acceptance that names a mediator applies the recusal rule (回避) ---------------------------------------
+
+def test_accepting_with_a_mediator_who_must_recuse_is_refused(db: Session, world: World) -> None:
+    from mediation.services.assignment import declare_conflict
+
+    case = new_case(db, world, D(2025, 10, 20))
+    declare_conflict(db, user=world.mediator2, reason="亲属在该公司任职", enterprise_id=world.enterprise.id)
+    version = case.version
+    with pytest.raises(ValidationFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20),
+             {"respondent_consents": True, "mediator_id": world.mediator2.id})
+    assert "应当回避" in exc.value.errors["mediator_id"][0] and "亲属在该公司任职" in exc.value.errors["mediator_id"][0]
+    db.expire_all()
+    fresh = db.get(Case, case.id)
+    assert fresh is not None and fresh.status == "applied" and fresh.version == version
+    assert fresh.lead_mediator_id is None
+    case = fire(db, world, fresh, "accept", D(2025, 10, 20),
+                {"respondent_consents": True, "mediator_id": world.mediator.id})
+    assert case.status == "mediating" and case.lead_mediator_id == world.mediator.id
