@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, CaseEvent, PerformanceRecord
-from mediation.domain.errors import ValidationFailed
+from mediation.domain.errors import GuardFailed, ValidationFailed
 from mediation.services import cases as svc
 from mediation.services.context import default_env
 from tests.api.conftest import Api
@@ -60,8 +60,10 @@ def test_a_payment_is_capped_at_the_outstanding_balance(db: Session, world: Worl
     assert "余额4,000.00元" in err.errors["amount"][0]
     case = _fire(db, world, agreed, "record_performance", {**pay, "amount": "4000"})
     assert case.current_agreement.obligations[0].status == "performed"  # type: ignore[union-attr]
-    err = _refused(db, world, case, "record_performance", {**pay, "amount": "1"})
-    assert "已全部履行" in err.errors["amount"][0]
+    # its only obligation performed, the case has nothing left to record (the workflow's guard)
+    with pytest.raises(GuardFailed) as guard:
+        _fire(db, world, case, "record_performance", {**pay, "amount": "1"})
+    assert guard.value.blockers[0].guard == "obligation_outstanding"
 
 
 @pytest.mark.parametrize("amount", ["0", "-5", "0.001"])
