@@ -4,48 +4,19 @@ nothing written."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mediation.db.models import Case, CaseEvent, MediationSession
-from mediation.domain.errors import ValidationFailed
+from mediation.db.models import Case, MediationSession
 from mediation.services import cases as svc
 from mediation.services.context import default_env
 from tests.api.conftest import Api
 from tests.factories import World, agreement_payload, application, drive, new_case, session_payload
-
-TODAY = dt.date(2025, 10, 20)
-
-
-def _events(db: Session, case_id: int) -> int:
-    return db.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)) or 0
-
-
-def _fire(db: Session, world: World, case: Case, event: str, payload: dict[str, Any],
-          today: dt.date = TODAY) -> Case:
-    return svc.fire_event(db, case_id=case.id, event=event, actor=world.actor(world.mediator), payload=payload,
-                          today=today)
-
-
-@pytest.fixture
-def agreed(db: Session, world: World) -> Case:
-    case = new_case(db, world, TODAY)
-    return drive(db, world, case, TODAY, "accept", "record_session", "sign_agreement")
-
-
-def _refused(db: Session, world: World, case: Case, event: str, payload: dict[str, Any],
-             today: dt.date = TODAY) -> ValidationFailed:
-    before = (_events(db, case.id), case.version)
-    with pytest.raises(ValidationFailed) as exc:
-        _fire(db, world, case, event, payload, today)
-    db.expire_all()
-    fresh = db.get(Case, case.id)
-    assert fresh is not None and (_events(db, case.id), fresh.version) == before  # nothing written
-    return exc.value
-
+from tests.qa.conftest import TODAY
+from tests.qa.conftest import fire as _fire
+from tests.qa.conftest import refused as _refused
 
 # --- #5 date order ----------------------------------------------------------------------------------
 
