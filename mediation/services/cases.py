@@ -46,7 +46,7 @@ from mediation.services import deadlines as dl
 from mediation.services.context import ServiceEnv, default_env
 from mediation.services.date_checks import check_event_dates, check_intake_dates
 from mediation.services.numbering import format_case_number, next_number
-from mediation.services.recusal import conflict_reason
+from mediation.services.recusal import RecusalRefused, conflict_reason
 from workflows.binding import CaseWorkflow, EventOption, case_reads
 from workflows.definitions import CURRENT_VERSION, get_definition
 
@@ -356,6 +356,23 @@ def fire_event(
         session.commit()
         session.expire(case, ["events", "sessions"])  # appended without loading; reload on next access
         return case
+    except RecusalRefused as exc:
+        session.rollback()  # nothing of the transition is written; the refusal itself is, with its reason
+        _record_recusal_refused(session, case_id, actor, exc)
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _record_recusal_refused(session: Session, case_id: int, actor: Actor, exc: RecusalRefused) -> None:
+    """The same record as a refused assignment (mediation/services/assignment.py): who, whom and why."""
+    try:
+        case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+        _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
+                      actor=actor, reason=exc.conflict, payload={"mediator_id": exc.mediator_id})
+        session.commit()
+        exc.extra["current_version"] = case.version
     except BaseException:
         session.rollback()
         raise
@@ -394,9 +411,9 @@ def _fx_accept(s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
     if d.get("mediator_id") is not None:
         user = _check_mediator(s, d["mediator_id"], case.organisation)
         conflict = conflict_reason(s, user.id, case)
-        if conflict is not None:  # the same recusal rule as assignment (回避)
-            msg = f"{user.display_name}应当回避，不能担任主办调解员：{conflict}"
-            raise ValidationFailed(msg, errors={"mediator_id": [msg]})
+        if conflict is not None:  # the same recusal rule as assignment (回避); fire_event records the refusal
+            raise RecusalRefused(f"{user.display_name}应当回避，不能担任主办调解员：{conflict}",
+                                 mediator_id=user.id, conflict=conflict)
         case.lead_mediator_id = d["mediator_id"]
     elif case.lead_mediator_id is None and ctx.actor.role == Role.MEDIATOR:
         case.lead_mediator_id = ctx.actor.user_id

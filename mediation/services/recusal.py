@@ -8,6 +8,19 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Case
 from mediation.db.models_access import MediatorConflict
+from mediation.domain.errors import ValidationFailed
+
+
+class RecusalRefused(ValidationFailed):
+    """A mediator named in a transition (acceptance) must recuse: refused, and the refusal recorded."""
+
+    code = "recusal_required"
+    title = "调解员应当回避"
+
+    def __init__(self, detail: str, *, mediator_id: int, conflict: str) -> None:
+        super().__init__(detail, errors={"mediator_id": [detail]})
+        self.mediator_id = mediator_id
+        self.conflict = conflict
 
 
 def conflict_reason(session: Session, user_id: int, case: Case) -> str | None:

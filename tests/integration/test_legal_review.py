@@ -340,8 +340,13 @@ def test_accepting_with_a_mediator_who_must_recuse_is_refused(db: Session, world
     assert "应当回避" in exc.value.errors["mediator_id"][0] and "亲属在该公司任职" in exc.value.errors["mediator_id"][0]
     db.expire_all()
     fresh = db.get(Case, case.id)
-    assert fresh is not None and fresh.status == "applied" and fresh.version == version
-    assert fresh.lead_mediator_id is None
+    # nothing of the acceptance is written; the refusal is recorded with its reason, as for an assignment
+    assert fresh is not None and fresh.status == "applied" and fresh.lead_mediator_id is None
+    assert fresh.accepted_on is None and fresh.version == version + 1 == exc.value.extra["current_version"]
+    last = fresh.events[-1]
+    assert (last.event, last.from_state, last.to_state, last.payload) == (
+        "assignment_refused", "applied", "applied", {"mediator_id": world.mediator2.id})
+    assert "亲属在该公司任职" in last.reason
     case = fire(db, world, fresh, "accept", D(2025, 10, 20),
                 {"respondent_consents": True, "mediator_id": world.mediator.id})
     assert case.status == "mediating" and case.lead_mediator_id == world.mediator.id
