@@ -240,9 +240,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: int, password: st
     """An administrator sets a new password; the user's API tokens are revoked."""
     try:
         user = managed_user(session, actor=actor, user_id=user_id)
-        user.password_hash = hash_password(password)
-        revoked = _revoke_tokens(session, user)
-        _audit(session, user=user, actor=actor, action="reset_password", details={"tokens_revoked": revoked})
+        _reset(session, user, actor, password, {})
         session.commit()
         return user
     except BaseException:
@@ -270,12 +268,24 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
         raise
 
 
+def _reset(session: Session, user: User, actor: Actor | None, password: str, details: dict[str, Any]) -> None:
+    """A password set by someone else (an administrator, the command line): the user's API tokens go with it."""
+    user.password_hash = hash_password(password)
+    revoked = _revoke_tokens(session, user)
+    _audit(session, user=user, actor=actor, action="reset_password", details={**details, "tokens_revoked": revoked})
+
+
+def _operator_user(session: Session, username: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"用户“{username}”不存在")
+    return user
+
+
 def operator_set_active(session: Session, *, username: str, active: bool) -> User:
     """From the server's command line (whoever runs it already holds the database)."""
     try:
-        user = find_user(session, username)
-        if user is None:
-            raise NotFound(f"用户“{username}”不存在")
+        user = _operator_user(session, username)
         if user.active != active:
             user.active = active
             _audit(session, user=user, actor=None, action="reactivate" if active else "deactivate",
@@ -289,13 +299,8 @@ def operator_set_active(session: Session, *, username: str, active: bool) -> Use
 
 def operator_reset_password(session: Session, *, username: str, password: str) -> User:
     try:
-        user = find_user(session, username)
-        if user is None:
-            raise NotFound(f"用户“{username}”不存在")
-        user.password_hash = hash_password(password)
-        revoked = _revoke_tokens(session, user)
-        _audit(session, user=user, actor=None, action="reset_password", details={"via": "cli",
-                                                                                  "tokens_revoked": revoked})
+        user = _operator_user(session, username)
+        _reset(session, user, None, password, {"via": "cli"})
         session.commit()
         return user
     except BaseException:
