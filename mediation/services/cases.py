@@ -391,16 +391,10 @@ def interruption_day(event: str, case: Case, today: dt.date) -> dt.date:
     return today
 
 
-def _not_after_today(field: str, value: dt.date | None, today: dt.date) -> None:
-    if value is not None and value > today:
-        raise ValidationFailed("日期不能晚于今天", errors={field: ["日期不能晚于今天"]})
-
-
 # --- side effects per event -------------------------------------------------------------------------
 
 
 def _fx_register_application(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
-    _not_after_today("received_on", d.get("received_on"), ctx.today)
     case.received_on = d.get("received_on") or ctx.today
     case.oral_application = bool(d.get("oral"))
 
@@ -455,7 +449,6 @@ def _fx_extend(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None
 
 def _fx_agreement(kind: AgreementKind) -> Effect:
     def effect(_s: Session, case: Case, d: Mapping[str, Any], ctx: _Ctx) -> None:
-        _not_after_today("signed_on", d.get("signed_on"), ctx.today)
         signed = d.get("signed_on") or ctx.today
         case.agreed_on = signed
         obligations = [
