@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields, validate
 
 from api.db import db_session
+from mediation.accounts import throttle
+from mediation.accounts.tokens import TokenHolder, issue_token, revoke_token, user_for_token
+from mediation.accounts.users import actor_for, authenticate
 from mediation.db.models import User
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
-from mediation.services import throttle
-from mediation.services.tokens import TokenHolder, issue_token, revoke_token, user_for_token
-from mediation.services.users import actor_for, authenticate
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

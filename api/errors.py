@@ -105,7 +105,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
         if _is_page():
-            from api.ui import csrf_page
+            from api.ui.pages import csrf_page
 
             return csrf_page()
         return problem(400, code="csrf_failed", title="表单已过期或来源不明",
@@ -115,7 +115,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
         if _is_page():
-            from api.ui import page_error
+            from api.ui.pages import page_error
 
             return page_error(exc)
         errors = _field_errors(exc)

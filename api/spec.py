@@ -13,7 +13,7 @@ SPEC_PATH = Path(__file__).with_name("openapi.json")
 
 
 def generate() -> dict[str, object]:
-    from api import create_app
+    from api.app import create_app
 
     app = create_app({"TESTING": True, "SECRET_KEY": "spec"}, session_factory=lambda: Session())
     with app.test_request_context():

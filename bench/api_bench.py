@@ -44,11 +44,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchdb import fresh_pg_database, pg_url  # noqa: E402
 
+from mediation.accounts.tokens import issue_token  # noqa: E402
+from mediation.cases import service as svc  # noqa: E402
 from mediation.db import migrate, registry  # noqa: E402,F401
 from mediation.db.engine import make_engine  # noqa: E402
-from mediation.services import cases as svc  # noqa: E402
-from mediation.services.context import ServiceEnv, load_calendar  # noqa: E402
-from mediation.services.tokens import issue_token  # noqa: E402
+from mediation.runtime.env import ServiceEnv, load_calendar  # noqa: E402
 from tests.factories import application, build_world  # noqa: E402
 
 DB = "mediation_apibench"
@@ -123,7 +123,7 @@ def prepare(n_cases: int) -> tuple[list[int], str]:
     return ids, token
 
 
-def start_gunicorn(port: int, worker_class: str, documents: str, app: str = "api:create_app()",
+def start_gunicorn(port: int, worker_class: str, documents: str, app: str = "api.app:create_app()",
                    **extra_env: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": "bench", "MEDIATION_ENV": "production",
            "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents == "on" else "0", **extra_env}
@@ -220,7 +220,7 @@ def statements_per_transition(case_ids: tuple[int, int], token: str, documents: 
     process), with the same ``Prefer`` header as the load run."""
     from sqlalchemy import event
 
-    from api import create_app
+    from api.app import create_app
     from mediation.db.engine import make_session_factory
 
     engine = make_engine(URL)
@@ -243,7 +243,7 @@ def statements_per_transition(case_ids: tuple[int, int], token: str, documents: 
 
 
 def hooks_installed(documents: str) -> str:
-    from mediation.services.hooks import default_observers
+    from mediation.runtime.hooks import default_observers
 
     observers = [f"{o.__module__}.{o.__name__}" for o in default_observers()] or ["none"]
     return (f"observers: {', '.join(observers)}; session records rendered by the transition: {documents} "

@@ -45,10 +45,10 @@ def build_case(tmp: Path) -> tuple[str, dict[str, Any], Any, Any]:
 
     from documents.catalogue import CATALOGUE, BuildInput
     from documents.renderer import render_html
+    from mediation.cases import service as svc
     from mediation.db import migrate, registry  # noqa: F401
     from mediation.db.engine import make_engine
-    from mediation.services import cases as svc
-    from mediation.services.context import cached_calendar
+    from mediation.runtime.env import cached_calendar
     from tests.factories import agreement_payload, application, build_world, drive
 
     engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchdb import fresh_pg_database
 
+from mediation.cases import service as svc
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.engine import make_engine
-from mediation.services import cases as svc
-from mediation.services.context import ServiceEnv, load_calendar
-from mediation.services.hooks import default_observers
+from mediation.runtime.env import ServiceEnv, load_calendar
+from mediation.runtime.hooks import default_observers
 from tests.factories import application, build_world, session_payload
 
 PG_DB = "mediation_observerbench"

@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchdb import fresh_pg_database
 
+from mediation.cases import service as svc
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.engine import make_engine
 from mediation.db.models import Case, CaseEvent
-from mediation.services import cases as svc
-from mediation.services.context import ServiceEnv, load_calendar
+from mediation.runtime.env import ServiceEnv, load_calendar
 from tests.factories import application, build_world
 
 TODAY = dt.date(2025, 10, 20)

@@ -34,13 +34,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mediation.calendar import WorkdayCalendar, add_working_days
 from mediation.db.models import Case, CaseEvent, Deadline, MediationSession, Party, Region, User
 from mediation.db.models_documents import GeneratedDocument
-from mediation.deadline_rules import DeadlineKind
+from mediation.domain.calendar import WorkdayCalendar, add_working_days
+from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import AgreementKind, ClaimType, DisputeCategory, Gender, Obligor, OrgKind, PartyRole
 from mediation.domain.errors import ValidationFailed
-from mediation.money import amount_in_capitals, format_amount
+from mediation.domain.money import amount_in_capitals, format_amount
 from workflows.definitions import get_definition
 from workflows.guards import RejectionReason, TerminationReason
 

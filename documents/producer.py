@@ -1,4 +1,4 @@
-"""The document producer transitions call (see :mod:`mediation.services.hooks`)."""
+"""The document producer transitions call (see :mod:`mediation.runtime.hooks`)."""
 
 from __future__ import annotations
 

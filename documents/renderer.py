@@ -60,7 +60,7 @@ class FontSetup:
     @classmethod
     @functools.cache
     def from_settings(cls) -> FontSetup:
-        from mediation.settings import Settings
+        from mediation.runtime.settings import Settings
 
         st = Settings.from_env()
         return cls(font_dir=str(st.font_dir) if st.font_dir else None, cache_dir=str(st.font_cache))

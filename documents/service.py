@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session, defer
 
 from documents.catalogue import BuildInput, DocumentKind, get_kind, mediator_name
 from documents.renderer import render_html, render_pdf
+from mediation.cases import service as case_service
+from mediation.cases.numbering import next_number
 from mediation.db.models import Case, CaseEvent, MediationSession
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
-from mediation.services import cases as case_service
-from mediation.services.context import cached_calendar, china_today
-from mediation.services.numbering import next_number
+from mediation.runtime.env import cached_calendar, china_today
 
 
 def _number(session: Session, case: Case, kind: DocumentKind, today: dt.date, context: Mapping[str, Any]) -> str:
@@ -104,7 +104,7 @@ def generate(
 
 
 class PdfProducer:
-    """The :class:`mediation.services.hooks.DocumentProducer` that transitions call."""
+    """The :class:`mediation.runtime.hooks.DocumentProducer` that transitions call."""
 
     def produce(
         self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent, today: dt.date

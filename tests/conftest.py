@@ -21,8 +21,10 @@ from documents.producer import default_producer
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
-from mediation.services.context import install_document_producer, invalidate_calendar_cache
+from mediation.runtime.env import install_document_producer, invalidate_calendar_cache
 from tests.pgdb import drop_database, recreate_database
+
+pytest_plugins = ["tests.fixtures"]
 
 BACKEND = os.environ.get("MEDIATION_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

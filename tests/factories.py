@@ -10,11 +10,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from mediation.accounts.organisations import create_organisation
+from mediation.accounts.users import actor_for, create_user
+from mediation.cases import service as case_service
 from mediation.db.models import Case, Enterprise, Organisation, Park, User
 from mediation.domain.policy import Actor
-from mediation.services import cases as case_service
-from mediation.services.organisations import create_organisation
-from mediation.services.users import actor_for, create_user
 
 # Hashing with argon2's defaults takes ~50 ms; tests use one precomputed hash.
 PASSWORD = "correct-horse-battery"

@@ -17,7 +17,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from mediation.deadline_rules import RuleSet, default_rules
+from mediation.domain.deadline_rules import RuleSet, default_rules
 from mediation.domain.errors import Blocker, EventNotAllowed, GuardFailed, UnknownEvent
 from workflows.definitions import DEFINITIONS, Transition, WorkflowDefinition, get_definition
 from workflows.guards import GUARDS, GuardContext

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mediation.deadline_rules import DeadlineKind
+from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
 
 ALL_HUMANS: frozenset[str] = frozenset({Role.CLERK, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
@@ -46,7 +46,7 @@ class Transition:
     meets: tuple[str, ...] = ()
     cancels: tuple[str, ...] = ()
     #: Interrupts the one-year limitation (LDMAL art. 27(2)): it restarts from the day the interruption
-    #: happened (``mediation.services.cases.interruption_day``), not the day it is entered.
+    #: happened (``mediation.cases.service.interruption_day``), not the day it is entered.
     interrupts_limitation: bool = False
     requires_reason: bool = False
     #: Official documents this event produces (kinds of the documents catalogue).
@@ -130,7 +130,7 @@ RECORD_EVENT_LABELS: dict[str, str] = {
     "deadline_corrected": "期限状态更正",
     "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
 }
-#: Parties changed after intake (mediation.services.parties).
+#: Parties changed after intake (mediation.cases.parties).
 RECORD_EVENT_LABELS.update(
     {"party_added": "登记当事人", "party_updated": "更正当事人信息", "party_removed": "删除当事人"})
 

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from mediation.deadline_rules import DeadlineKind, RuleSet
+from mediation.domain.deadline_rules import DeadlineKind, RuleSet
 from mediation.domain.enums import AgreementKind, DisputeCategory, OrgKind, PartyRole
 from mediation.domain.errors import Blocker
 

@@ -8,8 +8,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from mediation.settings import Settings
-
 
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given without a driver."""
@@ -58,6 +56,3 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
-
-def engine_from_settings(settings: Settings) -> Engine:
-    return make_engine(settings.database_url, echo=settings.sql_echo)

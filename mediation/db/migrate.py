@@ -11,7 +11,7 @@ from mediation.db.engine import normalise_url
 
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", "mediation:migrations")
+    cfg.set_main_option("script_location", "mediation.db:migrations")
     if url:
         cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return cfg

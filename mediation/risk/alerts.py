@@ -17,18 +17,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from mediation import divisions
+from mediation.cases.queries import org_scope_clause, region_clause
 from mediation.db.models import Case, Deadline, Enterprise, Organisation, Park, User
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
-from mediation.deadline_rules import DeadlineKind
+from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, Ownership
+from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
 from mediation.risk.rules import INDICATORS, LEVEL_COLOUR_NAMES, LEVEL_LABELS, Assessment, RiskRules
 from mediation.risk.schemas import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
-from mediation.services.queries import org_scope_clause, region_clause
 
 #: ``listener(session, alert)``: called inside the transaction that raised the alert (e.g. a notifier).
 AlertListener = Callable[[Session, RiskAlert], None]

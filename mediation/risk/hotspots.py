@@ -23,10 +23,10 @@ from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, case, cast, func, select, true
 from sqlalchemy.orm import Session
 
-from mediation import divisions
 from mediation.db.models import Case, Enterprise, Organisation, Park
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskAlert, RiskCaseFacts, RiskRollup
 from mediation.db.models_risk import RiskSignal as Signal
+from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, Ownership
 from mediation.domain.enums import DisputeCategory, Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed

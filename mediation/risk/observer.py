@@ -1,7 +1,7 @@
 """The case observer: keeps risk facts, rollups, counters, levels and alerts consistent with every case
 event (``create_case``, ``fire_event``, the deadline sweep), inside the event's own transaction.
 
-Registered in :mod:`mediation.services.hooks`; imports lazily because the service layer imports hooks.
+Registered in :mod:`mediation.runtime.hooks`; imports lazily because the service layer imports hooks.
 """
 
 from __future__ import annotations

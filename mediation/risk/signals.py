@@ -3,7 +3,7 @@
 A signal names an enterprise and the organisation that received it; several signals may concern one
 enterprise and attach to one case. Every intake or resolution re-assesses the enterprise in the same
 transaction (a rise into orange/red raises an alert). Turning a signal into a case goes through
-``mediation.services.cases.create_case`` (source kept, initial state ``reported``); the link is written
+``mediation.cases.service.create_case`` (source kept, initial state ``reported``); the link is written
 by the risk observer inside create_case's own unit of work, so the case and its lineage commit together.
 """
 
@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from mediation.cases.queries import org_scope_clause
 from mediation.db.models import Case, Enterprise, Organisation
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_risk import RiskSignal
@@ -35,8 +36,7 @@ from mediation.risk.schemas import (
     SignalCreateSchema,
     SignalResolveSchema,
 )
-from mediation.services.context import ServiceEnv
-from mediation.services.queries import org_scope_clause
+from mediation.runtime.env import ServiceEnv
 
 #: ``session.info`` key: signals to link to the case that create_case is registering.
 PENDING_LINKS = "risk.pending_signal_links"
@@ -141,7 +141,7 @@ def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Map
                     env: ServiceEnv | None = None, today: dt.date | None = None,
                     at: dt.datetime | None = None) -> Case:
     """Register a case from a signal in one step (state ``reported``), keeping the lineage."""
-    from mediation.services import cases as case_service
+    from mediation.cases import service as case_service
 
     try:
         try:
@@ -200,7 +200,7 @@ def link_pending(session: Session, case: Case) -> None:
 
 def attach_to_case(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str, Any]) -> RiskSignal:
     """Attach a signal to an existing case of the same enterprise."""
-    from mediation.services.cases import get_case
+    from mediation.cases.service import get_case
 
     try:
         try:

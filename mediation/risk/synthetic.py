@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mediation import divisions
+from mediation.domain import divisions
 
 UTC = dt.UTC
 #: Default provinces (a national sample): Zhejiang, Jiangsu, Guangdong, Shandong, Henan, Sichuan.

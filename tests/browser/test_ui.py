@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from api import create_app
+from api.app import create_app
+from mediation.cases import service as svc
 from mediation.db.engine import make_session_factory
-from mediation.services import cases as svc
-from tests.documents.conftest import pdf_text
 from tests.factories import PASSWORD, World, application, build_world
+from tests.helpers import pdf_text
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -182,8 +182,8 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
                                                       committing_engine: Engine) -> None:
     base, world, _ = live
     with Session(committing_engine, expire_on_commit=False) as s:
+        from mediation.accounts.users import actor_for
         from mediation.db.models import User
-        from mediation.services.users import actor_for
 
         clerk = s.get(User, world.clerk.id)
         assert clerk is not None
@@ -192,7 +192,7 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
         svc.create_case(s, actor=actor_for(clerk),
                         data=application(world, title="集体欠薪", workers_count=25, is_collective=True))
         from mediation.risk.signals import record_signal
-        from tests.risk.conftest import signal_data
+        from tests.helpers import signal_data
 
         record_signal(s, actor=actor_for(clerk), data=signal_data(world, wage_arrears_months="3"))  # red
     _login(page, base, world.mediator.username)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from mediation.accounts.users import actor_for
+from mediation.cases import service as svc
 from mediation.db.models import Case, User
-from mediation.services import cases as svc
-from mediation.services.users import actor_for
 from tests.browser.test_ui import CHROMIUM, _action, _login, _shot, live, page  # noqa: F401  (fixtures)
 from tests.factories import World, application
 

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from documents import renderer
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
+from mediation.cases import service as svc
 from mediation.db.models import Case, CaseEvent
 from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument
 from mediation.domain.errors import ValidationFailed
 from mediation.domain.uscc import make_uscc
-from mediation.services import cases as svc
-from tests.documents.conftest import pdf_pages, pdf_text
 from tests.factories import WORKER_ID, World, agreement_payload, application, build_world, drive
+from tests.helpers import pdf_pages, pdf_text
 
 TODAY = dt.date(2025, 10, 20)
 USCC = make_uscc("9", "1", "330402", "MA2B1234")
@@ -452,7 +452,7 @@ def test_signatures_never_stand_alone_on_the_last_page(db: Session, world: World
     the body (the copies clause), so a signature page cannot be detached from the agreement."""
     from documents.catalogue import BuildInput, get_kind
     from documents.renderer import render_html, render_pdf
-    from mediation.services.context import cached_calendar
+    from mediation.runtime.env import cached_calendar
 
     case = agreed_case(db, world)
     kind = get_kind("mediation_agreement")

@@ -27,7 +27,7 @@ def test_missing_harfbuzz_subset_is_reported_at_start_up(monkeypatch: pytest.Mon
     warnings = renderer.check_fonts()
     assert len(warnings) == 1 and "libharfbuzz-subset" in warnings[0] and "install-system.sh" in warnings[0]
 
-    from api import create_app
+    from api.app import create_app
 
     conn = db.connection()
     with caplog.at_level(logging.WARNING, logger="documents"):

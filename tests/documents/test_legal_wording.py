@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from documents import service as doc_service
 from documents.catalogue import BuildInput, get_kind
 from documents.renderer import render_html, render_pdf
+from mediation.cases import service as svc
 from mediation.db.models import Case
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.errors import ValidationFailed
-from mediation.services import cases as svc
-from mediation.services.context import cached_calendar
-from tests.documents.conftest import pdf_text
+from mediation.runtime.env import cached_calendar
 from tests.factories import WORKER_ID, World, agreement_payload, application, build_world, drive
+from tests.helpers import pdf_text
 
 TODAY = dt.date(2025, 10, 20)
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from documents import service as doc_service
+from mediation.cases import service as case_service
 from mediation.db.models_documents import GeneratedDocument
-from mediation.services import cases as case_service
 from tests.factories import build_world, drive, new_case
 
 TODAY = dt.date(2025, 10, 20)

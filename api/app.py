@@ -1,0 +1,152 @@
+"""Flask application: REST API under /api/v1 (OpenAPI) and the Chinese web UI. The only Flask layer."""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import INCLUDE, Schema, fields
+from werkzeug.routing import IntegerConverter
+
+from api import auth, db, errors
+from api.errors import PROBLEM
+from api.rest import cases, documents, hotspots, reference, users
+from api.rest.schemas import MAX_ID
+from api.ui import dashboard, login, pages, parties, signals
+from documents import producer, renderer
+from mediation.db import registry  # noqa: F401  (all tables)
+from mediation.db.engine import make_session_factory
+from mediation.runtime.env import install_document_producer
+from mediation.runtime.settings import Settings, engine_from_settings
+
+API_TITLE = "劳动争议调解案件管理 API"
+API_VERSION = "1.0.0"
+
+
+class IdConverter(IntegerConverter):
+    """``<id:case_id>``: a database key; a number outside the key range simply matches no route (404)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error of this API is returned."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String()
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "稳定的机器可读错误码"})
+    title = fields.String(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Raw(metadata={"description": "字段错误（来自输入校验）"})
+    allowed_events = fields.List(fields.String(), metadata={"description": "当前状态下可执行的操作"})
+    blockers = fields.List(fields.Dict(), metadata={"description": "不满足的条件及原因"})
+    current_version = fields.Integer(allow_none=True)
+
+
+class MediationApi(Api):
+    """flask-smorest's Api with errors documented as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "错误（application/problem+json）", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.json = _JSONProvider(app)
+    settings = Settings.from_env()
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        DATABASE_URL=settings.database_url,
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_REDOC_PATH=None,
+        OPENAPI_SWAGGER_UI_PATH="docs",  # interactive docs at /api/v1/docs, assets vendored (no CDN)
+        OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        OPENAPI_SWAGGER_UI_CONFIG={"deepLinking": True, "docExpansion": "none", "tryItOutEnabled": False},
+        MAX_CONTENT_LENGTH=1 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.environment not in ("development", "test"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    if session_factory is None:
+        engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
+        session_factory = make_session_factory(engine)
+    db.init_app(app, session_factory)
+    auth.init_app(app)
+
+    app.url_map.converters["id"] = IdConverter
+    description = (
+        "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 application/problem+json。"
+        "机器客户端使用 Bearer 令牌（POST /api/v1/auth/tokens）；浏览器使用登录会话，写操作须带 X-CSRFToken 头。"
+    )
+    api = MediationApi(app, spec_kwargs={"info": {"description": description}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, hotspots.blp):
+        api.register_blueprint(blp)
+    _install_documents(app, settings)
+    errors.register_error_handlers(app)
+
+    for bp in (login.bp, pages.bp, dashboard.bp, signals.bp, parties.bp):
+        app.register_blueprint(bp)
+    return app
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Money in responses is always a string (schemas say ``as_string``); a bare Decimal elsewhere (e.g.
+    a schema limit inside the OpenAPI document) is a JSON number."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return int(o) if o == o.to_integral_value() else float(o)
+        return DefaultJSONProvider.default(o)
+
+
+def _env_overrides(app: Flask) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = app.config["DATABASE_URL"]
+    return env
+
+
+def _install_documents(app: Flask, settings: Settings) -> None:
+    """Official documents are produced by transitions (unless turned off in the settings)."""
+    on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
+    install_document_producer(producer.default_producer() if on else None)
+    for w in renderer.check_fonts():
+        logging.getLogger("documents").warning(w)

@@ -1,0 +1,77 @@
+"""The Chinese web UI (server-rendered; CSRF-protected forms)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
+from flask_login import login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from api.auth import SessionUser
+from api.db import db_session
+from mediation.accounts import throttle
+from mediation.accounts.users import authenticate
+from mediation.domain.errors import DomainError
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"csrf_token": generate_csrf}
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """Liveness (no database): also the ceiling endpoint of bench/api_bench.py."""
+    return {"status": "ok"}, 200
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The site icon (browsers ask for /favicon.ico even when the pages name the SVG icon)."""
+    resp = send_from_directory(Path(__file__).parents[1] / "static" / "ui", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
+    return resp
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        from api.auth import csrf
+
+        csrf.protect()
+        username = request.form.get("username", "").strip().lower()[:64]  # case-insensitive
+        password = request.form.get("password", "")[:256]
+        session = db_session()
+        ip = request.remote_addr or "-"
+        try:
+            throttle.check_allowed(session, username=username, ip=ip)
+            user = authenticate(session, username, password)
+            throttle.record(session, username=username, ip=ip, success=user is not None)
+            if user is not None:
+                login_user(SessionUser(user))
+                return redirect(url_for("web.index"))
+            error = "用户名或密码错误"
+        except DomainError as exc:
+            error = exc.detail
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    from api.auth import csrf
+
+    csrf.protect()
+    logout_user()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/")
+@login_required
+def index() -> Response:
+    return redirect(url_for("ui.workbench_page"))

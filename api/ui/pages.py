@@ -1,0 +1,414 @@
+"""The mediators' web pages (Chinese, server-rendered, htmx for partial updates; CSRF on every form).
+
+Pages: workbench (my cases, overdue / due today / about to lapse, collective disputes), intake (written
+application or oral-application record, with a duplicate warning), the case page (parties masked by
+role, claims, deadlines with countdowns, timeline, sessions, and every allowed action as a form), and
+the statutory reference calculator used beside agreement drafting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from api.auth import csrf
+from api.db import db_session
+from api.rest.cases import detail
+from api.rest.documents import GenerateIn
+from api.ui.forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, leftover, payload_from_form
+from api.ui.parties import extra_intake_parties
+from documents import service as doc_service
+from documents.catalogue import CATALOGUE
+from mediation.cases import assignment as assign_svc
+from mediation.cases import service as svc
+from mediation.cases.queries import workbench
+from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, User
+from mediation.domain import calculators
+from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
+from mediation.domain.errors import DomainError, ValidationFailed
+from mediation.domain.money import amount_in_capitals, format_amount
+from mediation.domain.policy import can
+from mediation.runtime.env import CHINA_TZ, default_env
+from workflows.definitions import CURRENT_VERSION, get_definition
+
+bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
+
+STATE_LABELS = {s.name: s.label for s in get_definition(CURRENT_VERSION).states}
+DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复",
+                   "performance": "履行期限", "collective_report": "集体争议报告", "arbitration_review": "仲裁审查申请",
+                   "judicial_confirmation": "司法确认申请", "arbitration_right": "十五日期间届满（次日起可申请仲裁）",
+                   "limitation": "仲裁时效"}
+
+PAGE_ERRORS = {
+    400: ("请求有误", "请求无法处理，请返回页面重试。"),
+    403: ("无权查看", "该页面仅对督导员和管理员开放，或您无权办理此事项。"),
+    404: ("未找到", "该案件或页面不存在，或不在您的管辖范围内。"),
+    405: ("不支持该操作", "该地址不支持这种请求方式，请使用页面上的按钮操作。"),
+    413: ("提交的内容过大", "提交的内容超过了允许的大小，请精简后重试。"),
+}
+#: Form fields never echoed back on an error page.
+_NOT_ECHOED = {"csrf_token", "version", "confirm", "password", "confirm_duplicate"}
+
+
+def page_error(exc: Any) -> Any:
+    """Errors inside the web pages are pages (in Chinese), not JSON problems: the blueprints' 403/404 and,
+    through :func:`api.errors.register_error_handlers`, every HTTP error on a page's URL (a URL converter's
+    miss, an unknown /ui path, a wrong method)."""
+    code = getattr(exc, "code", None) or 500
+    title, detail = PAGE_ERRORS.get(code, ("出错了", "请求未能完成，请返回重试。"))
+    resp = render_template("ui/error.html", title=title, detail=detail, **_ctx())
+    headers = {}
+    valid = getattr(exc, "valid_methods", None)
+    if code == 405 and valid:
+        headers["Allow"] = ", ".join(sorted(valid))
+    return resp, code, headers
+
+
+def _back_url() -> str:
+    """The page the failed form was on (the case page for a case's forms)."""
+    path = request.path
+    m = re.match(r"^/ui/cases/(\d+)/", path)
+    if m:
+        return f"/ui/cases/{m[1]}"
+    if path in ("/ui/intake", "/ui/signals", "/ui/calculator", "/login"):
+        return path
+    if path.startswith("/ui/alerts"):
+        return "/ui/alerts"
+    return "/ui/"
+
+
+def csrf_page() -> Any:
+    """A form whose CSRF token expired (or is missing): nothing is done; say so in Chinese, link back to the
+    form's page and show what was typed, so the user can copy it back instead of losing it."""
+    typed = [(FIELD_LABELS.get(k.removeprefix("ob_"), k), v) for k, v in request.form.items(multi=True)
+             if k not in _NOT_ECHOED and not k.startswith("has_") and v.strip()]
+    detail = ("为防止伪造请求，已过期（例如页面打开超过一小时）或来源不明的表单不会被处理，本次未做任何修改。"
+              "请返回页面，重新填写后提交。")
+    return render_template("ui/error.html", title="表单已过期，请重新提交", detail=detail, typed=typed,
+                           back=_back_url(), **_ctx()), 400
+
+
+def _actor() -> Any:
+    return current_user.actor
+
+
+def _ctx() -> dict[str, Any]:
+    return {"user": current_user, "state_labels": STATE_LABELS, "deadline_labels": DEADLINE_LABELS,
+            "field_labels": FIELD_LABELS, "today": default_env(db_session()).today(), "tz": CHINA_TZ}
+
+
+@bp.route("/")
+@login_required
+def workbench_page() -> str:
+    session = db_session()
+    today = default_env(session).today()
+    wb = workbench(session, actor=_actor(), today=today)
+    return render_template("ui/workbench.html", wb=wb, **_ctx())
+
+
+# --- intake -----------------------------------------------------------------------------------------
+
+def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
+    worker: dict[str, Any] = {"role": "worker", "name": form.get("worker_name", "").strip()}
+    for f in ("gender", "id_number", "phone", "address", "job_title", "hired_on"):
+        v = form.get(f"worker_{f}", "").strip()
+        if v:
+            worker[f] = v
+    parties = [worker]
+    ent_id = form.get("enterprise_id", "").strip()
+    ent_name = form.get("employer_name", "").strip()
+    employer: dict[str, Any] = {"role": "employer", "name": ent_name}
+    if ent_id.isdigit():
+        ent = db_session().get(Enterprise, int(ent_id))
+        if ent is not None:
+            employer.update(name=ent.name, uscc=ent.uscc, legal_representative=ent.legal_representative,
+                            address=ent.address)
+    # the worker is party 0 and the employer party 1 (the form's error aliases say so), the extra workers or
+    # representatives of a collective dispute follow
+    parties += [employer, *extra_intake_parties(form)]
+    claims = []
+    if form.get("claim_type"):
+        claim: dict[str, Any] = {"claim_type": form["claim_type"], "description": form.get("claim_description", "")}
+        if form.get("claim_amount", "").strip():
+            claim["amount"] = form["claim_amount"].strip().replace(",", "")
+        claims.append(claim)
+    data: dict[str, Any] = {
+        "title": form.get("title", "").strip() or f"{worker['name']}与{employer['name']}劳动争议",
+        "category": form.get("category", ""),
+        "source": form.get("source", ""),
+        "organisation_id": actor.organisation_id,
+        "workers_count": int(form["workers_count"]) if form.get("workers_count", "").isdigit() else 1,
+        "facts": form.get("facts", ""),
+        "requests": form.get("requests", ""),
+        "parties": parties,
+        "claims": claims,
+    }
+    if ent_id.isdigit():
+        data["enterprise_id"] = int(ent_id)
+    for f in ("dispute_arose_on", "received_on"):
+        if form.get(f):
+            data[f] = form[f]
+    return data
+
+
+def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
+    session = db_session()
+    name = form.get("worker_name", "").strip()
+    id_number = form.get("worker_id_number", "").strip().upper()
+    if not name and not id_number:
+        return []
+    stmt = select(Case).join(Party, Party.case_id == Case.id).where(
+        Case.status.notin_(("closed", "withdrawn", "not_accepted", "referred", "performed")))
+    if id_number:
+        stmt = stmt.where(Party.id_number == id_number)
+    else:
+        stmt = stmt.where(Party.name == name)
+        if form.get("enterprise_id", "").isdigit():
+            stmt = stmt.where(Case.enterprise_id == int(form["enterprise_id"]))
+    from mediation.domain.policy import can
+
+    return [c for c in session.scalars(stmt.distinct().limit(10)).all() if can(actor, "read", c)]
+
+
+#: The intake form's fields; the service's errors are renamed to them (party 0 is the worker, party 1 the
+#: employer, claim 0 the claim) so every message lands next to the field it concerns.
+INTAKE_FIELDS = ("source", "category", "worker_name", "worker_gender", "worker_id_number", "worker_phone",
+                 "worker_address", "worker_job_title", "worker_hired_on", "enterprise_id", "employer_name",
+                 "claim_type", "claim_amount", "workers_count", "title", "requests", "facts", "dispute_arose_on",
+                 "received_on", "parties", "claims")
+INTAKE_ALIASES = {"parties.0.": "worker_", "parties.1.name": "employer_name", "parties.1.": "enterprise_id",
+                  "claims.0.amount": "claim_amount", "claims.0.": "claim_type", "organisation_id": "_schema",
+                  "is_collective": "workers_count"}
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@login_required
+def intake() -> Any:
+    actor = _actor()
+    session = db_session()
+    errors: dict[str, Any] = {}
+    duplicates: list[Case] = []
+    message = None
+    if request.method == "POST":
+        csrf.protect()
+        duplicates = _possible_duplicates(request.form, actor)
+        if duplicates and request.form.get("confirm_duplicate") != "yes":
+            message = "该劳动者已有未办结的案件，请核对；确认不是重复登记后勾选“确认继续登记”再提交。"
+        else:
+            try:
+                case = svc.create_case(session, actor=actor, data=_intake_payload(request.form, actor))
+                flash(f"已登记案件 {case.number}", "ok")
+                return redirect(url_for("ui.case_page", case_id=case.id))
+            except ValidationFailed as exc:
+                errors, message = field_errors(exc.errors, INTAKE_ALIASES), exc.detail
+            except DomainError as exc:
+                message = exc.detail
+    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.name).limit(500)).all()
+    status = 422 if (errors or message) and request.method == "POST" else 200
+    return render_template("ui/intake.html", form=request.form, errors=errors, message=message,
+                           other_errors=leftover(errors, INTAKE_FIELDS),
+                           duplicates=duplicates, enterprises=enterprises, categories=DisputeCategory.choices(),
+                           claim_types=ClaimType.choices(),
+                           sources=[(s.value, s.label) for s in CaseSource], **_ctx()), status
+
+
+# --- the case page ----------------------------------------------------------------------------------
+
+def _event_payload(event: str, form: Any) -> dict[str, Any]:
+    """Form fields to the event's payload (the service's schema validates; guards explain)."""
+    return payload_from_form(event, form)
+
+
+def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, message: str | None = None,
+                 failed_event: str | None = None, status: int = 200) -> Any:
+    session = db_session()
+    actor = _actor()
+    try:
+        case = svc.get_case(session, case_id=case_id, actor=actor)
+    except DomainError:
+        abort(404)
+    data = detail(session, case, actor)
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
+    sessions = session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
+                               .options(joinedload(MediationSession.mediator))
+                               .order_by(MediationSession.started_at, MediationSession.id)).all()
+    may_assign = can(actor, "assign", case)
+    if may_assign:
+        suggestions = [{"id": s.user_id, "name": s.name, "open_cases": s.open_cases, "conflict": s.conflict}
+                       for s in assign_svc.suggest_mediators(session, case_id=case.id, actor=actor)]
+    else:
+        suggestions = [{"id": m.id, "name": m.display_name, "open_cases": None, "conflict": None}
+                       for m in session.scalars(select(User).where(
+                           User.organisation_id == case.organisation_id, User.role == Role.MEDIATOR,
+                           User.active.is_(True)).order_by(User.id)).all()]
+    definition = get_definition(case.workflow_version)
+    event_labels = {e.event: definition.event_label(e.event) for e in events}
+    documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
+    forms = {o["event"]: event_inputs(o["event"], o["inputs"], o["requires_reason"])
+             for o in data["available_events"] if o["role_allowed"]}
+    errors = errors or {}
+    shown: set[str] = {"confirm", "version"}
+    if failed_event in forms:
+        shown.update(i.name for i in forms[failed_event])
+        shown.update(k for k in errors if k.startswith("obligations."))
+    elif failed_event == "documents":
+        shown.update(("kind", "served_document_id", "facts", "legal_basis", "correction", "response_history"))
+    elif failed_event == "assign":
+        shown.update(("mediator_id", "reason"))
+    outstanding = [o for a in data["agreements"] for o in a["obligations"] if o["status"] != "performed"]
+    return render_template(
+        "ui/case.html", case=data, events=events, documents=documents, sessions=sessions,
+        can_download=can(actor, "read_personal", case), document_kinds=CATALOGUE.values(),
+        event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms,
+        confirm_events=CONFIRM_EVENTS, outstanding=outstanding,
+        errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,
+        form=request.form, claim_types=ClaimType.choices(), capitals=amount_in_capitals, fmt=format_amount, **_ctx(),
+    ), status
+
+
+def _form_version() -> int | None:
+    """The case version the form was rendered with (every case form sends it): the optimistic lock."""
+    raw = request.form.get("version", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+_NO_VERSION = "页面缺少案件版本或版本无效，未做任何修改。请刷新页面，核对最新情况后重新提交。"
+
+
+@bp.route("/cases/<id:case_id>")
+@login_required
+def case_page(case_id: int) -> Any:
+    return _render_case(case_id)
+
+
+@bp.route("/cases/<id:case_id>/act/<event>", methods=["POST"])
+@login_required
+def act(case_id: int, event: str) -> Any:
+    csrf.protect()
+    session = db_session()
+    version = _form_version()
+    if version is None:
+        return _render_case(case_id, errors={"version": ["版本无效"]}, message=_NO_VERSION, failed_event=event,
+                            status=428 if not request.form.get("version", "").strip() else 422)
+    if event in CONFIRM_EVENTS and request.form.get("confirm") != "yes":
+        return _render_case(case_id, errors={"confirm": ["该操作不可撤销，请勾选确认后再提交"]},
+                            message="请确认后再提交（未做任何修改）", failed_event=event, status=422)
+    try:
+        svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
+                       payload=_event_payload(event, request.form), expected_version=version)
+    except ValidationFailed as exc:
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event=event,
+                            status=422)
+    except DomainError as exc:
+        # a guard names the fields it needs: its reason goes next to each of them
+        missing: dict[str, list[str]] = {}
+        for b in exc.extra.get("blockers", []):
+            for m in b.get("missing", []):  # "obligations[0].amount" is the form's "obligations.0.amount"
+                missing.setdefault(re.sub(r"\[(\d+)\]", r".\1", m), []).append(b.get("reason") or "请填写")
+        return _render_case(case_id, errors=missing, message=exc.detail, failed_event=event, status=exc.status)
+    label = get_definition(CURRENT_VERSION).event_label(event)
+    flash(f"已完成：{label}", "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id))
+
+
+@bp.route("/cases/<id:case_id>/assign", methods=["POST"])
+@login_required
+def assign(case_id: int) -> Any:
+    """Assign or reassign the lead mediator (supervisors); a mediator who must recuse is refused, with why."""
+    csrf.protect()
+    version = _form_version()
+    if version is None:
+        return _render_case(case_id, message=_NO_VERSION, failed_event="assign",
+                            status=428 if not request.form.get("version", "").strip() else 422)
+    raw = request.form.get("mediator_id", "").strip()
+    if not (raw.isdigit() and len(raw) < 12):
+        return _render_case(case_id, errors={"mediator_id": ["请选择调解员"]}, message="请选择调解员",
+                            failed_event="assign", status=422)
+    try:
+        case = assign_svc.assign_mediator(db_session(), case_id=case_id, actor=_actor(), mediator_id=int(raw),
+                                          expected_version=version, reason=request.form.get("reason", "")[:2000])
+    except ValidationFailed as exc:
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="assign",
+                            status=422)
+    except DomainError as exc:
+        errors = {"mediator_id": [exc.detail]} if exc.code == "recusal_required" else None
+        return _render_case(case_id, errors=errors, message=exc.detail, failed_event="assign", status=exc.status)
+    flash(f"已指派主办调解员：{case.lead_mediator.display_name if case.lead_mediator else ''}", "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id))
+
+
+@bp.route("/cases/<id:case_id>/documents", methods=["POST"])
+@login_required
+def generate_document(case_id: int) -> Any:
+    """Generate (or regenerate as a new version) a document on demand."""
+    csrf.protect()
+    form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
+    kind = form.pop("kind", "")
+    if "reply_days" in form:
+        form["reply_days"] = int(form["reply_days"]) if form["reply_days"].isdigit() else form["reply_days"]
+    try:
+        params = GenerateIn().load({"kind": kind, **form})
+        params.pop("kind")
+        doc_service.check_generation_args(kind, params)
+        doc = doc_service.generate_on_demand(db_session(), actor=_actor(), case_id=case_id, kind=kind,
+                                             params=params)
+    except ValidationError as exc:
+        return _render_case(case_id, errors=field_errors(exc.normalized_messages()),
+                            message="文书内容有误，请按提示修改", failed_event="documents", status=422)
+    except ValidationFailed as exc:
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="documents",
+                            status=422)
+    except DomainError as exc:
+        return _render_case(case_id, message=exc.detail, failed_event="documents", status=exc.status)
+    flash(f"已生成：{doc.title}（{doc.number}，第{doc.version}版）", "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id) + "#documents")
+
+
+# --- statutory reference calculator ----------------------------------------------------------------
+
+@bp.route("/calculator", methods=["GET", "POST"])
+@login_required
+def calculator() -> Any:
+    result = None
+    error = None
+    form = request.form if request.method == "POST" else request.args
+    if request.method == "POST":
+        csrf.protect()
+        try:
+            kind = form.get("kind", "compensation")
+            wage = Decimal(form.get("monthly_wage", "0").replace(",", "") or "0")
+            if kind == "compensation":
+                avg = form.get("local_avg", "").replace(",", "").strip()
+                result = calculators.economic_compensation(
+                    monthly_wage=wage, start=dt.date.fromisoformat(form["start"]),
+                    end=dt.date.fromisoformat(form["end"]), local_avg_monthly_wage=Decimal(avg) if avg else None,
+                    unlawful=form.get("unlawful") == "on")
+            elif kind == "double_wage":
+                signed = form.get("signed_on", "").strip()
+                result = calculators.double_wage_no_contract(
+                    monthly_wage=wage, employment_start=dt.date.fromisoformat(form["start"]),
+                    contract_signed_on=dt.date.fromisoformat(signed) if signed else None,
+                    until=dt.date.fromisoformat(form["end"]))
+            else:
+                result = calculators.overtime_pay(
+                    monthly_wage=wage, workday_hours=Decimal(form.get("workday_hours") or "0"),
+                    rest_day_hours=Decimal(form.get("rest_day_hours") or "0"),
+                    holiday_hours=Decimal(form.get("holiday_hours") or "0"))
+        except (KeyError, ValueError, ArithmeticError) as exc:
+            error = str(exc) if isinstance(exc, ValueError) and str(exc) and not str(exc).startswith("Invalid") \
+                else "请完整填写金额和日期（日期格式：YYYY-MM-DD）"
+    template = "ui/_calc_result.html" if request.headers.get("HX-Request") else "ui/calculator.html"
+    return render_template(template, result=result, error=error, form=form, capitals=amount_in_capitals,
+                           fmt=format_amount, **_ctx()), (422 if error else 200)
+
+
+for _code in (403, 404):
+    bp.register_error_handler(_code, page_error)

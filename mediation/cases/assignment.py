@@ -1,0 +1,116 @@
+"""Assigning the lead mediator: suggestions by open caseload, and recusal (回避) checks.
+
+Supervisors (and admins) assign and reassign. A mediator who declared a conflict with the enterprise or
+with a party of the case is refused, with the reason recorded in the case history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mediation.cases.recusal import conflict_reason
+from mediation.cases.service import _append_event, get_case
+from mediation.db.models import Case, Enterprise, User
+from mediation.db.models_access import MediatorConflict
+from mediation.domain.enums import Role
+from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
+from mediation.domain.policy import Actor, can
+from workflows.definitions import get_definition
+
+
+class RecusalRequired(DomainError):
+    code = "recusal_required"
+    title = "调解员应当回避"
+    status = 409
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    user_id: int
+    name: str
+    open_cases: int
+    conflict: str | None
+
+
+def _open_states(case: Case) -> list[str]:
+    d = get_definition(case.workflow_version)
+    return [s.name for s in d.states if s.open or s.name in ("agreed", "performing", "non_performed")]
+
+
+def suggest_mediators(session: Session, *, case_id: int, actor: Actor) -> list[Suggestion]:
+    case = get_case(session, case_id=case_id, actor=actor)
+    if not can(actor, "assign", case):
+        raise PermissionDenied("只有督导员或管理员可以指派调解员")
+    mediators = session.scalars(
+        select(User).where(User.organisation_id == case.organisation_id, User.active.is_(True),
+                           User.role.in_([Role.MEDIATOR, Role.SUPERVISOR])).order_by(User.id)
+    ).all()
+    loads = dict(
+        session.execute(
+            select(Case.lead_mediator_id, func.count())
+            .where(Case.lead_mediator_id.in_([m.id for m in mediators]), Case.status.in_(_open_states(case)))
+            .group_by(Case.lead_mediator_id)
+        ).all()
+    )
+    out = [Suggestion(m.id, m.display_name, int(loads.get(m.id, 0)), conflict_reason(session, m.id, case))
+           for m in mediators if m.role == Role.MEDIATOR]
+    return sorted(out, key=lambda s: (s.conflict is not None, s.open_cases, s.user_id))
+
+
+def assign_mediator(
+    session: Session, *, case_id: int, actor: Actor, mediator_id: int, expected_version: int | None = None,
+    reason: str = "",
+) -> Case:
+    try:
+        case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+        if not can(actor, "assign", case):
+            raise PermissionDenied("只有督导员或管理员可以指派调解员")
+        if expected_version is not None and case.version != expected_version:
+            raise ConflictError("案件已被他人修改，请刷新后重试", current_version=case.version)
+        user = session.get(User, mediator_id)
+        if user is None or not user.active or user.role != Role.MEDIATOR or \
+                user.organisation_id != case.organisation_id:
+            raise ValidationFailed("只能指派本调解组织在职的调解员", errors={"mediator_id": ["调解员无效"]})
+        conflict = conflict_reason(session, mediator_id, case)
+        if conflict is not None:
+            session.rollback()
+            case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+            _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
+                          actor=actor, reason=conflict, payload={"mediator_id": mediator_id})
+            session.commit()
+            raise RecusalRequired(f"不能指派{user.display_name}：{conflict}", mediator_id=mediator_id,
+                                  current_version=case.version)
+        previous = case.lead_mediator_id
+        case.lead_mediator_id = mediator_id
+        case.updated_at = dt.datetime.now(dt.UTC)
+        _append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
+                      actor=actor, reason=reason, payload={"from": previous, "to": mediator_id})
+        session.commit()
+        session.expire(case, ["events"])
+        return case
+    except RecusalRequired:
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def declare_conflict(
+    session: Session, *, user: User, reason: str, enterprise_id: int | None = None, party_name: str | None = None
+) -> MediatorConflict:
+    if not reason.strip() or (enterprise_id is None and not (party_name or "").strip()):
+        raise ValidationFailed("请写明回避对象（用人单位或当事人）和理由",
+                               errors={"reason": ["请写明理由"]})
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise ValidationFailed("用人单位不存在", errors={"enterprise_id": ["用人单位不存在"]})
+    c = MediatorConflict(user_id=user.id, enterprise_id=enterprise_id, party_name=(party_name or None),
+                         reason=reason.strip())
+    session.add(c)
+    session.commit()
+    return c
+
+

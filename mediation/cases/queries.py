@@ -1,0 +1,250 @@
+"""Read models: the scoped, filtered, sorted and paginated case list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, exists, func, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.functions import FunctionElement
+
+from mediation.db.models import Case, Deadline, Enterprise, Organisation
+from mediation.domain.deadline_rules import MISSABLE_KINDS
+from mediation.domain.enums import DeadlineStatus, Role
+from mediation.domain.policy import Actor
+
+
+class case_number_year(FunctionElement[Any]):
+    """The year of a case number ``（2026）东栅劳调字第12号`` as an integer (for numeric sorting)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "case_number_year"
+
+
+class case_number_seq(FunctionElement[Any]):
+    """The sequence of a case number ``（2026）东栅劳调字第12号`` (12) as an integer."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "case_number_seq"
+
+
+@compiles(case_number_year, "postgresql")
+def _pg_year(element: case_number_year, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substring({compiler.process(element.clauses, **kw)} from '^（([0-9]{{1,4}})）') AS INTEGER)"
+
+
+@compiles(case_number_year)
+def _sqlite_year(element: case_number_year, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 2, 4) AS INTEGER)"
+
+
+@compiles(case_number_seq, "postgresql")
+def _pg_seq(element: case_number_seq, compiler: Any, **kw: Any) -> str:
+    return f"CAST(substring({compiler.process(element.clauses, **kw)} from '第([0-9]{{1,9}})号$') AS INTEGER)"
+
+
+@compiles(case_number_seq)
+def _sqlite_seq(element: case_number_seq, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses, **kw)
+    return f"CAST(substr({col}, instr({col}, '第') + 1) AS INTEGER)"  # SQLite casts the leading digits
+
+
+SORTS: Mapping[str, Any] = {
+    "reported_on": Case.reported_on,
+    "received_on": Case.received_on,
+    "created_at": Case.created_at,
+    "updated_at": Case.updated_at,
+    #: Numeric: by year, then by sequence (第9号 before 第10号), then the text (different organisations).
+    "number": (case_number_year(Case.number), case_number_seq(Case.number), Case.number),
+    "status": Case.status,
+    "workers_count": Case.workers_count,
+}
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+
+def region_prefix(code: str) -> str:
+    """``330000`` → ``33``, ``330400`` → ``3304``, ``330402`` → ``330402`` (for LIKE prefix matches)."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def org_scope_clause(actor: Actor, organisation_id: Any) -> ColumnElement[bool]:
+    """Rows belonging to an organisation the actor may see (``mediation.domain.policy.in_scope`` in SQL):
+    the actor's subtree for supervisors and administrators, their own organisation otherwise."""
+    if actor.role == Role.SYSTEM:
+        return true()
+    if actor.sees_subtree:
+        return organisation_id.in_(select(Organisation.id).where(Organisation.path.like(f"{actor.org_path}%")))
+    return organisation_id == actor.organisation_id  # type: ignore[no-any-return]
+
+
+def scope_clause(actor: Actor) -> ColumnElement[bool]:
+    if actor.role == Role.SYSTEM:
+        return Case.id.is_not(None)
+    if actor.sees_subtree:
+        return org_scope_clause(actor, Case.organisation_id)
+    clause = Case.organisation_id == actor.organisation_id
+    if actor.role == Role.MEDIATOR and actor.user_id is not None:
+        clause = or_(clause, Case.lead_mediator_id == actor.user_id)
+    return clause
+
+
+def overdue_clause(today: dt.date | None = None) -> ColumnElement[bool]:
+    """The case missed a deadline someone had to meet (``MISSABLE_KINDS``), as the sweep recorded it: the same
+    test as the risk facts' ``overdue`` (mediation/risk/facts.py), so the dashboard's 在办逾期 figure, its
+    region table and the case list behind it always agree. (``today`` is kept for callers; the sweep, every
+    15 minutes, is what makes a deadline overdue.)"""
+    return exists().where(
+        Deadline.case_id == Case.id,
+        Deadline.overdue_recorded_at.is_not(None),
+        Deadline.kind.in_(MISSABLE_KINDS),
+    )
+
+
+def region_clause(region: str, enterprise_id: Any = Case.enterprise_id,
+                  organisation_id: Any = Case.organisation_id) -> ColumnElement[bool]:
+    """Rows (cases by default, or e.g. alerts) located in a region the way the risk facts locate a case: by
+    the enterprise's region, or the organisation's when there is no enterprise (or it has no region)."""
+    prefix = region_prefix(region) + "%"
+    in_region = select(Enterprise.id).where(Enterprise.region_code.like(prefix))
+    no_region = select(Enterprise.id).where(Enterprise.region_code.is_(None))
+    org_in_region = select(Organisation.id).where(Organisation.region_code.like(prefix))
+    return or_(
+        enterprise_id.in_(in_region),
+        and_(or_(enterprise_id.is_(None), enterprise_id.in_(no_region)), organisation_id.in_(org_in_region)),
+    )
+
+
+def escape_like(text: str) -> str:
+    """``%`` and ``_`` in a search text match themselves, not anything (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def case_query(actor: Actor, f: Mapping[str, Any], today: dt.date) -> Select[tuple[Case]]:
+    stmt = select(Case).where(scope_clause(actor))
+    if f.get("status"):
+        stmt = stmt.where(Case.status.in_(f["status"]))
+    if f.get("category"):
+        stmt = stmt.where(Case.category.in_(f["category"]))
+    if f.get("organisation_id") is not None:
+        sub = select(Organisation.path).where(Organisation.id == f["organisation_id"]).scalar_subquery()
+        stmt = stmt.where(Case.organisation_id.in_(
+            select(Organisation.id).where(Organisation.path.like(sub.concat("%")))
+        ))
+    if f.get("enterprise_id") is not None:
+        stmt = stmt.where(Case.enterprise_id == f["enterprise_id"])
+    if f.get("region"):
+        stmt = stmt.where(region_clause(f["region"]))
+    if f.get("park_id") is not None:
+        stmt = stmt.where(Case.enterprise_id.in_(select(Enterprise.id).where(Enterprise.park_id == f["park_id"])))
+    if f.get("mediator_id") is not None:
+        stmt = stmt.where(Case.lead_mediator_id == f["mediator_id"])
+    if f.get("collective") is not None:
+        stmt = stmt.where(Case.is_collective.is_(f["collective"]))
+    if f.get("overdue") is not None:
+        clause = overdue_clause(today)
+        stmt = stmt.where(clause if f["overdue"] else ~clause)
+    for field, col in (("reported", Case.reported_on), ("received", Case.received_on)):
+        if f.get(f"{field}_from"):
+            stmt = stmt.where(col >= f[f"{field}_from"])
+        if f.get(f"{field}_to"):
+            stmt = stmt.where(col <= f[f"{field}_to"])
+    if f.get("q"):
+        like = f"%{escape_like(f['q'])}%"
+        stmt = stmt.where(or_(Case.title.like(like, escape="\\"), Case.number.like(like, escape="\\")))
+    return stmt
+
+
+def list_cases(session: Session, *, actor: Actor, filters: Mapping[str, Any], today: dt.date) -> Page:
+    stmt = case_query(actor, filters, today)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    sort = filters.get("sort") or "-reported_on"
+    desc = sort.startswith("-")
+    col = SORTS[sort.lstrip("-")]
+    cols = col if isinstance(col, tuple) else (col,)
+    per_page = min(int(filters.get("per_page") or 20), MAX_PER_PAGE)
+    page = max(int(filters.get("page") or 1), 1)
+    items = session.scalars(
+        stmt.options(joinedload(Case.organisation), joinedload(Case.enterprise), joinedload(Case.lead_mediator))
+        .order_by(*(c.desc() if desc else c.asc() for c in cols), Case.id.desc() if desc else Case.id.asc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    case: Case
+    kind: str
+    due_on: dt.date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Workbench:
+    counts: dict[str, int]
+    overdue: list[DeadlineRow]
+    due_today: list[DeadlineRow]
+    lapsing: list[DeadlineRow]
+    collective: list[Case]
+    mine: list[Case]
+
+
+OPEN_STATES = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed", "agreed", "performing",
+               "non_performed", "terminated", "referred", "not_accepted", "withdrawn", "performed")
+CLOCK_KINDS = MISSABLE_KINDS
+
+
+def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: int = 3, limit: int = 50) -> Workbench:
+    """A mediator's desk: cases by state, what is overdue, due today and about to lapse (day 15)."""
+    scope = scope_clause(actor)
+    counts = dict(session.execute(
+        select(Case.status, func.count()).where(scope, Case.status != "closed").group_by(Case.status)
+    ).all())
+    rows = session.execute(
+        select(Case, Deadline.kind, Deadline.due_on)
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(scope, Case.status != "closed", Deadline.kind.in_(CLOCK_KINDS),
+               # open clocks, and the ones the sweep marked overdue until they are dealt with
+               or_(Deadline.status == DeadlineStatus.OPEN,
+                   and_(Deadline.status == DeadlineStatus.OVERDUE, Deadline.resolved_on.is_(None))),
+               Deadline.due_on <= today + dt.timedelta(days=lapse_window))
+        .order_by(Deadline.due_on, Case.id).limit(limit * 3)
+    ).all()
+    overdue, due_today, lapsing = [], [], []
+    for case, kind, due in rows:
+        row = DeadlineRow(case=case, kind=kind, due_on=due, days_left=(due - today).days)
+        if due < today:
+            overdue.append(row)
+        elif due == today:
+            due_today.append(row)
+        elif kind == "mediation_end":
+            lapsing.append(row)
+    collective = list(session.scalars(
+        select(Case).where(scope, Case.is_collective.is_(True), Case.status.in_(OPEN_STATES[:6]))
+        .order_by(Case.reported_on.desc()).limit(limit)
+    ).all())
+    mine_clause = Case.lead_mediator_id == actor.user_id if actor.user_id is not None else Case.id.is_(None)
+    mine = list(session.scalars(
+        select(Case).where(scope, mine_clause, Case.status != "closed")
+        .options(joinedload(Case.enterprise)).order_by(Case.updated_at.desc()).limit(limit)
+    ).all())
+    return Workbench(counts=counts, overdue=overdue[:limit], due_today=due_today[:limit], lapsing=lapsing[:limit],
+                     collective=collective, mine=mine)

@@ -1,0 +1,24 @@
+"""What every command needs: the database engine from the settings, and date options."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from sqlalchemy import Engine
+
+from mediation.runtime.settings import Settings, engine_from_settings
+
+
+def engine() -> Engine:
+    """The engine of ``DATABASE_URL`` (settings read at call time)."""
+    return engine_from_settings(Settings.from_env())
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD：{value}") from None

@@ -1,0 +1,93 @@
+"""What every use case needs besides the session: deadline rules, the calendar and "today".
+
+The calendar combines the library's holiday data with the override table (``calendar_days``); it is
+cached per process for a short time so a transition does not re-read the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation.db.models import CalendarDay, CalendarYear
+from mediation.domain.calendar import ChineseWorkdayCalendar, DayOverride, WorkdayCalendar
+from mediation.domain.deadline_rules import RuleSet, default_rules
+from mediation.runtime.hooks import DocumentProducer, Observer, default_observers
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+CALENDAR_TTL_SECONDS = 60.0
+
+
+def china_today() -> dt.date:
+    return dt.datetime.now(CHINA_TZ).date()
+
+
+@dataclass
+class ServiceEnv:
+    calendar: WorkdayCalendar
+    rules: RuleSet = field(default_factory=default_rules)
+    today: Callable[[], dt.date] = china_today
+    #: Rule sets by version, so a case keeps the rules it was computed with until an explicit recompute.
+    rulesets: Mapping[str, RuleSet] = field(default_factory=dict)
+    #: Called with every recorded case event, inside the unit of work.
+    observers: tuple[Observer, ...] = field(default_factory=default_observers)
+    #: Renders the documents a transition produces; ``None`` = none are produced (e.g. bulk imports).
+    documents: DocumentProducer | None = None
+
+    def rules_for(self, version: str) -> RuleSet:
+        if version == self.rules.version:
+            return self.rules
+        return self.rulesets.get(version, self.rules)
+
+
+def load_calendar(session: Session) -> ChineseWorkdayCalendar:
+    days = session.scalars(select(CalendarDay)).all()
+    years = session.scalars(select(CalendarYear.year)).all()
+    overrides = [DayOverride(day=d.day, is_workday=d.is_workday, is_holiday=d.is_holiday, note=d.note) for d in days]
+    return ChineseWorkdayCalendar(overrides=overrides, extra_years=years)
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[float, ChineseWorkdayCalendar]] = {}
+
+
+def cached_calendar(session: Session) -> ChineseWorkdayCalendar:
+    key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < CALENDAR_TTL_SECONDS:
+            return hit[1]
+    cal = load_calendar(session)
+    with _cache_lock:
+        _cache[key] = (now, cal)
+    return cal
+
+
+def invalidate_calendar_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+#: The process-wide document producer, installed by the application factory (``api``) or the CLI.
+_default_documents: list[DocumentProducer] = []
+
+
+def install_document_producer(producer: DocumentProducer | None) -> None:
+    _default_documents.clear()
+    if producer is not None:
+        _default_documents.append(producer)
+
+
+def default_env(session: Session) -> ServiceEnv:
+    return ServiceEnv(
+        calendar=cached_calendar(session),
+        documents=_default_documents[0] if _default_documents else None,
+    )
