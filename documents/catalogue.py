@@ -1,7 +1,7 @@
 """The catalogue of official documents (文书): for each kind its title, template, default numbering
 pattern, the inputs it takes when generated on demand, and a context builder that reads only the case.
 
-What each document must contain follows ``DOMAIN.md`` ("Documents the engine produces"); the legal
+What each document must contain follows ``docs/domain.md#documents``; the legal
 references printed in the templates are:
 
 - LDMAL = 《中华人民共和国劳动争议调解仲裁法》 arts. 2 (what a labour dispute is), 4 (negotiation and

@@ -3,7 +3,7 @@
 A definition is versioned. Every case records the version it runs on; publishing a new version never
 changes open cases (they keep running on the definition they started with).
 
-Legal basis of the path: see ``shared/DOMAIN.md`` — LDMAL arts. 4, 12–16, 27; PML arts. 17, 26, 29, 33.
+Legal basis of the path: see ``docs/domain.md#lifecycle`` — LDMAL arts. 4, 12–16, 27; PML arts. 17, 26, 29, 33.
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ def g_category_in_scope(ctx: GuardContext) -> Blocker | None:
 def refusal_basis(org_kind: str | None) -> str:
     """The basis for not mediating when a party refuses, by the kind of mediation organisation: PML art. 17
     binds people's mediation committees only; enterprise and township (street) labour-dispute mediation
-    bodies follow the ELDNMP, whose article numbers are not confirmed (shared/DOMAIN.md)."""
+    bodies follow the ELDNMP, whose article numbers are not confirmed (docs/domain.md#acceptance)."""
     if org_kind == OrgKind.PEOPLES_MEDIATION:
         return "《人民调解法》第十七条"
     return "《企业劳动争议协商调解规定》（条号待核实）"

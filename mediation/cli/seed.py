@@ -37,11 +37,12 @@ from mediation.cases import service as svc
 from mediation.cli.common import engine
 from mediation.db.models import Case, Enterprise, Organisation, Park, User
 from mediation.domain import divisions
+from mediation.domain.clock import china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.identity import id_check_character
 from mediation.domain.policy import Actor
 from mediation.domain.uscc import make_uscc
-from mediation.runtime.env import ServiceEnv, china_today, load_calendar
+from mediation.runtime.env import ServiceEnv, load_calendar
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 DEMO_PASSWORD = "demo-password-2026"

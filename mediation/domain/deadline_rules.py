@@ -2,7 +2,7 @@
 
 Rules marked ``confirmed=False`` were recalled from the Enterprise Labour Dispute Negotiation and
 Mediation Provisions (企业劳动争议协商调解规定, MOHRSS order 17, 2012) or local practice and not yet
-checked against the official text (shared/DOMAIN.md); they are data, so a corrected value becomes a
+checked against the official text (docs/domain.md#time-limits); they are data, so a corrected value becomes a
 new rule-set version followed by an audited recompute (``mediation deadlines recompute``).
 """
 

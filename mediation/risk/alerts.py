@@ -1,6 +1,6 @@
 """Alerts for the supervisors of a subtree, the escalation path with its reporting deadline, and the data
 of the early-warning report (风险预警报告: enterprise, location/park, indicators, workers involved, level,
-actions, reporter, time — shared/DOMAIN.md).
+actions, reporter, time — docs/domain.md#the-early-report).
 
 An alert is raised, inside the transaction that caused it, when an enterprise's level rises into orange
 or red, and for every collective dispute (the case is collective, or its workers reach the rules'
@@ -22,6 +22,7 @@ from mediation.db.models import Case, Deadline, Enterprise, Organisation, Park, 
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
 from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, Ownership
+from mediation.domain.clock import china_today
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -305,7 +306,7 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
     workers = max([alert.workers if alert else 0, case.workers_count if case else 0,
                    *[s.workers_affected for s in signals if s.status in ("open", "converted")]], default=0)
     return {
-        "alert": None if alert is None else alert_dict(alert, dt.date.today()),
+        "alert": None if alert is None else alert_dict(alert, china_today()),
         "case": None if case is None else {"id": case.id, "number": case.number, "title": case.title,
                                            "status": case.status, "workers_count": case.workers_count,
                                            "is_collective": case.is_collective, "reported_on": case.reported_on,

@@ -1,6 +1,6 @@
 """Risk indicators and scoring rules kept as data (versioned), and their explainable evaluation.
 
-No national union scheme for labour-relations warning levels was found (shared/DOMAIN.md): levels,
+No national union scheme for labour-relations warning levels was found (docs/domain.md#warning-levels): levels,
 indicators, weights and thresholds are data. The built-in default (version 1) follows the national
 emergency convention of four colours, blue → red, and one county's wage-arrears scheme as floors
 (yellow under one month of arrears, orange one to two months, red over two) — local practice,

@@ -1,6 +1,6 @@
 """Synthetic national-scale data with realistic distributions (for load tests and the hotspot benchmark).
 
-Shapes follow shared/DOMAIN.md: pay and social insurance dominate caseloads; collective disputes
+Shapes follow docs/domain.md#caseload-figures: pay and social insurance dominate caseloads; collective disputes
 (≥ 10 workers) are a few per cent of cases and average about 23 workers (2013: 163,300 workers in 7,200
 collective disputes); mediation succeeds in roughly 65–82 % of concluded cases; most cases are closed
 within weeks, so recent months hold most of the open ones. Regions are real GB/T 2260 divisions (from the

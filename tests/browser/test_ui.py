@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from api.app import create_app
 from mediation.cases import service as svc
 from mediation.db.engine import make_session_factory
+from mediation.domain.clock import china_today
 from tests.factories import PASSWORD, World, application, build_world
 from tests.helpers import pdf_text
 
@@ -118,7 +119,7 @@ def test_intake_to_agreement_in_the_browser(live: tuple[str, World, dict[str, in
     assert "调解中" in pg.content()  # type: ignore[attr-defined]
 
     session = _action(pg, "record_session")
-    session.locator("input[name=started_at]").fill(f"{dt.date.today().isoformat()}T09:30")
+    session.locator("input[name=started_at]").fill(f"{china_today().isoformat()}T09:30")
     session.locator("input[name=place]").fill("东栅街道调解室")
     session.locator("input[name=attendees]").fill("李堃、王建国")
     session.locator("textarea[name=record]").fill("双方陈述意见，同意调解。")
@@ -141,7 +142,7 @@ def test_intake_to_agreement_in_the_browser(live: tuple[str, World, dict[str, in
     sign.locator("textarea[name=terms]").fill("被申请人支付申请人经济补偿32,000元。")
     sign.locator("input[name=ob_description]").first.fill("支付经济补偿")
     sign.locator("input[name=ob_amount]").first.fill("32000")
-    sign.locator("input[name=ob_due_on]").first.fill((dt.date.today() + dt.timedelta(days=10)).isoformat())
+    sign.locator("input[name=ob_due_on]").first.fill((china_today() + dt.timedelta(days=10)).isoformat())
     sign.locator("select[name=ob_claim_type]").first.select_option("economic_compensation")
     for box in ("signed_by_parties", "signed_by_mediator", "sealed"):
         sign.locator(f"input[name={box}]").check()

@@ -1,5 +1,5 @@
 """Every document kind rendered from a realistic case, read back with a PDF text extractor, and checked
-for the elements DOMAIN.md requires; numbering, versions, immutability, rollback and security."""
+for the elements docs/domain.md#documents requires; numbering, versions, immutability, rollback and security."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Enterprise
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.domain.clock import china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
 from mediation.risk import alerts, facts, maintenance, rulesets, scoring, signals
@@ -41,7 +42,7 @@ from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import PASSWORD, PASSWORD_HASH, World, agreement_payload, application, build_world, session_payload
 
 CHINA = ZoneInfo("Asia/Shanghai")
-START = dt.date.today() - dt.timedelta(days=120)
+START = china_today() - dt.timedelta(days=120)
 
 
 PATHS: dict[str, list[str]] = {

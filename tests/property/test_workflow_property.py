@@ -1,6 +1,6 @@
 """Property-based test of the lifecycle: random events against an independent reference table.
 
-The reference table below is written out by hand from DOMAIN.md, not derived from the definition, so a
+The reference table below is written out by hand from docs/domain.md#lifecycle, not derived from the definition, so a
 change to either one shows up here. Invariants after every step: the case's status equals the last
 event's target; events form an unbroken chain; the terminal state accepts no event; at most one open
 deadline of each kind (per obligation for performance and, after an agreement, limitation deadlines);

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Case
 from mediation.db.models_access import PersonalDataAccess
+from mediation.domain.clock import china_today
 from tests.factories import World, agreement_payload, application, session_payload
 from tests.fixtures import Api
 
@@ -37,7 +37,7 @@ def test_intake_to_agreement_over_http(api: Api, world: World) -> None:
     case = r.json
     assert case["status"] == "mediating" and r.headers["ETag"] == f'"{case["version"]}"'
     case = _fire(api, world.mediator, case, "record_session", session_payload()).json
-    today = dt.date.today()
+    today = china_today()
     r = _fire(api, world.mediator, case, "sign_agreement", agreement_payload(today))
     assert r.status_code == 200 and r.json["status"] == "agreed"
     assert r.json["agreements"][0]["total_amount"] == "24000.00"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 from urllib.parse import unquote
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mediation.db.models_access import PersonalDataAccess
+from mediation.domain.clock import china_today
 from tests.factories import World, agreement_payload, application, session_payload
 from tests.fixtures import Api
 from tests.helpers import pdf_text
@@ -25,7 +25,7 @@ def _agreed(api: Api, world: World) -> dict[str, Any]:
     case = r.json
     for event, payload in (("accept", {"respondent_consents": True, "mediator_id": world.mediator.id}),
                            ("record_session", session_payload()),
-                           ("sign_agreement", agreement_payload(dt.date.today()))):
+                           ("sign_agreement", agreement_payload(china_today()))):
         r = api.as_(world.mediator).post(f"/api/v1/cases/{case['id']}/transitions",
                                          json={"event": event, "payload": payload, "version": case["version"]})
         assert r.status_code == 200, r.json

@@ -16,6 +16,7 @@ from api.app import create_app
 from mediation.accounts.tokens import issue_token
 from mediation.db.engine import make_session_factory
 from mediation.db.models import CaseEvent
+from mediation.domain.clock import china_today
 from tests.factories import build_world, new_case
 
 N = 8
@@ -25,7 +26,7 @@ N = 8
 def test_concurrent_http_transitions(committing_engine: Engine) -> None:
     with Session(committing_engine, expire_on_commit=False) as s:
         world = build_world(s)
-        case = new_case(s, world, __import__("datetime").date.today())
+        case = new_case(s, world, china_today())
         tokens = [issue_token(s, user=u, name="race")[1] for u in (world.mediator, world.mediator2)]
         case_id, version = case.id, case.version
     app = create_app({"TESTING": True, "SECRET_KEY": "t"}, session_factory=make_session_factory(committing_engine))

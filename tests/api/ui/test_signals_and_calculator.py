@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_risk import RiskAlert
 from mediation.domain.calculators import double_wage_no_contract
+from mediation.domain.clock import china_today
 from mediation.risk import alerts, signals
 from tests.factories import World, new_case
 from tests.fixtures import Api
@@ -71,9 +72,9 @@ def test_double_wage_end_before_start_in_the_calculator_page(world: World, clien
 
 
 def test_collective_alert_without_an_enterprise_is_not_labelled_no_warning(db: Session, world: World) -> None:
-    case = new_case(db, world, dt.date.today(), workers_count=15, enterprise_id=None, title="十五名职工追索工资")
+    case = new_case(db, world, china_today(), workers_count=15, enterprise_id=None, title="十五名职工追索工资")
     [alert] = db.scalars(select(RiskAlert).where(RiskAlert.case_id == case.id)).all()
     assert alert.level == "none" and alert.kind == "collective_dispute"
-    out = alerts.alert_dict(alert, dt.date.today())
+    out = alerts.alert_dict(alert, china_today())
     assert out["level_label"] == alerts.COLLECTIVE_UNRATED_LABEL
     assert "无预警" not in out["level_label"]

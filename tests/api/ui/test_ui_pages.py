@@ -17,9 +17,10 @@ from api.app import create_app
 from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Deadline, Enterprise
+from mediation.domain.clock import china_today
 from tests.factories import PASSWORD, World, application, drive, new_case
 
-TODAY = dt.date.today()
+TODAY = china_today()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -1,5 +1,5 @@
-"""Findings of the legal review (/tmp/qa-legal-report.md) on the workflow and the deadlines, one test each
-(numbers are the review's)."""
+"""Legal rules of the workflow and the deadlines, one test each; the rules and their articles are in
+docs/domain.md (#limitation, #time-limits, #collective-disputes, #agreements-and-remedies)."""
 
 from __future__ import annotations
 

@@ -14,11 +14,12 @@ from mediation.cases import service as svc
 from mediation.cases.queries import list_cases
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, CaseEvent, Deadline
+from mediation.domain.clock import china_today
 from mediation.risk import hotspots
 from mediation.risk.maintenance import verify
 from tests.factories import PASSWORD, World, drive, new_case
 
-TODAY = dt.date.today()  # the API and the hotspots' windows count from the real today
+TODAY = china_today()  # the API and the hotspots' windows count from the real today
 
 
 def _sessions(db: Session) -> Any:

@@ -14,6 +14,7 @@ from mediation.cases import parties as party_svc
 from mediation.cases import service as svc
 from mediation.db.models import Case, CaseEvent, Party
 from mediation.db.models_access import PersonalDataAccess
+from mediation.domain.clock import china_today
 from mediation.domain.errors import ConflictError, PermissionDenied, ValidationFailed
 from tests.factories import World, application, new_case
 from tests.fixtures import Api
@@ -205,7 +206,7 @@ def test_intake_form_takes_several_workers_and_representatives(db: Session, worl
 
 
 def test_case_page_form_adds_a_representative(db: Session, world: World, client: Any) -> None:
-    case = _collective(db, world, dt.date.today())
+    case = _collective(db, world, china_today())
     page = ui_get(client, world.mediator, f"/ui/cases/{case.id}")
     text = page.get_data(as_text=True)
     assert "登记当事人" in text and 'name="party_role"' in text
@@ -226,6 +227,6 @@ def test_case_page_form_adds_a_representative(db: Session, world: World, client:
 
 
 def test_case_page_hides_the_form_from_supervisors(db: Session, world: World, client: Any) -> None:
-    case = _collective(db, world, dt.date.today())
+    case = _collective(db, world, china_today())
     text = ui_get(client, world.supervisor, f"/ui/cases/{case.id}").get_data(as_text=True)
     assert 'name="party_role"' not in text

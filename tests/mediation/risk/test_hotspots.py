@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from mediation.cases import service as svc
 from mediation.db.models import Enterprise
+from mediation.domain.clock import china_today
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor
 from mediation.risk import hotspots, signals, simulate
@@ -21,7 +22,7 @@ from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import World, agreement_payload, application, drive, new_case
 from tests.helpers import signal_data
 
-TODAY = dt.date.today()
+TODAY = china_today()
 MEASURES = ("cases", "workers", "collective", "open_cases", "amount_claimed", "amount_recovered", "agreed", "failed",
             "overdue", "overdue_open", "accepted")
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from mediation.cases import service as case_service
 from mediation.db.models import Case, Deadline, Enterprise
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseRiskChange, RiskAlert, RiskCaseFacts, RiskSignal
+from mediation.domain.clock import china_today
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor
 from mediation.risk import alerts, signals
@@ -184,7 +185,7 @@ def test_signals_are_visible_only_in_scope(db: Session, world: World) -> None:
 
 def test_a_collective_dispute_raises_an_alert_and_the_open_dispute_raises_the_score(db: Session,
                                                                                     world: World) -> None:
-    case = new_case(db, world, dt.date.today(), workers_count=15, title="十五名职工追索加班费")
+    case = new_case(db, world, china_today(), workers_count=15, title="十五名职工追索加班费")
     assert case.is_collective
     [alert] = _alerts(db, case_id=case.id)
     assert (alert.kind, alert.workers, alert.organisation_id) == ("collective_dispute", 15, world.township.id)
@@ -194,10 +195,10 @@ def test_a_collective_dispute_raises_an_alert_and_the_open_dispute_raises_the_sc
     assert (risk.level, risk.score) == ("yellow", 35)
     assert _changes(db, world.enterprise.id) == [("none", "yellow", "case_event")]
     # a small dispute is not collective: no alert
-    small = new_case(db, world, dt.date.today(), workers_count=3)
+    small = new_case(db, world, china_today(), workers_count=3)
     assert _alerts(db, case_id=small.id) == []
     # withdrawing the collective dispute lowers the level again
-    drive(db, world, case, dt.date.today(), "withdraw")
+    drive(db, world, case, china_today(), "withdraw")
     assert db.get(EnterpriseRisk, world.enterprise.id).level == "none"  # type: ignore[union-attr]
 
 
@@ -208,10 +209,10 @@ def test_the_collective_threshold_is_configurable(db: Session, world: World) -> 
     rules = {**DEFAULT_RULES_JSON, "collective_threshold": 30}
     rulesets.save_version(db, actor=world.actor(world.admin), data={"rules": rules, "note": "集体争议按30人"})
     # the case is flagged collective by the core (LDMAL art. 7, ten workers) and alerted as such
-    case = new_case(db, world, dt.date.today(), workers_count=12)
+    case = new_case(db, world, china_today(), workers_count=12)
     assert len(_alerts(db, case_id=case.id, kind="collective_dispute")) == 1
     # a case not flagged collective but reaching the risk rules' threshold is alerted too
-    big = new_case(db, world, dt.date.today(), workers_count=35, is_collective=False)
+    big = new_case(db, world, china_today(), workers_count=35, is_collective=False)
     assert len(_alerts(db, case_id=big.id, kind="collective_dispute")) == 1
 
 
@@ -265,7 +266,7 @@ def test_case_creation_rolls_back_when_the_observer_fails(db: Session, world: Wo
 
 
 def test_amounts_in_facts_are_exact_cents(db: Session, world: World) -> None:
-    case = new_case(db, world, dt.date.today(),
+    case = new_case(db, world, china_today(),
                     claims=[{"claim_type": "wages", "amount": "1234.56"}, {"claim_type": "overtime",
                                                                             "amount": "0.07"}])
     fact = db.get(RiskCaseFacts, case.id)
