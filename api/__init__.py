@@ -24,7 +24,9 @@ from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import engine_from_settings, make_session_factory
 from mediation.settings import Settings
 
-API_TITLE = "劳动争议调解案件管理 API"
+#: ASCII: client generators name their package after it (the Chinese name is ``info.x-title-zh``).
+API_TITLE = "Labour Mediation API"
+API_TITLE_ZH = "劳动争议调解案件管理 API"
 API_VERSION = "1.0.0"
 OPTIONAL_BLUEPRINTS = ("api.documents", "api.hotspots")
 
@@ -107,7 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 application/problem+json。"
         "机器客户端使用 Bearer 令牌（POST /api/v1/auth/tokens）；浏览器使用登录会话，写操作须带 X-CSRFToken 头。"
     )
-    api = MediationApi(app, spec_kwargs={"info": {"description": description}})
+    api = MediationApi(app, spec_kwargs={"info": {"description": description, "x-title-zh": API_TITLE_ZH}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})

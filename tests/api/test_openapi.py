@@ -28,7 +28,19 @@ def test_spec_is_valid_and_complete() -> None:
 
 def test_served_spec(client) -> None:
     r = client.get("/api/v1/openapi.json")
-    assert r.status_code == 200 and r.json["info"]["title"] == "劳动争议调解案件管理 API"
+    assert r.status_code == 200 and r.json["info"]["title"] == "Labour Mediation API"
+    assert r.json["info"]["x-title-zh"] == "劳动争议调解案件管理 API"
+
+
+def test_title_is_ascii_and_the_client_config_names_the_client() -> None:
+    """Client generators derive the package name from info.title; api/openapi-client.yaml fixes it."""
+    import json
+
+    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    assert spec["info"]["title"].isascii()
+    config = SPEC_PATH.with_name("openapi-client.yaml").read_text(encoding="utf-8")
+    assert re.search(r"^project_name_override: labour-mediation-client$", config, re.M)
+    assert re.search(r"^package_name_override: labour_mediation_client$", config, re.M)
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
