@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
@@ -53,6 +54,18 @@ class ProblemSchema(Schema):
     allowed_events = fields.List(fields.String(), metadata={"description": "当前状态下可执行的操作"})
     blockers = fields.List(fields.Dict(), metadata={"description": "不满足的条件及原因"})
     current_version = fields.Integer(allow_none=True)
+
+
+class ProblemResponses(BasePlugin):
+    """An error response documented by its description alone (``alt_response(409, description=…)``) has the
+    problem body that every error of this API has: say so, so that generated clients parse it."""
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                         **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                if isinstance(response, dict) and "content" not in response and str(status)[:1] in ("4", "5"):
+                    response["content"] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 class MediationApi(Api):
@@ -109,7 +122,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 application/problem+json。"
         "机器客户端使用 Bearer 令牌（POST /api/v1/auth/tokens）；浏览器使用登录会话，写操作须带 X-CSRFToken 头。"
     )
-    api = MediationApi(app, spec_kwargs={"info": {"description": description, "x-title-zh": API_TITLE_ZH}})
+    api = MediationApi(app, spec_kwargs={"info": {"description": description, "x-title-zh": API_TITLE_ZH},
+                                          "extra_plugins": [ProblemResponses()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
