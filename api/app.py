@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
@@ -26,7 +27,9 @@ from mediation.db.engine import make_session_factory
 from mediation.runtime.env import install_document_producer
 from mediation.runtime.settings import Settings, engine_from_settings
 
-API_TITLE = "劳动争议调解案件管理 API"
+#: ASCII: client generators name their package after it (the Chinese name is ``info.x-title-zh``).
+API_TITLE = "Labour Mediation API"
+API_TITLE_ZH = "劳动争议调解案件管理 API"
 API_VERSION = "1.0.0"
 
 
@@ -52,6 +55,18 @@ class ProblemSchema(Schema):
     allowed_events = fields.List(fields.String(), metadata={"description": "当前状态下可执行的操作"})
     blockers = fields.List(fields.Dict(), metadata={"description": "不满足的条件及原因"})
     current_version = fields.Integer(allow_none=True)
+
+
+class ProblemResponses(BasePlugin):
+    """An error response documented by its description alone (``alt_response(409, description=…)``) has the
+    problem body that every error of this API has: say so, so that generated clients parse it."""
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                         **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                if isinstance(response, dict) and "content" not in response and str(status)[:1] in ("4", "5"):
+                    response["content"] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 class MediationApi(Api):
@@ -108,7 +123,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         "劳动争议调解案件管理引擎的 REST 接口。所有错误均为 application/problem+json。"
         "机器客户端使用 Bearer 令牌（POST /api/v1/auth/tokens）；浏览器使用登录会话，写操作须带 X-CSRFToken 头。"
     )
-    api = MediationApi(app, spec_kwargs={"info": {"description": description}})
+    api = MediationApi(app, spec_kwargs={"info": {"description": description, "x-title-zh": API_TITLE_ZH},
+                                          "extra_plugins": [ProblemResponses()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})

@@ -170,6 +170,7 @@ class Login(MethodView):
     @blp.response(200, MeSchema)
     @blp.alt_response(401, description="用户名或密码错误")
     @blp.alt_response(429, description="登录尝试过于频繁")
+    @blp.doc(operationId="login")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """登录（浏览器会话）"""
         user = _checked_login(data["username"], data["password"])
@@ -180,6 +181,7 @@ class Login(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @blp.response(204)
+    @blp.doc(operationId="logout")
     def post(self) -> None:
         """退出登录"""
         logout_user()
@@ -191,6 +193,7 @@ class Tokens(MethodView):
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="用户名或密码错误")
     @blp.alt_response(429, description="登录尝试过于频繁")
+    @blp.doc(operationId="createToken")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """用用户名和密码换取 API 令牌（令牌只显示一次）"""
         user = _checked_login(data["username"], data["password"])
@@ -201,6 +204,7 @@ class Tokens(MethodView):
 @blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @blp.response(204)
+    @blp.doc(operationId="revokeToken")
     def delete(self, token_id: int) -> None:
         """吊销 API 令牌"""
         actor = current_actor()

@@ -191,6 +191,7 @@ def expected_version(body_version: int | None) -> int:
 class Cases(MethodView):
     @blp.arguments(CaseListArgs, location="query")
     @blp.response(200, CasePageOut)
+    @blp.doc(operationId="listCases")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """案件列表（按权限范围；支持筛选、排序、分页）"""
         actor = current_actor()
@@ -206,6 +207,7 @@ class Cases(MethodView):
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                           "schema": {"type": "string", "maxLength": 128},
                           "description": "相同的键和内容只创建一次，重复提交返回第一次的结果"}])
+    @blp.doc(operationId="createCase")
     def post(self, _data: dict[str, Any]) -> Response:
         """登记案件（排查线索、书面或口头申请、协商请求）"""
         actor = current_actor()
@@ -233,6 +235,7 @@ class Cases(MethodView):
 @blp.route("/<id:case_id>")
 class CaseItem(MethodView):
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.doc(operationId="getCase")
     def get(self, case_id: int) -> Response:
         """案件详情（当事人、请求、期限、当前可执行的操作及原因、版本）"""
         actor = current_actor()
@@ -262,6 +265,7 @@ class Transitions(MethodView):
          "schema": {"type": "string", "enum": ["return=representation", "return=minimal"]},
          "description": "RFC 7240：return=minimal 只返回 204 和新的 ETag（批量处理的机器客户端更快）"},
     ])
+    @blp.doc(operationId="fireTransition")
     def post(self, data: dict[str, Any], case_id: int) -> Response:
         """执行流程操作（受理、记录调解、签署协议、终止、移送……）"""
         actor = current_actor()
@@ -284,6 +288,7 @@ def _event_label(session: Session, ev: CaseEvent, version: str) -> str:
 @blp.route("/<id:case_id>/events")
 class Events(MethodView):
     @blp.response(200, EventOut(many=True))
+    @blp.doc(operationId="listCaseEvents")
     def get(self, case_id: int) -> list[dict[str, Any]]:
         """案件历史（只增不改的事件记录）"""
         session = db_session()
@@ -297,6 +302,7 @@ class Events(MethodView):
 @blp.route("/<id:case_id>/sessions")
 class Sessions(MethodView):
     @blp.response(200, SessionOut(many=True))
+    @blp.doc(operationId="listCaseSessions")
     def get(self, case_id: int) -> list[MediationSession]:
         """调解会议及笔录（新增请执行 record_session 操作）"""
         session = db_session()
@@ -335,6 +341,7 @@ def _party_response(status: int, body: Mapping[str, Any]) -> Response:
 @blp.route("/<id:case_id>/parties")
 class Parties(MethodView):
     @blp.response(200, PartyOut(many=True))
+    @blp.doc(operationId="listCaseParties")
     def get(self, case_id: int) -> list[dict[str, Any]]:
         """当事人（个人信息按角色脱敏；未脱敏的查阅会被记录）"""
         session = db_session()
@@ -351,6 +358,7 @@ class Parties(MethodView):
     @blp.doc(parameters=[*_VERSION_DOC, {"in": "header", "name": "Idempotency-Key", "required": False,
                                          "schema": {"type": "string", "maxLength": 128},
                                          "description": "相同的键和内容只登记一次，重复提交返回第一次的结果"}])
+    @blp.doc(operationId="createCaseParty")
     def post(self, data: dict[str, Any], case_id: int) -> Response:
         """登记当事人：劳动者、集体争议的劳动者代表、代理人（及其代理的当事人）；记入案件历史"""
         actor = current_actor()
@@ -383,6 +391,7 @@ class PartyItem(MethodView):
     @blp.alt_response(409, description="版本冲突，或案件已办结")
     @blp.alt_response(428, description="未提供版本")
     @blp.doc(parameters=_VERSION_DOC)
+    @blp.doc(operationId="updateCaseParty")
     def patch(self, data: dict[str, Any], case_id: int, party_id: int) -> Response:
         """更正当事人信息（只改提交的字段；记入案件历史）"""
         actor = current_actor()
@@ -398,6 +407,7 @@ class PartyItem(MethodView):
     @blp.alt_response(409, description="版本冲突、案件已办结，或不能删除（唯一的劳动者/用人单位，或尚有代理人）")
     @blp.alt_response(428, description="未提供版本")
     @blp.doc(parameters=_VERSION_DOC)
+    @blp.doc(operationId="deleteCaseParty")
     def delete(self, args: dict[str, Any], case_id: int, party_id: int) -> Response:
         """删除误登记的当事人（记入案件历史）"""
         version = expected_version(args.get("version"))
@@ -411,6 +421,7 @@ class PartyItem(MethodView):
 @blp.route("/<id:case_id>/mediator-suggestions")
 class Suggestions(MethodView):
     @blp.response(200, SuggestionOut(many=True))
+    @blp.doc(operationId="listMediatorSuggestions")
     def get(self, case_id: int) -> list[Any]:
         """建议的调解员（按在办案件数；申报回避的排在最后并注明原因）"""
         return assign_svc.suggest_mediators(db_session(), case_id=case_id, actor=current_actor())
@@ -421,6 +432,7 @@ class Assignment(MethodView):
     @blp.arguments(AssignIn)
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
     @blp.alt_response(409, description="版本冲突，或该调解员应当回避")
+    @blp.doc(operationId="assignCase")
     def post(self, data: dict[str, Any], case_id: int) -> Response:
         """指派或改派主办调解员（督导员）"""
         actor = current_actor()

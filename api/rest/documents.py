@@ -96,6 +96,7 @@ def _out(doc: GeneratedDocument) -> dict[str, Any]:
 @blp.route("/document-kinds")
 class Kinds(MethodView):
     @blp.response(200, DocumentKindOut(many=True))
+    @blp.doc(operationId="listDocumentKinds")
     def get(self) -> list[dict[str, Any]]:
         """文书目录（类型、默认编号格式、按需生成所需内容）"""
         current_actor()
@@ -106,6 +107,7 @@ class Kinds(MethodView):
 @blp.route("/cases/<id:case_id>/documents")
 class CaseDocuments(MethodView):
     @blp.response(200, DocumentOut(many=True))
+    @blp.doc(operationId="listDocuments")
     def get(self, case_id: int) -> list[dict[str, Any]]:
         """案件的全部文书（每次生成为一个版本，原有版本不变）"""
         docs = service.list_documents(db_session(), actor=current_actor(), case_id=case_id)
@@ -114,6 +116,7 @@ class CaseDocuments(MethodView):
     @blp.arguments(GenerateIn)
     @blp.response(201, DocumentOut)
     @blp.alt_response(422, description="内容不全或案件状态不允许制作该文书")
+    @blp.doc(operationId="createDocument")
     def post(self, data: dict[str, Any], case_id: int) -> dict[str, Any]:
         """按需生成文书（再次生成同一文书产生新版本，文号不变）"""
         kind = data.pop("kind")
@@ -127,6 +130,7 @@ class CaseDocuments(MethodView):
 @blp.route("/cases/<id:case_id>/documents/<id:document_id>")
 class CaseDocument(MethodView):
     @blp.response(200, DocumentOut)
+    @blp.doc(operationId="getDocument")
     def get(self, case_id: int, document_id: int) -> dict[str, Any]:
         """文书信息（不含文件）"""
         return _out(service.get_document(db_session(), actor=current_actor(), case_id=case_id,
@@ -137,6 +141,7 @@ class CaseDocument(MethodView):
 class CaseDocumentPdf(MethodView):
     @blp.response(200, description="PDF/A-3b 文件", content_type="application/pdf")
     @blp.alt_response(403, description="文书含个人信息，仅经办人员可下载")
+    @blp.doc(operationId="downloadDocumentPdf")
     def get(self, case_id: int, document_id: int) -> Response:
         """下载文书 PDF（含个人信息，下载会被记录）"""
         doc = service.download(db_session(), actor=current_actor(), case_id=case_id, document_id=document_id,
@@ -159,6 +164,7 @@ class VerifyDocument(MethodView):
         "application/json": {"schema": {"type": "object", "required": ["sha256"], "additionalProperties": False,
                                         "properties": {"sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}}},
     }})
+    @blp.doc(operationId="verifyDocument")
     def post(self, case_id: int, document_id: int) -> dict[str, Any]:
         """核验文件：上传 PDF（application/pdf）或提交 SHA-256，与存档记录比对"""
         session = db_session()

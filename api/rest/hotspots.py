@@ -332,6 +332,7 @@ def _signal(s: Any, *, endpoint: str = "", personal: bool = False) -> dict[str, 
 class Signals(MethodView):
     @blp.arguments(SignalListQuerySchema, location="query")
     @blp.response(200, SignalPageOut)
+    @blp.doc(operationId="listRiskSignals")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """风险信息列表（本组织或管辖范围内）"""
         actor = current_actor()
@@ -344,6 +345,7 @@ class Signals(MethodView):
 
     @blp.arguments(SignalCreateSchema)
     @blp.response(201, SignalCreatedOut)
+    @blp.doc(operationId="createRiskSignal")
     def post(self, _data: dict[str, Any]) -> dict[str, Any]:
         """登记风险信息（排查走访、12351热线、信访、劳动监察转办、媒体、企业自报）并重新评估企业风险等级"""
         actor = current_actor()
@@ -359,6 +361,7 @@ class Signals(MethodView):
 @blp.route("/risk/signals/<id:signal_id>")
 class SignalItem(MethodView):
     @blp.response(200, SignalOut)
+    @blp.doc(operationId="getRiskSignal")
     def get(self, signal_id: int) -> dict[str, Any]:
         """风险信息详情"""
         return _signal(signal_svc.get_signal(db_session(), actor=current_actor(), signal_id=signal_id),
@@ -369,6 +372,7 @@ class SignalItem(MethodView):
 class SignalToCase(MethodView):
     @blp.arguments(SignalConvertSchema)
     @blp.response(201, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.doc(operationId="createCaseFromRiskSignal")
     def post(self, _data: dict[str, Any], signal_id: int) -> Response:
         """一步立案：由风险信息登记案件（“已发现待研判”），保留来源关联；可合并同一企业的其他风险信息"""
         actor = current_actor()
@@ -385,6 +389,7 @@ class SignalToCase(MethodView):
 class SignalAttach(MethodView):
     @blp.arguments(SignalAttachSchema)
     @blp.response(200, SignalOut)
+    @blp.doc(operationId="attachRiskSignal")
     def post(self, _data: dict[str, Any], signal_id: int) -> dict[str, Any]:
         """将风险信息关联到同一企业的已有案件"""
         s = signal_svc.attach_to_case(db_session(), actor=current_actor(), signal_id=signal_id,
@@ -396,6 +401,7 @@ class SignalAttach(MethodView):
 class SignalResolve(MethodView):
     @blp.arguments(SignalResolveSchema)
     @blp.response(200, SignalOut)
+    @blp.doc(operationId="resolveRiskSignal")
     def post(self, _data: dict[str, Any], signal_id: int) -> dict[str, Any]:
         """处置风险信息（已化解，或经核实不属实），并重新评估企业风险等级"""
         s, _ = signal_svc.resolve(db_session(), actor=current_actor(), signal_id=signal_id, data=request.get_json())
@@ -408,6 +414,7 @@ class SignalResolve(MethodView):
 @blp.route("/risk/enterprises/<id:enterprise_id>")
 class EnterpriseRiskItem(MethodView):
     @blp.response(200, EnterpriseRiskOut)
+    @blp.doc(operationId="getEnterpriseRisk")
     def get(self, enterprise_id: int) -> dict[str, Any]:
         """企业风险等级及其解释（哪些指标和规则使其处于该等级）和等级变化记录"""
         out = hot.enterprise_risk(db_session(), actor=current_actor(), enterprise_id=enterprise_id)
@@ -422,6 +429,7 @@ class EnterpriseRiskItem(MethodView):
 class Alerts(MethodView):
     @blp.arguments(AlertListQuerySchema, location="query")
     @blp.response(200, AlertPageOut)
+    @blp.doc(operationId="listRiskAlerts")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """预警收件箱（管辖范围内：橙色、红色预警和集体劳动争议）"""
         actor = current_actor()
@@ -438,6 +446,7 @@ class Alerts(MethodView):
 @blp.route("/risk/alerts/<id:alert_id>")
 class AlertItem(MethodView):
     @blp.response(200, AlertOut)
+    @blp.doc(operationId="getRiskAlert")
     def get(self, alert_id: int) -> dict[str, Any]:
         """预警详情"""
         actor = current_actor()
@@ -449,6 +458,7 @@ class AlertItem(MethodView):
 class AlertAcknowledge(MethodView):
     @blp.arguments(AlertAckSchema)
     @blp.response(200, AlertOut)
+    @blp.doc(operationId="acknowledgeRiskAlert")
     def post(self, _data: dict[str, Any], alert_id: int) -> dict[str, Any]:
         """接报预警"""
         a = alert_svc.acknowledge(db_session(), actor=current_actor(), alert_id=alert_id, data=request.get_json())
@@ -458,6 +468,7 @@ class AlertAcknowledge(MethodView):
 @blp.route("/risk/alerts/<id:alert_id>/report")
 class AlertReport(MethodView):
     @blp.response(200, WarningReportOut)
+    @blp.doc(operationId="getRiskAlertReport")
     def get(self, alert_id: int) -> dict[str, Any]:
         """风险预警报告的内容（企业、地点和园区、指标、涉及人数、等级、措施、报告人、时间）"""
         actor = current_actor()
@@ -471,6 +482,7 @@ class AlertReport(MethodView):
 
     @blp.arguments(AlertReportSchema)
     @blp.response(200, AlertOut)
+    @blp.doc(operationId="reportRiskAlert")
     def post(self, _data: dict[str, Any], alert_id: int) -> dict[str, Any]:
         """报告预警（早报告）：写明已采取的措施"""
         a = alert_svc.report(db_session(), actor=current_actor(), alert_id=alert_id, data=request.get_json())
@@ -483,6 +495,7 @@ class AlertReport(MethodView):
 @blp.route("/risk/rules")
 class Rules(MethodView):
     @blp.response(200, RulesOut)
+    @blp.doc(operationId="getRiskRules")
     def get(self) -> dict[str, Any]:
         """现行预警规则（指标权重与分档、等级分数线，作为数据保存、带版本）及全部版本"""
         actor = current_actor()
@@ -500,6 +513,7 @@ class Rules(MethodView):
 
     @blp.arguments(RulesCreateSchema)
     @blp.response(201, RulesVersionOut)
+    @blp.doc(operationId="createRiskRuleSet")
     def post(self, _data: dict[str, Any]) -> RiskRuleSet:
         """保存新版本预警规则（系统管理员）；启用后重新评估全部企业，记录等级变化"""
         row = rulesets.save_version(db_session(), actor=current_actor(), data=request.get_json())
@@ -511,6 +525,7 @@ class Rules(MethodView):
 class RulesDryRun(MethodView):
     @blp.arguments(SimulateSchema)
     @blp.response(200, ReplayOut)
+    @blp.doc(operationId="dryRunRiskRules")
     def post(self, _data: dict[str, Any]) -> dict[str, Any]:
         """试算：用修改后的规则回放历史数据，比较将发出的预警数（不保存）"""
         out = simulate.replay(db_session(), actor=current_actor(), data=request.get_json())
@@ -524,6 +539,7 @@ class RulesDryRun(MethodView):
 class Hotspots(MethodView):
     @blp.arguments(HotspotQuerySchema, location="query")
     @blp.response(200, HotspotOut)
+    @blp.doc(operationId="getHotspots")
     def get(self, _args: dict[str, Any]) -> dict[str, Any]:
         """风险热点统计：按地区（各级）、园区、企业、行业、登记注册类型、争议类别、预警等级或月/周趋势分组"""
         out = hot.run_hotspots(db_session(), actor=current_actor(), args=_raw_query(), today=_today())
@@ -540,6 +556,7 @@ def _hotspot_json(out: dict[str, Any]) -> dict[str, Any]:
 class HotspotCases(MethodView):
     @blp.arguments(CaseListQuerySchema, location="query")
     @blp.response(200, HotspotCasesOut)
+    @blp.doc(operationId="listHotspotCases")
     def get(self, _args: dict[str, Any]) -> dict[str, Any]:
         """统计数字背后的案件清单（与统计相同的范围、期间和筛选条件）"""
         out = hot.case_list(db_session(), actor=current_actor(), args=_raw_query(), today=_today())
@@ -550,6 +567,7 @@ class HotspotCases(MethodView):
 class HotspotRanking(MethodView):
     @blp.arguments(RankingQuerySchema, location="query")
     @blp.response(200, RankingOut)
+    @blp.doc(operationId="getHotspotRanking")
     def get(self, _args: dict[str, Any]) -> dict[str, Any]:
         """企业排行（在办案件、风险分、在办逾期、涉及人数……）"""
         return hot.ranking(db_session(), actor=current_actor(), args=_raw_query())
@@ -559,6 +577,7 @@ class HotspotRanking(MethodView):
 class HotspotWarnings(MethodView):
     @blp.arguments(WarningMapQuerySchema, location="query")
     @blp.response(200, WarningMapOut)
+    @blp.doc(operationId="getWarningMap")
     def get(self, _args: dict[str, Any]) -> dict[str, Any]:
         """预警企业分布：各下级地区（省→地市，地市→区县）当前处于红、橙、黄色预警的企业数"""
         return hot.warning_by_region(db_session(), actor=current_actor(), args=_raw_query())
@@ -568,6 +587,7 @@ class HotspotWarnings(MethodView):
 class HotspotEarly(MethodView):
     @blp.arguments(EarlyQuerySchema, location="query")
     @blp.response(200, EarlyOut)
+    @blp.doc(operationId="getEarlyMetrics")
     def get(self, _args: dict[str, Any]) -> dict[str, Any]:
         """“早”的度量：各组织从首次发现到介入（受理或首次调解）、到报告的平均时间，预警按时报告情况"""
         out = hot.early(db_session(), actor=current_actor(), args=_raw_query(), today=_today())
@@ -585,6 +605,7 @@ def _download(body: bytes, mimetype: str, name: str) -> Response:
 class HotspotCsv(MethodView):
     @blp.arguments(HotspotQuerySchema, location="query")
     @blp.response(200, content_type="text/csv", description="CSV（UTF-8，带BOM，Excel可直接打开）")
+    @blp.doc(operationId="exportHotspotsCsv")
     def get(self, _args: dict[str, Any]) -> Response:
         """导出热点统计（CSV）"""
         out = hot.run_hotspots(db_session(), actor=current_actor(), args=_raw_query(), today=_today())
@@ -595,6 +616,7 @@ class HotspotCsv(MethodView):
 class HotspotXlsx(MethodView):
     @blp.arguments(HotspotQuerySchema, location="query")
     @blp.response(200, content_type=XLSX, description="Excel 工作簿")
+    @blp.doc(operationId="exportHotspotsXlsx")
     def get(self, _args: dict[str, Any]) -> Response:
         """导出热点统计（Excel）"""
         out = hot.run_hotspots(db_session(), actor=current_actor(), args=_raw_query(), today=_today())

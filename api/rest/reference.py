@@ -35,13 +35,14 @@ from mediation.domain.uscc import validate_uscc
 from workflows.definitions import CURRENT_VERSION, DEFINITIONS, WorkflowDefinition
 from workflows.diagram import mermaid
 
-blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="用人单位、组织、用户与流程定义")
+blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="用人单位、组织与流程定义")
 
 
 @blp.route("/enterprises")
 class Enterprises(MethodView):
     @blp.arguments(EnterpriseArgs, location="query")
     @blp.response(200, EnterprisePageOut)
+    @blp.doc(operationId="listEnterprises")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """用人单位列表"""
         current_actor()
@@ -61,6 +62,7 @@ class Enterprises(MethodView):
     @blp.arguments(EnterpriseIn)
     @blp.response(201, EnterpriseOut)
     @blp.alt_response(409, description="统一社会信用代码已登记")
+    @blp.doc(operationId="createEnterprise")
     def post(self, data: dict[str, Any]) -> Any:
         """登记用人单位（统一社会信用代码校验）"""
         actor = current_actor()
@@ -104,6 +106,7 @@ class Enterprises(MethodView):
 @blp.route("/enterprises/<id:enterprise_id>")
 class EnterpriseItem(MethodView):
     @blp.response(200, EnterpriseOut)
+    @blp.doc(operationId="getEnterprise")
     def get(self, enterprise_id: int) -> Enterprise:
         """用人单位详情"""
         current_actor()
@@ -116,6 +119,7 @@ class EnterpriseItem(MethodView):
 @blp.route("/organisations")
 class Organisations(MethodView):
     @blp.response(200, OrganisationOut(many=True))
+    @blp.doc(operationId="listOrganisations")
     def get(self) -> list[Organisation]:
         """本人所在组织及其下级组织"""
         actor = current_actor()
@@ -130,6 +134,7 @@ class Organisations(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, UserOut)
+    @blp.doc(operationId="getMe", tags=["users"])
     def get(self) -> User:
         """当前用户"""
         actor = current_actor()
@@ -142,6 +147,7 @@ class Me(MethodView):
 class MyConflicts(MethodView):
     @blp.arguments(ConflictIn)
     @blp.response(201, ConflictOut)
+    @blp.doc(operationId="declareConflict", tags=["users"])
     def post(self, data: dict[str, Any]) -> Any:
         """申报回避（与用人单位或当事人存在利害关系）"""
         actor = current_actor()
@@ -154,6 +160,7 @@ class MyConflicts(MethodView):
 @blp.route("/users")
 class Users(MethodView):
     @blp.response(200, UserOut(many=True))
+    @blp.doc(operationId="listUsers", tags=["users"])
     def get(self) -> list[User]:
         """用户列表（管理员：本组织及下级）"""
         actor = current_actor()
@@ -165,6 +172,7 @@ class Users(MethodView):
     @blp.arguments(UserIn)
     @blp.response(201, UserOut)
     @blp.alt_response(409, description="用户名已存在")
+    @blp.doc(operationId="createUser", tags=["users"])
     def post(self, data: dict[str, Any]) -> User:
         """创建用户（管理员）"""
         actor = current_actor()
@@ -196,6 +204,7 @@ def workflow_dict(d: WorkflowDefinition) -> dict[str, Any]:
 @blp.route("/workflows")
 class Workflows(MethodView):
     @blp.response(200, WorkflowOut(many=True))
+    @blp.doc(operationId="listWorkflows")
     def get(self) -> list[dict[str, Any]]:
         """流程定义（全部版本：状态、操作、条件、期限和流程图）"""
         current_actor()
@@ -205,6 +214,7 @@ class Workflows(MethodView):
 @blp.route("/workflows/<version>")
 class WorkflowItem(MethodView):
     @blp.response(200, WorkflowOut)
+    @blp.doc(operationId="getWorkflow")
     def get(self, version: str) -> dict[str, Any]:
         """某一版本的流程定义"""
         current_actor()

@@ -18,7 +18,7 @@ from mediation.db.models import User
 from mediation.db.models_access import UserAdminEvent
 from mediation.domain.identity import validate_phone
 
-blp = Blueprint("users", __name__, url_prefix="/api/v1", description="用户管理：停用与恢复、角色与组织、密码")
+blp = Blueprint("users", __name__, url_prefix="/api/v1", description="用户：本人、回避申报与用户管理")
 
 
 class _StrictBool(fields.Boolean):
@@ -64,6 +64,7 @@ class UserEventOut(Schema):
 @blp.route("/users/<id:user_id>")
 class UserItem(MethodView):
     @blp.response(200, UserOut)
+    @blp.doc(operationId="getUser")
     def get(self, user_id: int) -> User:
         """用户详情（管理员：本组织及下级）"""
         return user_svc.managed_user(db_session(), actor=current_actor(), user_id=user_id)
@@ -72,6 +73,7 @@ class UserItem(MethodView):
     @blp.response(200, UserOut)
     @blp.alt_response(404, description="用户不存在或不在管辖范围内")
     @blp.alt_response(422, description="输入有误（如停用或降级自己）")
+    @blp.doc(operationId="updateUser")
     def patch(self, data: dict[str, Any], user_id: int) -> User:
         """修改用户：姓名、电话、角色、所在组织，或停用/恢复（管理员；每次修改均记录）"""
         return user_svc.update_user(db_session(), actor=current_actor(), user_id=user_id, changes=data)
@@ -80,6 +82,7 @@ class UserItem(MethodView):
 @blp.route("/users/<id:user_id>/deactivate")
 class UserDeactivate(MethodView):
     @blp.response(200, UserOut)
+    @blp.doc(operationId="deactivateUser")
     def post(self, user_id: int) -> User:
         """停用用户（不能再登录，会话和 API 令牌随即失效）"""
         return user_svc.set_active(db_session(), actor=current_actor(), user_id=user_id, active=False)
@@ -88,6 +91,7 @@ class UserDeactivate(MethodView):
 @blp.route("/users/<id:user_id>/reactivate")
 class UserReactivate(MethodView):
     @blp.response(200, UserOut)
+    @blp.doc(operationId="reactivateUser")
     def post(self, user_id: int) -> User:
         """恢复启用用户"""
         return user_svc.set_active(db_session(), actor=current_actor(), user_id=user_id, active=True)
@@ -97,6 +101,7 @@ class UserReactivate(MethodView):
 class UserPassword(MethodView):
     @blp.arguments(PasswordResetIn)
     @blp.response(204)
+    @blp.doc(operationId="resetUserPassword")
     def post(self, data: dict[str, Any], user_id: int) -> None:
         """重置用户密码（管理员；该用户的 API 令牌同时吊销）"""
         user_svc.reset_password(db_session(), actor=current_actor(), user_id=user_id, password=data["password"])
@@ -105,6 +110,7 @@ class UserPassword(MethodView):
 @blp.route("/users/<id:user_id>/events")
 class UserEvents(MethodView):
     @blp.response(200, UserEventOut(many=True))
+    @blp.doc(operationId="listUserEvents")
     def get(self, user_id: int) -> list[UserAdminEvent]:
         """用户管理记录（创建、修改、停用、恢复、重置密码）"""
         return user_svc.user_events(db_session(), actor=current_actor(), user_id=user_id)
@@ -115,6 +121,7 @@ class MyPassword(MethodView):
     @blp.arguments(PasswordChangeIn)
     @blp.response(204)
     @blp.alt_response(422, description="当前密码不正确或新密码不符合要求")
+    @blp.doc(operationId="changeMyPassword")
     def post(self, data: dict[str, Any]) -> None:
         """修改本人密码"""
         user_svc.change_own_password(db_session(), actor=current_actor(), current_password=data["current_password"],
