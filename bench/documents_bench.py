@@ -43,7 +43,8 @@ def build_case(tmp: Path) -> tuple[str, dict[str, Any], Any, Any]:
     """A realistic agreed case; returns the agreement HTML, the render kwargs, the engine and case id."""
     from sqlalchemy.orm import Session
 
-    from documents.catalogue import CATALOGUE, BuildInput
+    from documents.builders.common import BuildInput
+    from documents.catalogue import CATALOGUE
     from documents.renderer import render_html
     from mediation.cases import service as svc
     from mediation.db import migrate, registry  # noqa: F401

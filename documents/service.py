@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from documents.catalogue import BuildInput, DocumentKind, get_kind, mediator_name
+from documents.builders.common import BuildInput, mediator_name
+from documents.catalogue import DocumentKind, get_kind
 from documents.renderer import render_html, render_pdf
 from mediation.cases import service as case_service
 from mediation.cases.numbering import next_number

@@ -14,7 +14,8 @@ from api.auth import current_actor
 from api.db import db_session
 from api.rest.schemas import Id, Strict
 from documents import service
-from documents.catalogue import CATALOGUE, SERVICE_METHODS
+from documents.builders.service_receipt import SERVICE_METHODS
+from documents.catalogue import CATALOGUE
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.errors import ValidationFailed
 

@@ -450,7 +450,8 @@ def test_escalating_a_collective_dispute_produces_the_warning_report(db: Session
 def test_signatures_never_stand_alone_on_the_last_page(db: Session, world: World) -> None:
     """Whatever the length of the terms, the page that carries the signature lines also carries the end of
     the body (the copies clause), so a signature page cannot be detached from the agreement."""
-    from documents.catalogue import BuildInput, get_kind
+    from documents.builders.common import BuildInput
+    from documents.catalogue import get_kind
     from documents.renderer import render_html, render_pdf
     from mediation.runtime.env import cached_calendar
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import service as doc_service
-from documents.catalogue import BuildInput, get_kind
+from documents.builders.common import BuildInput
+from documents.catalogue import get_kind
 from documents.renderer import render_html, render_pdf
 from mediation.cases import service as svc
 from mediation.db.models import Case
