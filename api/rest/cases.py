@@ -175,7 +175,7 @@ def expected_version(body_version: int | None) -> int:
     header = request.headers.get("If-Match", "").strip()
     if header:
         raw = header.removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
             raise ConflictError("If-Match 应为案件版本号，例如 \"3\"", current_version=None)
         if body_version is not None and int(raw) != body_version:
             raise ConflictError("If-Match 与请求中的 version 不一致")
