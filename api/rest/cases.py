@@ -249,6 +249,7 @@ class CaseItem(MethodView):
 class Transitions(MethodView):
     @blp.arguments(TransitionIn)
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(403, description="您的角色无权执行该操作（role_not_allowed）")
     @blp.alt_response(409, description="版本冲突或当前状态不允许该操作（附可执行的操作）")
     @blp.alt_response(422, description="输入有误或条件不满足（附原因）")
     @blp.alt_response(428, description="未提供版本")
