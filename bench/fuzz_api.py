@@ -126,7 +126,8 @@ def _fuzz(port: int, token: str, seconds: int, reports: Path, seed: int) -> subp
         "-H", f"Authorization: Bearer {token}",
         "--checks", "all", "--exclude-checks", "positive_data_acceptance,ignored_auth",
         "--exclude-path-regex", "^/api/v1/auth/",
-        "--max-time", str(seconds), "--seed", str(seed), "--workers", "2", "--request-timeout", "60",
+        "--max-time", str(seconds), "--seed", str(seed), "--workers", "2", "--request-timeout", "120",
+        "--max-response-time", "120",
         "--report", "ndjson,junit", "--report-dir", str(reports), "--suppress-health-check", "all",
         "--output-truncate", "true", "--no-color",
     ]
@@ -178,7 +179,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--roles", default=",".join(ROLES))
-    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql",
+                   help="postgresql (default; SQLite's single writer answers 503 'busy' under concurrent fuzzing)")
     p.add_argument("--cases", type=int, default=600, help="demo cases to seed (default 600)")
     p.add_argument("--parallel", action="store_true", help="fuzz the roles at the same time")
     p.add_argument("--seed", type=int, default=20261204)

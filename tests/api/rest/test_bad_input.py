@@ -150,3 +150,15 @@ def test_nul_characters_are_a_422(api: Api, world: World, db: Session, where: st
         r = api.as_(world.clerk).get("/api/v1/enterprises?q=%00")
     assert r.status_code == 422 and r.mimetype == PROBLEM
     assert _counts(db) == before
+
+
+@pytest.mark.parametrize("method,url,body", [
+    ("post", "/api/v1/cases/", {"title": "", "received_on": "0001-01-01"}),
+    ("delete", "/api/v1/cases/1/parties/1", None),
+    ("post", "/api/v1/enterprises", {"name": "\u0000"}),
+    ("get", "/api/v1/hotspots?from=0001-01-01", None),
+])
+def test_anonymous_calls_are_401_before_any_validation(client: Any, method: str, url: str, body: Any) -> None:
+    """Without credentials the answer is 401, not a validation error or a precondition (schemathesis ST203)."""
+    r = getattr(client, method)(url, json=body) if body is not None else getattr(client, method)(url)
+    assert r.status_code == 401 and r.mimetype == PROBLEM, r.get_data(as_text=True)[:300]
