@@ -179,8 +179,16 @@ def _no_surrogates(text: str) -> None:
         raise _bad_json("请求体中含有无效的Unicode字符（单独的代理项，如 \\ud800）") from None
 
 
+def _concurrent_conflict(exc: BaseException) -> bool:
+    """PostgreSQL gave up on this transaction because of a concurrent one (deadlock 40P01, serialization
+    failure 40001): the whole transaction was rolled back, and the same request may simply be sent again."""
+    return isinstance(exc, sa_exc.DBAPIError) and str(getattr(exc.orig, "sqlstate", "") or "").startswith("40")
+
+
 def _db_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached (refused, down, timed out, dropped): a 503, not a 500."""
+    if _concurrent_conflict(exc):
+        return False
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
@@ -190,6 +198,10 @@ def _database_problem(exc: BaseException) -> Response | None:
     """A database error caused by the request's data (a constraint, a value the database refuses) is the
     client's 409/422; an unreachable database is 503. Nothing was written: the request's session is rolled
     back when it closes."""
+    if _concurrent_conflict(exc):
+        current_app.logger.warning("transaction rolled back by the database (concurrent update): %s", exc)
+        return problem(409, code="concurrent_update", title="与同时进行的操作冲突",
+                       detail="与其他同时进行的操作冲突，本次未做任何修改，请重试。", headers={"Retry-After": "1"})
     if _db_unavailable(exc):
         current_app.logger.error("database unavailable: %s", exc)
         return problem(503, headers={"Retry-After": "30"})

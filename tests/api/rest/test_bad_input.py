@@ -162,3 +162,27 @@ def test_anonymous_calls_are_401_before_any_validation(client: Any, method: str,
     """Without credentials the answer is 401, not a validation error or a precondition (schemathesis ST203)."""
     r = getattr(client, method)(url, json=body) if body is not None else getattr(client, method)(url)
     assert r.status_code == 401 and r.mimetype == PROBLEM, r.get_data(as_text=True)[:300]
+
+
+def test_a_deadlock_is_a_409_to_retry_not_a_5xx(api: Api, world: World, db: Session, monkeypatch: Any) -> None:
+    """PostgreSQL rolling a transaction back for a concurrent one (deadlock 40P01, serialization 40001) is a 409
+    with Retry-After: nothing was written and the same request may be sent again (found by schemathesis)."""
+    from sqlalchemy.exc import OperationalError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    from api.rest import reference
+
+    def deadlocked(*_a: Any, **_k: Any) -> Any:
+        raise OperationalError("INSERT …", {}, Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(reference, "ensure_region", deadlocked, raising=False)
+    from mediation.accounts import organisations
+
+    monkeypatch.setattr(organisations, "ensure_region", deadlocked)
+    before = _counts(db)
+    r = api.as_(world.clerk).post("/api/v1/enterprises", json={"name": "甲公司", "region_code": "330402"})
+    assert r.status_code == 409 and r.mimetype == PROBLEM and r.json["code"] == "concurrent_update", r.json
+    assert r.headers["Retry-After"] == "1"
+    assert _counts(db) == before
