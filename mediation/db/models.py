@@ -215,6 +215,8 @@ class Party(Base):
     #: Agents and representatives: whom they act for.
     represents_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     agent_kind: Mapped[str | None] = mapped_column(String(32))
+    #: Set when the retention policy anonymised the party's particulars (mediation.privacy.retention).
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column()
 
     case: Mapped[Case] = relationship(back_populates="parties")
 

@@ -9,7 +9,8 @@ from typing import Any
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_FORMAT = re.compile(r"^\d{17}[\dX]$")
+_ID_RE = ID_FORMAT
 _PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|12351)$")
 
 
