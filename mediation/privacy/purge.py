@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, CaseEvent, Party
@@ -89,10 +89,17 @@ def purge(session: Session, *, today: dt.date, actor: str, dry_run: bool = True)
                                                          CaseEvent.event.in_(PARTY_EVENTS))).all()
         named = [ev for ev in events if "name" in fields and (ev.payload or {}).get("name") not in (None, ANONYMOUS)]
         report.events += len(named)
-        if not dry_run:
-            for ev in named:  # Core update: the ORM keeps events append-only; anonymisation is the exception
+        if not dry_run and named:
+            # Core update: the history is append-only (the ORM refuses, PostgreSQL's trigger too unless this
+            # transaction says it is anonymising); replacing the names is the one exception.
+            pg = session.get_bind().dialect.name == "postgresql"
+            if pg:
+                session.execute(text("SELECT set_config('mediation.anonymise', 'on', true)"))
+            for ev in named:
                 session.execute(update(CaseEvent).where(CaseEvent.id == ev.id)
                                 .values(payload={**ev.payload, "name": ANONYMOUS}))
+            if pg:
+                session.execute(text("SELECT set_config('mediation.anonymise', 'off', true)"))
         report.cases.append({"case_id": case_id, "number": number, "closed_on": closed_on.isoformat(),
                              "parties": len(parties), "fields": sorted(changed_fields)})
     if not dry_run:

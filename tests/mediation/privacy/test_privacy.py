@@ -169,3 +169,23 @@ def test_privacy_commands(committing_engine: Engine, monkeypatch: pytest.MonkeyP
     assert "access_export" in audit and "hold_placed" in audit and "purge" in audit
     r = run.invoke(main, ["privacy", "policy-set", "parties", "--years", "0", "--operator", "x"])
     assert r.exit_code != 0
+
+
+def test_the_history_stays_append_only_outside_the_purge(db: Session, world: World) -> None:
+    """The purge may replace names in party events; nothing else may change the history (the database refuses
+    on PostgreSQL, the ORM everywhere)."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import DBAPIError
+
+    case = new_case(db, world, TODAY)
+    ev = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).first()
+    assert ev is not None
+    with pytest.raises(RuntimeError):
+        with db.begin_nested():
+            ev.reason = "改写历史"
+            db.flush()
+    db.expire_all()
+    if db.get_bind().dialect.name == "postgresql":
+        with pytest.raises(DBAPIError):
+            with db.begin_nested():
+                db.execute(update(CaseEvent).where(CaseEvent.id == ev.id).values(payload={"x": 1}))

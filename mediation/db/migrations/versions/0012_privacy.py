@@ -72,6 +72,11 @@ def upgrade() -> None:
     op.create_index(op.f("ix_privacy_audit_subject_hash"), "privacy_audit", ["subject_hash"], unique=False)
     op.add_column("parties", sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=True))
 
+    if op.get_bind().dialect.name == "postgresql":
+        # The history stays append-only; the one exception is the retention purge replacing the names in party
+        # events, inside its own transaction (set_config('mediation.anonymise', 'on', true)), payload only.
+        op.execute(ALLOW_ANONYMISING)
+
     now = dt.datetime.now(dt.UTC)
     if op.get_bind().dialect.name == "sqlite":
         now = now.replace(tzinfo=None)
@@ -87,7 +92,29 @@ def upgrade() -> None:
     ])
 
 
+ALLOW_ANONYMISING = """
+CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND current_setting('mediation.anonymise', true) = 'on'
+       AND NEW.id = OLD.id AND NEW.case_id = OLD.case_id AND NEW.seq = OLD.seq AND NEW.event = OLD.event
+       AND NEW.at = OLD.at AND NEW.to_state = OLD.to_state THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'case_events is append-only';
+END $$;
+"""
+
+STRICT = """
+CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'case_events is append-only';
+END $$;
+"""
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(STRICT)
     op.drop_column("parties", "anonymised_at")
     op.drop_index(op.f("ix_privacy_audit_subject_hash"), table_name="privacy_audit")
     op.drop_index(op.f("ix_privacy_audit_case_id"), table_name="privacy_audit")
