@@ -117,6 +117,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         session_factory = make_session_factory(engine)
     db.init_app(app, session_factory)
     auth.init_app(app)
+    app.before_request(_authenticate_api_first)
 
     app.url_map.converters["id"] = IdConverter
     description = (
@@ -136,6 +137,23 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     for bp in (login.bp, pages.bp, dashboard.bp, signals.bp, parties.bp):
         app.register_blueprint(bp)
     return app
+
+
+#: API endpoints anyone may call: the documentation, and logging in.
+_PUBLIC_API = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "auth.Login", "auth.Tokens", "auth.Logout"}
+
+
+def _authenticate_api_first() -> None:
+    """An API call without valid credentials is a 401 before anything else looks at it: no validation errors,
+    version preconditions or not-founds for an anonymous caller (schemathesis: "missing required header
+    accepted")."""
+    from flask import request
+    from flask_login import current_user
+    from werkzeug.exceptions import Unauthorized
+
+    if (request.path.startswith("/api/") and request.endpoint is not None and request.endpoint not in _PUBLIC_API
+            and request.method != "OPTIONS" and not current_user.is_authenticated):
+        raise Unauthorized("请先登录，或在 Authorization 头中提供有效的 API 令牌。")
 
 
 class _JSONProvider(DefaultJSONProvider):

@@ -17,7 +17,10 @@ def init_app(app: Flask, factory: SessionFactory) -> None:
     def _close(_exc: BaseException | None) -> None:
         session: Session | None = g.pop("db", None)
         if session is not None:
-            session.close()
+            try:
+                session.close()  # rolls back whatever the request left unfinished
+            except Exception:  # a connection that died with the database: nothing left to roll back
+                app.logger.warning("closing the request's database session failed", exc_info=True)
 
 
 def db_session() -> Session:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json as stdjson
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, json
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from api.messages import translate
@@ -28,6 +32,7 @@ _TITLES = {
     428: ("precondition_required", "请提供您看到的案件版本"),
     429: ("too_many_requests", "请求过于频繁"),
     500: ("internal_error", "系统内部错误"),
+    503: ("service_unavailable", "服务暂时不可用"),
 }
 _DETAILS = {
     400: "请求无法解析，请检查提交的JSON格式。",
@@ -38,6 +43,7 @@ _DETAILS = {
     413: "提交的内容超过了允许的大小。",
     415: "请使用 Content-Type: application/json 提交。",
     500: "系统内部错误，已记录，请稍后重试或联系管理员。",
+    503: "数据库暂时无法连接，本次未做任何修改，请稍后重试。",
 }
 
 
@@ -75,26 +81,175 @@ NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
 
 def reject_nul_characters() -> None:
     """NUL (U+0000) is never meaningful in this domain and PostgreSQL text cannot hold it: refuse it in
-    the query string and the body up front (422), instead of failing in the database."""
+    the URL, the query string, a form's fields and the body up front (422), instead of failing in the database.
+    Forms are checked on their parsed fields: once parsed (e.g. for the CSRF check), a form's raw body is gone."""
     from flask import request
 
     where = []
-    if any(m in request.query_string for m in (b"\x00", b"%00")):
+    if "\x00" in request.path or any(m in request.query_string for m in (b"\x00", b"%00")):
         where.append("query")
-    if request.content_length and request.mimetype != "application/pdf":
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields = [*request.form.items(multi=True)]
+        fields += [(k, f.filename or "") for k, f in request.files.items(multi=True)]
+        if any("\x00" in k or "\x00" in v for k, v in fields):
+            where.append("form")
+    elif request.mimetype != "application/pdf":
         body = request.get_data(cache=True)
-        if any(m in body for m in NUL_MARKERS if m != b"%00") or (
-                request.mimetype == "application/x-www-form-urlencoded" and b"%00" in body):
+        if any(m in body for m in NUL_MARKERS if m != b"%00"):
             where.append("body")
     if where:
         raise ValidationFailed("输入中含有不允许的空字符（U+0000），请删除后重试",
                                errors={w: ["不能包含空字符（U+0000）"] for w in where})
 
 
+#: JSON bodies: deeper nesting than this is no input of this API (and would exhaust the parser's recursion).
+MAX_JSON_DEPTH = 32
+#: A number literal longer than this is no amount, key or count of this API (and Python refuses to convert
+#: integers of more than 4,300 digits).
+MAX_NUMBER_LENGTH = 40
+
+
+class MalformedBody(DomainError):
+    """A body no parser should be handed (see :func:`check_json_body`)."""
+
+    code = "bad_request"
+    title = "请求格式有误"
+    status = 400
+
+
+def _bad_json(detail: str) -> MalformedBody:
+    return MalformedBody(detail, errors={"json": [detail]})
+
+
+def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if len(text) > MAX_NUMBER_LENGTH:
+            raise _bad_json(f"请求体中的数字过长（最多{MAX_NUMBER_LENGTH}位）")
+        return kind(text)
+
+    return parse
+
+
+def _constant(name: str) -> Any:
+    raise _bad_json(f"请求体中不允许 {name}")
+
+
+def check_json_body() -> None:
+    """A JSON body is parsed once up front, with limits, before any view or webargs sees it: nesting deeper
+    than :data:`MAX_JSON_DEPTH`, over-long numbers, NaN/Infinity and lone surrogates (``\\ud800``, which no
+    UTF-8 database or response can hold) are a 400 problem naming the body, not a crash deeper in."""
+    from flask import request
+
+    if not request.is_json:
+        return
+    body = request.get_data(cache=True)  # at most MAX_CONTENT_LENGTH, with or without a Content-Length
+    if not body:
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad_json("请求体不是有效的UTF-8编码") from None
+    too_deep = f"请求体的JSON嵌套层数过多（最多{MAX_JSON_DEPTH}层）"
+    try:
+        value = stdjson.loads(text, parse_int=_number(int), parse_float=_number(float), parse_constant=_constant)
+    except RecursionError:
+        raise _bad_json(too_deep) from None
+    except MalformedBody:
+        raise
+    except ValueError:
+        return  # not JSON at all: the usual "invalid JSON" answer follows from the view's parser
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:  # without recursion
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            _no_surrogates(item)
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise _bad_json(too_deep)
+            if isinstance(item, dict):
+                for k in item:
+                    _no_surrogates(k)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+
+
+def _no_surrogates(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad_json("请求体中含有无效的Unicode字符（单独的代理项，如 \\ud800）") from None
+
+
+def _concurrent_conflict(exc: BaseException) -> bool:
+    """PostgreSQL gave up on this transaction because of a concurrent one (deadlock 40P01, serialization
+    failure 40001): the whole transaction was rolled back, and the same request may simply be sent again."""
+    return isinstance(exc, sa_exc.DBAPIError) and str(getattr(exc.orig, "sqlstate", "") or "").startswith("40")
+
+
+def _db_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, down, timed out, dropped): a 503, not a 500."""
+    if _concurrent_conflict(exc):
+        return False
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
+
+
+def _database_problem(exc: BaseException) -> Response | None:
+    """A database error caused by the request's data (a constraint, a value the database refuses) is the
+    client's 409/422; an unreachable database is 503. Nothing was written: the request's session is rolled
+    back when it closes."""
+    if _concurrent_conflict(exc):
+        current_app.logger.warning("transaction rolled back by the database (concurrent update): %s", exc)
+        return problem(409, code="concurrent_update", title="与同时进行的操作冲突",
+                       detail="与其他同时进行的操作冲突，本次未做任何修改，请重试。", headers={"Retry-After": "1"})
+    if _db_unavailable(exc):
+        current_app.logger.error("database unavailable: %s", exc)
+        return problem(503, headers={"Retry-After": "30"})
+    if isinstance(exc, sa_exc.IntegrityError):
+        return problem(409, code="integrity_conflict", title="与已有数据冲突",
+                       detail="提交的内容与已有记录冲突（例如编号或代码重复），本次未做任何修改。")
+    if isinstance(exc, sa_exc.DataError):
+        return problem(422, code="invalid_value", title="输入有误",
+                       detail="提交的内容中有数据库无法保存的值（如过长的文字或无效的字符），本次未做任何修改。")
+    return None
+
+
+def _safe(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An error handler that cannot fail: if it does (a page that needs the database while the database is
+    down), the answer is a plain problem — never the WSGI server's HTML 500."""
+
+    @functools.wraps(handler)
+    def wrapped(exc: Any) -> Any:
+        try:
+            return handler(exc)
+        except Exception as inner:
+            db = _database_problem(inner)
+            if db is not None and _db_unavailable(inner):
+                return _plain_page(503) if _is_page() else db
+            current_app.logger.exception("error handler failed", exc_info=inner)
+            return _plain_page(500) if _is_page() else problem(500)
+
+    return wrapped
+
+
+def _plain_page(status: int) -> Response:
+    """An error page that needs nothing (no database, no template context) — for browsers."""
+    _code, title = _TITLES.get(status, ("error", "错误"))
+    detail = _DETAILS.get(status, title)
+    html = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body><h1>{title}</h1><p>{detail}</p><p><a href=\"/ui/\">返回首页</a></p></body></html>")
+    resp = Response(html, status=status, mimetype="text/html")
+    if status == 503:
+        resp.headers["Retry-After"] = "30"
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     app.before_request(reject_nul_characters)
+    app.before_request(check_json_body)
 
     @app.errorhandler(DomainError)
+    @_safe
     def _domain(exc: DomainError) -> Response:
         extra = dict(exc.extra)
         headers = {}
@@ -103,6 +258,7 @@ def register_error_handlers(app: Flask) -> None:
         return problem(exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=headers, **extra)
 
     @app.errorhandler(CSRFError)
+    @_safe
     def _csrf(exc: CSRFError) -> Any:
         if _is_page():
             from api.ui.pages import csrf_page
@@ -112,6 +268,7 @@ def register_error_handlers(app: Flask) -> None:
                        detail="请刷新页面后重新提交（CSRF 校验失败）。")
 
     @app.errorhandler(HTTPException)
+    @_safe
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
         if _is_page():
@@ -134,7 +291,13 @@ def register_error_handlers(app: Flask) -> None:
         return problem(status, detail=detail, errors=errors, headers=headers)
 
     @app.errorhandler(Exception)
+    @_safe
     def _unexpected(exc: Exception) -> Response:
+        db = _database_problem(exc)
+        if db is not None:
+            if _is_page() and db.status_code == 503:
+                return _plain_page(503)
+            return db
         current_app.logger.exception("unhandled error", exc_info=exc)
         return problem(500)
 

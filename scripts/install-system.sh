@@ -10,6 +10,7 @@ PACKAGES=(
   poppler-utils           # pdftotext/pdftoppm, to read generated PDFs back in tests
   chromium                # headless browser for the web UI tests (never downloaded by a test tool)
   wrk                     # HTTP load generator for bench/api_bench.py
+  postgresql-client       # pg_dump / pg_restore for `mediation backup` / `restore` (and their tests)
 )
 
 missing=()

@@ -18,7 +18,7 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from mediation.domain.deadline_rules import RuleSet, default_rules
-from mediation.domain.errors import Blocker, EventNotAllowed, GuardFailed, UnknownEvent
+from mediation.domain.errors import Blocker, EventNotAllowed, GuardFailed, RoleNotAllowed, UnknownEvent
 from workflows.definitions import DEFINITIONS, Transition, WorkflowDefinition, get_definition
 from workflows.guards import GUARDS, GuardContext
 
@@ -204,7 +204,7 @@ class CaseWorkflow:
                 state=source, event=event, allowed=self.allowed_event_names(actor_role),
             )
         if actor_role not in t.roles:
-            raise EventNotAllowed(
+            raise RoleNotAllowed(
                 f"您的角色无权执行“{t.label}”",
                 state=source, event=event, allowed=self.allowed_event_names(actor_role),
             )

@@ -175,7 +175,7 @@ def expected_version(body_version: int | None) -> int:
     header = request.headers.get("If-Match", "").strip()
     if header:
         raw = header.removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
             raise ConflictError("If-Match 应为案件版本号，例如 \"3\"", current_version=None)
         if body_version is not None and int(raw) != body_version:
             raise ConflictError("If-Match 与请求中的 version 不一致")
@@ -252,6 +252,7 @@ class CaseItem(MethodView):
 class Transitions(MethodView):
     @blp.arguments(TransitionIn)
     @blp.response(200, CaseDetailOut, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.alt_response(403, description="您的角色无权执行该操作（role_not_allowed）")
     @blp.alt_response(409, description="版本冲突或当前状态不允许该操作（附可执行的操作）")
     @blp.alt_response(422, description="输入有误或条件不满足（附原因）")
     @blp.alt_response(428, description="未提供版本")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.rest.queries_args import SORT_CHOICES
 from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema, domain_check
@@ -283,7 +283,8 @@ class EnterpriseOut(Schema):
 
 class EnterpriseIn(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    uscc = fields.String(load_default=None)
+    #: Optional; blank means "not known" (stored as NULL, so that any number of enterprises may lack one).
+    uscc = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     industry = fields.String(load_default=None, validate=validate.Regexp(r"^[A-T]$", error="行业门类应为A至T"))
     ownership = fields.String(load_default=None, validate=validate.Length(max=32))
     size = fields.String(load_default=None, validate=validate.OneOf(["large", "medium", "small", "micro"]))
@@ -293,6 +294,12 @@ class EnterpriseIn(Strict):
     has_union = fields.Boolean(load_default=False)
     park_id = Id(load_default=None)
     region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$"))
+
+    @post_load
+    def _blank_uscc(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if data.get("uscc") is not None and not data["uscc"].strip():
+            data["uscc"] = None
+        return data
 
 
 class EnterpriseArgs(Strict):

@@ -44,11 +44,15 @@ def _supervisor() -> Any:
 
 
 def _month(value: str | None, default: dt.date) -> dt.date:
+    """A month typed in the URL (``2026-05`` or a date); anything else — or a year outside 2000–2099, which
+    the month arithmetic of the figures cannot reach — is the default."""
     if value:
         try:
-            return dt.date.fromisoformat(value + "-01" if len(value) == 7 else value)
+            day = dt.date.fromisoformat(value + "-01" if len(value) == 7 else value)
         except ValueError:
-            pass
+            return default
+        if 2000 <= day.year <= 2099:
+            return day
     return default
 
 

@@ -57,6 +57,16 @@ class FormInput:
     choices: tuple[tuple[str, str], ...] = ()
 
 
+
+def form_int(raw: str | None) -> int | None:
+    """A whole number typed in a form or a URL — ASCII digits, at most a database key (2³¹−1) — or None.
+    (``str.isdigit`` alone also accepts ``²`` or five thousand digits, which ``int`` or the database refuse.)"""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= 2**31 - 1:
+        return int(raw)
+    return None
+
+
 def _widget(name: str, f: fields.Field) -> tuple[str, tuple[tuple[str, str], ...]]:
     if name == "mediator_id":
         return "mediator", ()
@@ -133,7 +143,8 @@ def payload_from_form(event: str, form: Any) -> dict[str, Any]:
             p[name] = [a.strip() for a in raw.replace("，", ",").replace("、", ",").replace("；", ",").split(",")
                        if a.strip()]
         elif isinstance(f, fields.Integer):
-            p[name] = int(raw) if raw.isdigit() and len(raw) < 12 else raw
+            n = form_int(raw)
+            p[name] = raw if n is None else n
         elif isinstance(f, fields.Decimal):
             p[name] = raw.replace(",", "").replace("，", "")
         elif isinstance(f, fields.DateTime):

@@ -23,7 +23,15 @@ from api.auth import csrf
 from api.db import db_session
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
-from api.ui.forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, leftover, payload_from_form
+from api.ui.forms import (
+    CONFIRM_EVENTS,
+    FIELD_LABELS,
+    event_inputs,
+    field_errors,
+    form_int,
+    leftover,
+    payload_from_form,
+)
 from api.ui.parties import extra_intake_parties
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
@@ -35,7 +43,7 @@ from mediation.domain import calculators
 from mediation.domain.clock import CHINA_TZ
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import DomainError, ValidationFailed
-from mediation.domain.money import amount_in_capitals, format_amount
+from mediation.domain.money import amount_in_capitals, format_amount, parse_money_input
 from mediation.domain.policy import can
 from mediation.runtime.env import default_env
 from workflows.definitions import CURRENT_VERSION, get_definition
@@ -127,8 +135,8 @@ def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
     ent_id = form.get("enterprise_id", "").strip()
     ent_name = form.get("employer_name", "").strip()
     employer: dict[str, Any] = {"role": "employer", "name": ent_name}
-    if ent_id.isdigit():
-        ent = db_session().get(Enterprise, int(ent_id))
+    if form_int(ent_id) is not None:
+        ent = db_session().get(Enterprise, form_int(ent_id))
         if ent is not None:
             employer.update(name=ent.name, uscc=ent.uscc, legal_representative=ent.legal_representative,
                             address=ent.address)
@@ -146,14 +154,14 @@ def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
         "category": form.get("category", ""),
         "source": form.get("source", ""),
         "organisation_id": actor.organisation_id,
-        "workers_count": int(form["workers_count"]) if form.get("workers_count", "").isdigit() else 1,
+        "workers_count": form_int(form.get("workers_count")) or 1,
         "facts": form.get("facts", ""),
         "requests": form.get("requests", ""),
         "parties": parties,
         "claims": claims,
     }
-    if ent_id.isdigit():
-        data["enterprise_id"] = int(ent_id)
+    if form_int(ent_id) is not None:
+        data["enterprise_id"] = form_int(ent_id)
     for f in ("dispute_arose_on", "received_on"):
         if form.get(f):
             data[f] = form[f]
@@ -172,8 +180,8 @@ def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
         stmt = stmt.where(Party.id_number == id_number)
     else:
         stmt = stmt.where(Party.name == name)
-        if form.get("enterprise_id", "").isdigit():
-            stmt = stmt.where(Case.enterprise_id == int(form["enterprise_id"]))
+        if form_int(form.get("enterprise_id")) is not None:
+            stmt = stmt.where(Case.enterprise_id == form_int(form.get("enterprise_id")))
     from mediation.domain.policy import can
 
     return [c for c in session.scalars(stmt.distinct().limit(10)).all() if can(actor, "read", c)]
@@ -278,7 +286,7 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
 def _form_version() -> int | None:
     """The case version the form was rendered with (every case form sends it): the optimistic lock."""
     raw = request.form.get("version", "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return form_int(raw)
 
 
 _NO_VERSION = "页面缺少案件版本或版本无效，未做任何修改。请刷新页面，核对最新情况后重新提交。"
@@ -330,11 +338,11 @@ def assign(case_id: int) -> Any:
         return _render_case(case_id, message=_NO_VERSION, failed_event="assign",
                             status=428 if not request.form.get("version", "").strip() else 422)
     raw = request.form.get("mediator_id", "").strip()
-    if not (raw.isdigit() and len(raw) < 12):
+    if form_int(raw) is None:
         return _render_case(case_id, errors={"mediator_id": ["请选择调解员"]}, message="请选择调解员",
                             failed_event="assign", status=422)
     try:
-        case = assign_svc.assign_mediator(db_session(), case_id=case_id, actor=_actor(), mediator_id=int(raw),
+        case = assign_svc.assign_mediator(db_session(), case_id=case_id, actor=_actor(), mediator_id=form_int(raw),
                                           expected_version=version, reason=request.form.get("reason", "")[:2000])
     except ValidationFailed as exc:
         return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="assign",
@@ -354,7 +362,8 @@ def generate_document(case_id: int) -> Any:
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     kind = form.pop("kind", "")
     if "reply_days" in form:
-        form["reply_days"] = int(form["reply_days"]) if form["reply_days"].isdigit() else form["reply_days"]
+        days = form_int(form["reply_days"])
+        form["reply_days"] = form["reply_days"] if days is None else days
     try:
         params = GenerateIn().load({"kind": kind, **form})
         params.pop("kind")
@@ -385,12 +394,13 @@ def calculator() -> Any:
         csrf.protect()
         try:
             kind = form.get("kind", "compensation")
-            wage = Decimal(form.get("monthly_wage", "0").replace(",", "") or "0")
+            wage = parse_money_input(form.get("monthly_wage", "").strip() or "0", label="月工资")
             if kind == "compensation":
-                avg = form.get("local_avg", "").replace(",", "").strip()
+                avg_text = form.get("local_avg", "").replace(",", "").strip()
+                avg = parse_money_input(avg_text, label="当地职工月平均工资") if avg_text else None
                 result = calculators.economic_compensation(
                     monthly_wage=wage, start=dt.date.fromisoformat(form["start"]),
-                    end=dt.date.fromisoformat(form["end"]), local_avg_monthly_wage=Decimal(avg) if avg else None,
+                    end=dt.date.fromisoformat(form["end"]), local_avg_monthly_wage=avg,
                     unlawful=form.get("unlawful") == "on")
             elif kind == "double_wage":
                 signed = form.get("signed_on", "").strip()

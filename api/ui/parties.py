@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from api.auth import csrf
 from api.db import db_session
+from api.ui.forms import form_int
 from mediation.cases import parties as party_svc
 from mediation.domain.enums import PartyRole
 from mediation.domain.errors import DomainError, ValidationFailed
@@ -52,7 +53,7 @@ def _form_payload(form: Any) -> dict[str, Any]:
             data[f] = v
     rep = form.get("party_represents_id", "").strip()
     if rep:
-        data["represents_id"] = int(rep) if rep.isdigit() else rep
+        data["represents_id"] = rep if form_int(rep) is None else form_int(rep)
     return data
 
 
@@ -77,7 +78,7 @@ def add_party(case_id: int) -> Any:
     try:
         _, party = party_svc.add_party(db_session(), case_id=case_id, actor=current_user.actor,
                                        data=_form_payload(request.form),
-                                       expected_version=int(version) if version.isdigit() else -1)
+                                       expected_version=-1 if form_int(version) is None else form_int(version))
     except ValidationFailed as exc:
         return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event="parties", status=422)
     except DomainError as exc:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.auth import csrf
 from api.db import db_session
-from api.ui.forms import field_errors, leftover
+from api.ui.forms import field_errors, form_int, leftover
 from api.ui.pages import _actor, _ctx, page_error
 from mediation.db.models import Enterprise
 from mediation.domain.errors import DomainError, ValidationFailed
@@ -31,13 +31,14 @@ FLAGS = {"relocation": "搬迁", "closure": "关停", "merger": "兼并重组", 
 def _payload(form: Any) -> dict[str, Any]:
     data: dict[str, Any] = {k: form.get(k, "").strip() for k in ("source", "reporter_name", "description", "evidence")}
     ent = form.get("enterprise_id", "").strip()
-    data["enterprise_id"] = int(ent) if ent.isdigit() else ent or None
+    data["enterprise_id"] = ent or None if form_int(ent) is None else form_int(ent)
     phone = form.get("reporter_phone", "").strip()
     data["reporter_phone"] = phone or None
     for name in NUMBER_FIELDS:
         raw = form.get(name, "").strip()
         if raw:  # whole numbers go to the schema as integers; anything else is reported by it, inline
-            data[name] = int(raw) if name in INTEGER_FIELDS and raw.isdigit() else raw
+            n = form_int(raw) if name in INTEGER_FIELDS else None
+            data[name] = raw if n is None else n
         elif name == "workers_affected":
             data[name] = 0
     for name in FLAGS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Organisation, Region
@@ -33,6 +34,34 @@ def ensure_region(session: Session, code: str) -> Region:
     return found
 
 
+#: Appended, in order, to a prefix that another organisation already uses (then 11, 12, …).
+PREFIX_SUFFIXES = ("二", "三", "四", "五", "六", "七", "八", "九", "十")
+PREFIX_MAX = 16
+
+
+def prefix_candidates(wanted: str) -> list[str]:
+    """``wanted`` (at most 16 characters) and then, deterministically, ``wanted二``, ``wanted三`` … ``wanted十``,
+    ``wanted11`` …: the forms a prefix takes when an earlier organisation has it."""
+    base = wanted.strip()[:PREFIX_MAX]
+    out = [base]
+    for suffix in (*PREFIX_SUFFIXES, *(str(n) for n in range(11, 1000))):
+        out.append(base[:PREFIX_MAX - len(suffix)] + suffix)
+    return out
+
+
+def unique_prefix(session: Session, wanted: str, *, reserved: set[str] | frozenset[str] = frozenset()) -> str:
+    """The first of :func:`prefix_candidates` that no organisation uses (nor ``reserved``): case and document
+    numbers are made from the prefix, so a unique prefix keeps them unique in the whole installation."""
+    from mediation.db.models import Organisation
+
+    for candidate in prefix_candidates(wanted):
+        if candidate in reserved:
+            continue
+        if session.scalar(select(Organisation.id).where(Organisation.doc_prefix == candidate)) is None:
+            return candidate
+    raise ValidationFailed("无法为该组织分配文书字号前缀", errors={"doc_prefix": ["前缀已被占用"]})
+
+
 def create_organisation(
     session: Session,
     *,
@@ -45,13 +74,17 @@ def create_organisation(
     doc_prefix: str = "",
     short_name: str = "",
 ) -> Organisation:
+    """A new organisation. Its number prefix is ``doc_prefix`` (else the short name, else the name's first four
+    characters), made unique if an earlier organisation has it (``众合企`` → ``众合企二``)."""
     OrgKind(kind)
     OrgLevel(level)
     if region_code:
         ensure_region(session, region_code)
+    session.flush()
+    prefix = unique_prefix(session, doc_prefix.strip() or short_name.strip() or name[:4])
     org = Organisation(
         name=name, kind=kind, level=level, parent=parent, region_code=region_code, park_id=park_id,
-        doc_prefix=doc_prefix, short_name=(short_name or name)[:32],
+        doc_prefix=prefix, short_name=(short_name or name)[:32],
     )
     session.add(org)
     session.flush()

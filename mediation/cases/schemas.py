@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Gender, Obligor, PartyRole
 from mediation.domain.identity import validate_id_number, validate_phone
+from mediation.domain.money import exact_fen
 
 MAX_TEXT = 20_000
 MAX_ID = 2**31 - 1  # database integer keys
@@ -45,6 +46,77 @@ def domain_check(check: Callable[[str], object]) -> Callable[[str | None], None]
     return validator
 
 
+#: The Labour Dispute Mediation and Arbitration Law (LDMAL) entered into force on 2008-05-01: no date of a case
+#: handled under it is earlier. No date is later than 2099 (a typo, and beyond any working-day calendar).
+EARLIEST_CASE_DATE = dt.date(2008, 5, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+#: People's dates (birth, hiring) and the dates of queries and reports.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+class DateBetween(validate.Validator):
+    """``earliest <= value <= latest`` for dates and (timezone-aware) datetimes, with a Chinese message. (Not
+    ``validate.Range``: a date range would leak into the OpenAPI document as vendor extensions.)"""
+
+    def __init__(self, earliest: dt.date, latest: dt.date, error: str) -> None:
+        self.earliest, self.latest, self.error = earliest, latest, error
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            lo = dt.datetime.combine(self.earliest, dt.time(), dt.UTC)
+            hi = dt.datetime.combine(self.latest, dt.time.max, dt.UTC)
+            ok = (lo <= value <= hi) if value.tzinfo is not None else (lo.replace(tzinfo=None) <= value <= hi.replace(
+                tzinfo=None))
+        else:
+            ok = self.earliest <= value <= self.latest
+        if not ok:
+            raise ValidationError(self.error)
+        return value
+
+
+_CASE_DATE = DateBetween(EARLIEST_CASE_DATE, LATEST_DATE,
+                         "日期不能早于2008年5月1日（《劳动争议调解仲裁法》施行之日），也不能晚于2099年")
+_PLAIN_DATE = DateBetween(EARLIEST_DATE, LATEST_DATE, "日期应在1900年至2099年之间")
+
+
+def case_date(**kw: Any) -> fields.Date:
+    """A date in a case (arose, reported, received, accepted, signed, due, performed…): 2008-05-01 to 2099."""
+    return fields.Date(validate=_CASE_DATE, **kw)
+
+
+def case_datetime(**kw: Any) -> fields.AwareDateTime:
+    """A moment in a case (a session, an observation), naive values taken as UTC; 2008-05-01 to 2099."""
+    return fields.AwareDateTime(default_timezone=dt.UTC, validate=_CASE_DATE, **kw)
+
+
+def plain_date(**kw: Any) -> fields.Date:
+    """A person's date (birth, hiring) or a query's: 1900 to 2099."""
+    return fields.Date(validate=_PLAIN_DATE, **kw)
+
+
+class Money(fields.Decimal):
+    """An amount of money in yuan: at most two decimals (``0.001`` is refused, never rounded to ``0.00``),
+    finite, at most 1000亿; loaded as a Decimal with two places."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "fen": "金额最多保留两位小数（精确到分）", "too_large": "金额不能超过1000亿元"}
+
+    def _validated(self, value: Any) -> Any:
+        num = super()._validated(value)
+        if num is None:
+            return num
+        try:
+            return exact_fen(num)
+        except ValueError as exc:
+            raise self.make_error("too_large" if "1000亿" in str(exc) else "fen") from exc
+
+
+def money_field(**kw: Any) -> Money:
+    """An amount of money (see :class:`Money`); ``validate`` may add a range."""
+    kw.setdefault("validate", validate.Range(min=0, max=100_000_000_000))
+    return Money(**kw)
+
+
 def phone_field(**kw: Any) -> fields.String:
     """An optional mainland phone number (mobile or landline), checked by the domain rule."""
     return fields.String(load_default=None, allow_none=True, validate=domain_check(validate_phone), **kw)
@@ -64,13 +136,13 @@ class PartySchema(_Strict):
     role = _enum(PartyRole, required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     gender = _enum(Gender, load_default=None, allow_none=True)
-    birth_date = fields.Date(load_default=None, allow_none=True)
+    birth_date = plain_date(load_default=None, allow_none=True)
     ethnicity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
     id_number = fields.String(load_default=None, allow_none=True)
     phone = phone_field()
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     job_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    hired_on = fields.Date(load_default=None, allow_none=True)
+    hired_on = plain_date(load_default=None, allow_none=True)
     uscc = fields.String(load_default=None, allow_none=True)
     legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     #: For agents: index (in the submitted list) of the party they act for.
@@ -118,9 +190,7 @@ class PartyPatchSchema(PartyAddSchema):
 class ClaimSchema(_Strict):
     claim_type = _enum(ClaimType, required=True)
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    amount = fields.Decimal(
-        load_default=None, allow_none=True, places=2, validate=validate.Range(min=0, max=100_000_000_000)
-    )
+    amount = money_field(load_default=None, allow_none=True)
 
 
 class CaseCreateSchema(_Strict):
@@ -134,9 +204,9 @@ class CaseCreateSchema(_Strict):
     is_collective = fields.Boolean(load_default=None, allow_none=True)
     facts = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     requests = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    dispute_arose_on = fields.Date(load_default=None, allow_none=True)
-    reported_on = fields.Date(load_default=None, allow_none=True)
-    received_on = fields.Date(load_default=None, allow_none=True)
+    dispute_arose_on = case_date(load_default=None, allow_none=True)
+    reported_on = case_date(load_default=None, allow_none=True)
+    received_on = case_date(load_default=None, allow_none=True)
     respondent_consents = fields.Boolean(load_default=None, allow_none=True)
     #: Where the case starts: ``reported`` (a risk signal), ``applied`` (an application) or ``negotiating``.
     initial_state = fields.String(
@@ -159,14 +229,14 @@ class _Note(_Strict):
 
 
 class RegisterApplicationSchema(_Note):
-    received_on = fields.Date(load_default=None, allow_none=True)
+    received_on = case_date(load_default=None, allow_none=True)
     oral = fields.Boolean(load_default=False)
 
 
 class AcceptSchema(_Note):
     respondent_consents = fields.Boolean(load_default=None, allow_none=True)
     mediator_id = _id(load_default=None, allow_none=True)
-    accepted_on = fields.Date(load_default=None, allow_none=True)
+    accepted_on = case_date(load_default=None, allow_none=True)
 
 
 class RejectSchema(_Note):
@@ -176,8 +246,8 @@ class RejectSchema(_Note):
 
 
 class SessionSchema(_Note):
-    started_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
+    started_at = case_datetime(load_default=None, allow_none=True)
+    ended_at = case_datetime(load_default=None, allow_none=True)
     place = fields.String(load_default="", validate=validate.Length(max=200))
     recorder = fields.String(load_default="", validate=validate.Length(max=64))
     attendees = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
@@ -200,12 +270,12 @@ class ObligationSchema(_Strict):
     obligor = _enum(Obligor, load_default=Obligor.EMPLOYER.value)
     claim_type = _enum(ClaimType, load_default=ClaimType.OTHER.value)
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=100_000_000_000))
-    due_on = fields.Date(required=True)
+    amount = money_field(required=True)
+    due_on = case_date(required=True)
 
 
 class AgreementSchema(_Note):
-    signed_on = fields.Date(load_default=None, allow_none=True)
+    signed_on = case_date(load_default=None, allow_none=True)
     terms = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     performance_method = fields.String(load_default="", validate=validate.Length(max=200))
     performance_place = fields.String(load_default="", validate=validate.Length(max=200))
@@ -228,12 +298,12 @@ class TerminateSchema(_Note):
 
 class PerformanceSchema(_Note):
     obligation_id = _id(load_default=None, allow_none=True)
-    performed_on = fields.Date(load_default=None, allow_none=True)
+    performed_on = case_date(load_default=None, allow_none=True)
     #: More than zero. The service checks what needs the case and the configured today: at most the
     #: instalment's outstanding balance, dated between the agreement's signing and today.
-    amount = fields.Decimal(load_default=None, allow_none=True, places=2,
-                            validate=validate.Range(min=0, min_inclusive=False, max=100_000_000_000,
-                                                    error="履行金额应大于0且不超过1000亿元"))
+    amount = money_field(load_default=None, allow_none=True,
+                         validate=validate.Range(min=0, min_inclusive=False, max=100_000_000_000,
+                                                 error="履行金额应大于0且不超过1000亿元"))
     proof = fields.String(load_default="", validate=validate.Length(max=255))
 
 
@@ -241,7 +311,7 @@ class ReviewSchema(_Note):
     review_kind = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(["arbitration_review", "judicial_confirmation"])
     )
-    requested_on = fields.Date(load_default=None, allow_none=True)
+    requested_on = case_date(load_default=None, allow_none=True)
 
 
 class ReferSchema(_Note):

@@ -42,6 +42,8 @@ class Organisation(Base):
     """Union federations, township/street bodies, park unions and enterprise mediation committees."""
 
     __tablename__ = "organisations"
+    #: Case and document numbers are unique in the whole installation: so is the prefix they are made with.
+    __table_args__ = (Index("uq_organisations_doc_prefix", "doc_prefix", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -53,8 +55,9 @@ class Organisation(Base):
     path: Mapped[str] = mapped_column(String(255), default="/", index=True)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"), index=True)
-    #: Short form used in document numbers, e.g. ``南湖`` in ``（2026）南湖劳调字第12号``.
-    doc_prefix: Mapped[str] = mapped_column(String(16), default="")
+    #: Short form used in case and document numbers, e.g. ``南湖`` in ``（2026）南湖劳调字第12号``: unique in the
+    #: installation (``mediation.accounts.organisations.unique_prefix``), so that numbers are.
+    doc_prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id")
@@ -113,11 +116,13 @@ class Case(Base):
     __table_args__ = (
         CheckConstraint("workers_count >= 0", name="workers_nonneg"),
         Index("ix_cases_org_status", "organisation_id", "status"),
+        # implied by the unique number; kept because SQLite cannot drop it without rebuilding the table
         UniqueConstraint("organisation_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(64), index=True)
+    #: Unique in the whole installation (the organisations' prefixes are unique).
+    number: Mapped[str] = mapped_column(String(64), index=True, unique=True)
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(32), index=True)
     source: Mapped[str] = mapped_column(String(32))
@@ -210,6 +215,8 @@ class Party(Base):
     #: Agents and representatives: whom they act for.
     represents_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     agent_kind: Mapped[str | None] = mapped_column(String(32))
+    #: Set when the retention policy anonymised the party's particulars (mediation.privacy.retention).
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column()
 
     case: Mapped[Case] = relationship(back_populates="parties")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from mediation.db.base import Base, utcnow
@@ -16,7 +16,12 @@ class GeneratedDocument(Base):
     """One rendered PDF. Never updated or deleted: regenerating adds a new version."""
 
     __tablename__ = "generated_documents"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "subject", "version"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", "subject", "version"),
+        # A number is unique in the installation; a document's later versions keep its number.
+        Index("uq_generated_documents_number", "number", unique=True, sqlite_where=text("version = 1"),
+              postgresql_where=text("version = 1")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

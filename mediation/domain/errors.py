@@ -111,6 +111,16 @@ class EventNotAllowed(WorkflowError):
     status = 409
 
 
+class RoleNotAllowed(EventNotAllowed):
+    """The event exists and may leave the current state, but not by the caller's role: forbidden (403), not a
+    conflict with the case's state (409). A subclass of :class:`EventNotAllowed`, so callers that catch that
+    still catch this."""
+
+    code = "role_not_allowed"
+    title = "您的角色无权执行该操作"
+    status = 403
+
+
 class GuardFailed(WorkflowError):
     code = "guard_failed"
     title = "条件不满足"

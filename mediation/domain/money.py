@@ -98,6 +98,36 @@ def format_amount(amount: Decimal | int | str) -> str:
     return f"{to_fen(amount):,.2f}"
 
 
+#: The largest amount any input takes (1000亿元); more is a typo, not a claim.
+MAX_INPUT = Decimal("100000000000")
+
+
+def exact_fen(value: Decimal, *, label: str = "金额") -> Decimal:
+    """``value`` as an amount in fen, refusing rather than rounding: a finite number of at most 1000亿 with at
+    most two decimals (``0.001`` is refused, not stored as ``0.00``; ``1.500`` is 1.50)."""
+    if not value.is_finite():
+        raise ValueError(f"{label}必须是有限的数字")
+    if abs(value) > MAX_INPUT:
+        raise ValueError(f"{label}不能超过1000亿元")
+    if value != value.quantize(FEN, rounding=ROUND_HALF_UP):
+        raise ValueError(f"{label}最多保留两位小数（精确到分）")
+    return value.quantize(FEN)
+
+
+def parse_money_input(value: object, *, label: str = "金额") -> Decimal:
+    """A typed amount (``"10,005.5"``, ``"¥300"``): parsed like :func:`parse_amount` but never rounded."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError(f"{label}格式不正确")
+    text = str(value).strip().replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥")
+    if len(text) > 40:
+        raise ValueError(f"{label}格式不正确")
+    try:
+        parsed = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{label}格式不正确") from None
+    return exact_fen(parsed, label=label)
+
+
 def parse_amount(value: object) -> Decimal:
     """Accepts ``"10,005.5"``, ``"10005.50"``, ints and Decimals; refuses floats' binary noise and junk."""
     if isinstance(value, bool):

@@ -36,8 +36,10 @@ def validate_uscc(code: str) -> str:
     bad = sorted({c for c in v if c not in _VALUE})
     if bad:
         raise ValueError(f"统一社会信用代码含有非法字符：{''.join(bad)}")
+    if not v[2:8].isdigit():
+        raise ValueError("统一社会信用代码第3至8位应为登记管理机关的行政区划代码（6位数字）")
     if check_character(v[:17]) != v[17]:
-        raise ValueError("统一社会信用代码校验位错误，请核对")
+        raise ValueError("统一社会信用代码校验码错误（最后一位校验位错误），请核对")
     return v
 
 

@@ -11,7 +11,6 @@ a region's figure equals the sum of its children's and the number of cases in th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from mediation.db.models import Case, Enterprise, Organisation, Park
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskAlert, RiskCaseFacts, RiskRollup
 from mediation.db.models_risk import RiskSignal as Signal
-from mediation.domain import divisions
+from mediation.domain import divisions, tabular
 from mediation.domain.classifications import INDUSTRY_SECTIONS, Ownership
 from mediation.domain.enums import DisputeCategory, Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -651,13 +650,7 @@ def _title(result: Mapping[str, Any]) -> str:
 def to_csv(result: Mapping[str, Any]) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel opens the Chinese headers correctly."""
     header, rows = export_table(result)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([_title(result)])
-    w.writerow(header)
-    for r in rows:
-        w.writerow(["" if v is None else v for v in r])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return tabular.csv_bytes([[_title(result)], header, *rows])  # typed names never become formulas
 
 
 def to_xlsx(result: Mapping[str, Any]) -> bytes:
@@ -669,16 +662,15 @@ def to_xlsx(result: Mapping[str, Any]) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = "热点统计"
-    ws.append([_title(result)])
+    tabular.append_row(ws, [_title(result)])  # text cells are strings, never formulas
     ws["A1"].font = Font(bold=True)
-    ws.append(header)
+    tabular.append_row(ws, header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
     money = {header.index(MEASURE_LABELS["amount_claimed"]), header.index(MEASURE_LABELS["amount_recovered"])}
     rate = header.index(MEASURE_LABELS["success_rate"])
     for r in rows:
-        ws.append([Decimal(v) if i in money else v for i, v in enumerate(r)])
-        last = ws.max_row
+        last = tabular.append_row(ws, [Decimal(v) if i in money else v for i, v in enumerate(r)])
         for i in money:
             ws.cell(row=last, column=i + 1).number_format = "#,##0.00"
         ws.cell(row=last, column=rate + 1).number_format = "0.0%"

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mediation.cases.schemas import MAX_ID, MAX_TEXT, StrictSchema, id_field, phone_field
+from mediation.cases.schemas import (
+    MAX_ID,
+    MAX_TEXT,
+    StrictSchema,
+    case_datetime,
+    id_field,
+    money_field,
+    phone_field,
+    plain_date,
+)
 from mediation.domain.enums import DisputeCategory
 from mediation.risk.rules import INDICATORS, LEVELS
 
@@ -69,7 +77,7 @@ class SignalCreateSchema(_Strict):
     organisation_id = _id(load_default=None, allow_none=True)
     source = fields.String(required=True, validate=validate.OneOf(list(SIGNAL_SOURCES), labels=list(
         SIGNAL_SOURCES.values())))
-    observed_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
+    observed_at = case_datetime(load_default=None, allow_none=True)
     reporter_name = fields.String(load_default="", validate=validate.Length(max=64))
     reporter_phone = phone_field()
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
@@ -77,8 +85,7 @@ class SignalCreateSchema(_Strict):
     workers_affected = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1_000_000))
     wage_arrears_months = fields.Decimal(load_default=None, allow_none=True, places=1,
                                          validate=validate.Range(min=0, max=600))
-    wage_arrears_amount = fields.Decimal(load_default=None, allow_none=True, places=2,
-                                         validate=validate.Range(min=0, max=100_000_000_000))
+    wage_arrears_amount = money_field(load_default=None, allow_none=True)
     social_insurance_unpaid_months = fields.Integer(strict=True, load_default=None, allow_none=True,
                                                     validate=validate.Range(min=0, max=600))
     planned_layoffs = fields.Integer(strict=True, load_default=None, allow_none=True,
@@ -192,8 +199,8 @@ class RulesCreateSchema(_Strict):
 
 class SimulateSchema(_Strict):
     rules = fields.Nested(RulesSchema, required=True)
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = plain_date(required=True, data_key="from")
+    date_to = plain_date(required=True, data_key="to")
     organisation_id = _id(load_default=None, allow_none=True)
 
     @validates_schema
@@ -218,8 +225,8 @@ GROUP_BY = ("province", "city", "county", "park", "enterprise", "category", "ind
 
 class HotspotQuerySchema(_Strict):
     by = fields.String(load_default="province", validate=validate.OneOf(GROUP_BY))
-    date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
-    date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
+    date_from = plain_date(load_default=None, allow_none=True, data_key="from")
+    date_to = plain_date(load_default=None, allow_none=True, data_key="to")
     grain = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["month", "week"]))
     organisation_id = _qid(load_default=None, allow_none=True)
     region = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$",
@@ -266,8 +273,8 @@ class WarningMapQuerySchema(_Strict):
 
 
 class EarlyQuerySchema(_Strict):
-    date_from = fields.Date(load_default=None, allow_none=True, data_key="from")
-    date_to = fields.Date(load_default=None, allow_none=True, data_key="to")
+    date_from = plain_date(load_default=None, allow_none=True, data_key="from")
+    date_to = plain_date(load_default=None, allow_none=True, data_key="to")
     organisation_id = _qid(load_default=None, allow_none=True)
 
 

@@ -108,7 +108,7 @@ def plan(rng: random.Random, *, provinces: Sequence[str], enterprises: int, firs
         nonlocal org_id
         path = f"{parent.path if parent else '/'}{org_id}/"
         o = Org(org_id, name, kind, level, parent.id if parent else None, path, region, park,
-                name[:4] if level in ("township", "park") else "")
+                f"{name[:3]}{org_id}")  # unique: the id is
         p.orgs.append(o)
         org_id += 1
         return o

@@ -36,12 +36,14 @@ def test_a_payment_is_capped_at_the_outstanding_balance(db: Session, world: Worl
     assert guard.value.blockers[0].guard == "obligation_outstanding"
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "0.001"])
-def test_a_payment_must_be_more_than_zero(db: Session, world: World, agreed: Case, amount: str) -> None:
+@pytest.mark.parametrize(("amount", "message"), [("0", "大于0"), ("-5", "大于0"), ("0.001", "两位小数"),
+                                                ("0.005", "两位小数")])
+def test_a_payment_must_be_more_than_zero(db: Session, world: World, agreed: Case, amount: str, message: str) -> None:
+    """More than zero, in fen: 0.001 is refused (it would have been rounded to 0.00), not stored."""
     ob = agreed.current_agreement.obligations[0]  # type: ignore[union-attr]
     err = _refused(db, world, agreed, "record_performance",
                    {"obligation_id": ob.id, "performed_on": TODAY.isoformat(), "proof": "回单", "amount": amount})
-    assert "大于0" in err.errors["amount"][0]
+    assert message in err.errors["amount"][0]
 
 
 @pytest.mark.parametrize(("performed_on", "message"), [
