@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import g, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.auth import begin_session, current_actor
 from api.db import db_session
-from api.rest.schemas import Id, Strict, UserOut
+from api.rest.schemas import PASSWORD_RULE, Id, Strict, UserOut
 from mediation.accounts import sessions as session_svc
 from mediation.accounts import users as user_svc
 from mediation.cases.schemas import domain_check
@@ -47,12 +47,12 @@ class UserPatchIn(Strict):
 
 
 class PasswordResetIn(Strict):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD_RULE)
 
 
 class PasswordChangeIn(Strict):
     current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=PASSWORD_RULE)
 
 
 class UserEventOut(Schema):
@@ -128,11 +128,12 @@ class MyPassword(MethodView):
     @blp.arguments(PasswordChangeIn)
     @blp.response(204)
     @blp.alt_response(422, description="当前密码不正确或新密码不符合要求")
+    @blp.alt_response(429, description="当前密码错误次数过多，须等待后再试")
     def post(self, data: dict[str, Any]) -> None:
         """修改本人密码（本人的所有浏览器会话随即结束、API 令牌全部吊销；发出请求的浏览器获得新会话）"""
         user = user_svc.change_own_password(db_session(), actor=current_actor(),
                                             current_password=data["current_password"],
-                                            new_password=data["new_password"])
+                                            new_password=data["new_password"], client=request.remote_addr or "-")
         if not g.get("bearer"):
             begin_session(user, rotate_csrf=False)  # this browser stays logged in, on a new session
 
