@@ -250,9 +250,7 @@ class Tokens(MethodView):
 @blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @blp.response(204)
+    @blp.alt_response(404, description="令牌不存在或不在您的管辖范围内")
     def delete(self, token_id: int) -> None:
-        """吊销 API 令牌"""
-        actor = current_actor()
-        user = db_session().get(User, actor.user_id)
-        assert user is not None
-        revoke_token(db_session(), token_id=token_id, user=user)
+        """吊销 API 令牌（本人的令牌；管理员：本组织及下级用户的令牌）"""
+        revoke_token(db_session(), token_id=token_id, actor=current_actor())
