@@ -16,7 +16,7 @@ from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.routing import IntegerConverter
 
-from api import auth, db, errors
+from api import auth, db, errors, security
 from api.errors import PROBLEM
 from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
@@ -25,7 +25,7 @@ from documents import producer, renderer
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import make_session_factory
 from mediation.runtime.env import install_document_producer
-from mediation.runtime.settings import Settings, engine_from_settings
+from mediation.runtime.settings import DEV_SECRET_KEY, Settings, engine_from_settings
 
 #: ASCII: client generators name their package after it (the Chinese name is ``info.x-title-zh``).
 API_TITLE = "Labour Mediation API"
@@ -91,7 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     app.json = _JSONProvider(app)
     settings = Settings.from_env()
     app.config.from_mapping(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=settings.secret_key or (DEV_SECRET_KEY if settings.is_development else ""),
         DATABASE_URL=settings.database_url,
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -105,12 +105,16 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         MAX_CONTENT_LENGTH=1 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.environment not in ("development", "test"),
+        SESSION_COOKIE_SECURE=not settings.is_development,
+        SESSION_HOURS=settings.session_hours,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=not settings.is_development,
+        REMEMBER_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
     )
     if test_config:
         app.config.update(test_config)
+    security.init_app(app, settings)  # refuses to start outside development without a strong SECRET_KEY
 
     if session_factory is None:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))

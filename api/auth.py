@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from typing import Any
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask import session as flask_session
 from flask.views import MethodView
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_smorest import Blueprint
@@ -14,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields, validate
 
 from api.db import db_session
+from mediation.accounts import sessions as session_svc
 from mediation.accounts import throttle
 from mediation.accounts.tokens import TokenHolder, issue_token, revoke_token, user_for_token
 from mediation.accounts.users import actor_for, authenticate
@@ -34,14 +37,17 @@ class Unauthorized(DomainError):
 class SessionUser(UserMixin):
     """What flask-login keeps: the user id and the acting identity, no ORM object across requests."""
 
-    def __init__(self, user: User | TokenHolder) -> None:
+    def __init__(self, user: User | TokenHolder, sid: str | None = None) -> None:
+        #: The server-side session this browser holds (None: authenticated by a bearer token).
+        self.sid = sid
         if isinstance(user, TokenHolder):
             self.id = str(user.user_id)
             self.actor = user.actor
             self.organisation_name = user.organisation_name
         else:
-            # the session remembers which password it was opened with: a reset or change ends it
-            self.id = f"{user.id}.{session_fingerprint(user.password_hash)}"
+            # the session remembers which password it was opened with (a reset or change ends it) and
+            # names its server-side row (logout ends it)
+            self.id = login_id(user, sid or "")
             self.actor = actor_for(user)
             self.organisation_name = user.organisation.name
         self.username = user.username
@@ -53,28 +59,69 @@ def session_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
 
 
+def login_id(user: User, sid: str) -> str:
+    """What the (signed) session cookie holds as flask-login's user id."""
+    return f"{user.id}.{session_fingerprint(user.password_hash)}.{sid}"
+
+
+def _bearer_header() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
 @login_manager.user_loader
 def _load_user(session_id: str) -> SessionUser | None:
-    """``"<user id>.<fingerprint of the password hash>"``: a deactivated user, or one whose password was
-    reset or changed since the session was opened, is logged out. (A bare id is a session opened before
-    fingerprints existed; it stays valid until it expires or the user is deactivated.)"""
-    user_id, _, fingerprint = session_id.partition(".")
-    if not user_id.isdigit():
+    """``"<user id>.<fingerprint of the password hash>.<session id>"``, all three required: the user is
+    active, the password is the one the session was opened with, and the server-side session is live (not
+    logged out, revoked or expired). A request with a bearer token is authenticated by the token alone: the
+    cookie is not looked at (so a cookie plus a made-up token is no way around the CSRF check)."""
+    if _bearer_header() is not None:
+        return None
+    parts = session_id.split(".")
+    if len(parts) != 3:
+        return None
+    user_id, fingerprint, sid = parts
+    if not user_id.isdigit() or not fingerprint or not sid:
         return None
     user = db_session().get(User, int(user_id))
     if user is None or not user.active:
         return None
-    if fingerprint and not hmac.compare_digest(fingerprint, session_fingerprint(user.password_hash)):
+    if not hmac.compare_digest(fingerprint, session_fingerprint(user.password_hash)):
         return None
-    return SessionUser(user)
+    if session_svc.live_session(db_session(), user_id=user.id, sid=sid) is None:
+        return None
+    return SessionUser(user, sid)
+
+
+def begin_session(user: User, *, rotate_csrf: bool = True) -> SessionUser:
+    """Log ``user`` in on this browser: a new server-side session, and (at login) a fresh cookie, so the
+    CSRF token of the anonymous page is not the one of the logged-in session."""
+    hours = current_app.config.get("SESSION_HOURS", 12)
+    _, sid = session_svc.open_session(db_session(), user=user, ip=request.remote_addr or "",
+                                      user_agent=request.headers.get("User-Agent", ""),
+                                      lifetime=dt.timedelta(hours=hours))
+    if rotate_csrf:
+        flask_session.clear()
+    who = SessionUser(user, sid)
+    login_user(who)
+    return who
+
+
+def end_session() -> None:
+    """Logout: this browser's server-side session ends and its cookie is emptied (new CSRF token too)."""
+    sid = getattr(current_user, "sid", None)
+    if sid:
+        session_svc.end_session(db_session(), sid=sid)
+    logout_user()
+    flask_session.clear()
 
 
 @login_manager.request_loader
 def _load_from_bearer(req: Any) -> SessionUser | None:
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    token = _bearer_header()
+    if token is None:
         return None
-    user = user_for_token(db_session(), header[7:].strip())
+    user = user_for_token(db_session(), token)
     if user is None:
         return None
     g.bearer = True
@@ -96,10 +143,12 @@ def current_actor() -> Actor:
 
 
 def _csrf_protect() -> None:
-    """CSRF applies to cookie-authenticated unsafe requests; bearer-token requests carry no cookie risk."""
+    """CSRF applies to cookie-authenticated unsafe requests; requests authenticated by a (valid) bearer token
+    carry no cookie risk. A bearer header that authenticates nobody leaves the request anonymous (the cookie
+    is ignored then), so it is answered 401, never let through on the cookie."""
     if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
         return
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    if current_user.is_authenticated and g.get("bearer"):
         return
     if request.endpoint in _CSRF_EXEMPT or request.endpoint == "web.login":
         return
@@ -174,7 +223,7 @@ class Login(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """登录（浏览器会话）"""
         user = _checked_login(data["username"], data["password"])
-        login_user(SessionUser(user))
+        begin_session(user)
         return me_dict(user)
 
 
@@ -183,8 +232,8 @@ class Logout(MethodView):
     @blp.response(204)
     @blp.doc(operationId="logout")
     def post(self) -> None:
-        """退出登录"""
-        logout_user()
+        """退出登录（结束本浏览器的会话）"""
+        end_session()
 
 
 @blp.route("/tokens")
@@ -204,10 +253,8 @@ class Tokens(MethodView):
 @blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @blp.response(204)
+    @blp.alt_response(404, description="令牌不存在或不在您的管辖范围内")
     @blp.doc(operationId="revokeToken")
     def delete(self, token_id: int) -> None:
-        """吊销 API 令牌"""
-        actor = current_actor()
-        user = db_session().get(User, actor.user_id)
-        assert user is not None
-        revoke_token(db_session(), token_id=token_id, user=user)
+        """吊销 API 令牌（本人的令牌；管理员：本组织及下级用户的令牌）"""
+        revoke_token(db_session(), token_id=token_id, actor=current_actor())

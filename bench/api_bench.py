@@ -28,6 +28,7 @@ import datetime as dt
 import os
 import re
 import resource
+import secrets
 import signal
 import subprocess
 import sys
@@ -125,7 +126,7 @@ def prepare(n_cases: int) -> tuple[list[int], str]:
 
 def start_gunicorn(port: int, worker_class: str, documents: str, app: str = "api.app:create_app()",
                    **extra_env: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": "bench", "MEDIATION_ENV": "production",
+    env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": secrets.token_urlsafe(48), "MEDIATION_ENV": "production",
            "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents == "on" else "0", **extra_env}
     cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
            "--backlog", "256", "--pythonpath", f"{ROOT},{ROOT / 'bench'}"]

@@ -45,11 +45,24 @@ def refused(db: Session, w: World, case: Case, event: str, payload: dict[str, An
 
 
 
+def browser_login(flask_client: FlaskClient, user: User) -> str:
+    """Give the client a browser session of ``user`` (a real server-side session, as a login opens);
+    returns the session id."""
+    from api.auth import login_id
+    from api.db import db_session
+    from mediation.accounts.sessions import open_session
+
+    with flask_client.application.test_request_context():
+        _, sid = open_session(db_session(), user=user)
+    with flask_client.session_transaction() as sess:
+        sess["_user_id"] = login_id(user, sid)
+        sess["_fresh"] = True
+    return sid
+
+
 def ui_get(flask_client: FlaskClient, user: User, url: str) -> Any:
     """Log ``user`` in (a browser session) and GET a page."""
-    with flask_client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
+    browser_login(flask_client, user)
     r = flask_client.get(url)
     assert r.status_code == 200, r.status_code
     return r

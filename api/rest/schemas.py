@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.rest.queries_args import SORT_CHOICES
+from mediation.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PASSWORD_LENGTH
 from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema, domain_check
 from mediation.domain.enums import DisputeCategory
 from mediation.domain.identity import validate_phone
@@ -328,13 +329,17 @@ class OrganisationOut(Schema):
     path = fields.String()
 
 
+#: The password policy's length, checked with the other fields (the service checks the rest of the policy).
+PASSWORD_RULE = validate.Length(min=MIN_LENGTH, max=MAX_LENGTH, error=PASSWORD_LENGTH)
+
+
 class UserIn(Strict):
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$",
                                                                       error="用户名为3至64位字母、数字或_.-"))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     role = fields.String(required=True, validate=validate.OneOf(["clerk", "mediator", "supervisor", "admin"]))
     organisation_id = Id(required=True)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD_RULE)
     phone = fields.String(load_default=None, allow_none=True, validate=domain_check(validate_phone))
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, request
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.auth import current_actor
+from api.auth import begin_session, current_actor
 from api.db import db_session
-from api.rest.schemas import Id, Strict, UserOut
+from api.rest.schemas import PASSWORD_RULE, Id, Strict, UserOut
+from mediation.accounts import sessions as session_svc
 from mediation.accounts import users as user_svc
 from mediation.cases.schemas import domain_check
 from mediation.db.models import User
-from mediation.db.models_access import UserAdminEvent
+from mediation.db.models_access import UserAdminEvent, UserSession
 from mediation.domain.identity import validate_phone
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="用户：本人、回避申报与用户管理")
@@ -44,12 +47,12 @@ class UserPatchIn(Strict):
 
 
 class PasswordResetIn(Strict):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD_RULE)
 
 
 class PasswordChangeIn(Strict):
     current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=PASSWORD_RULE)
 
 
 class UserEventOut(Schema):
@@ -59,6 +62,16 @@ class UserEventOut(Schema):
     actor_id = fields.Integer(allow_none=True, metadata={"description": "操作的管理员；命令行操作为空"})
     details = fields.Dict()
     at = fields.DateTime()
+
+
+class BrowserSessionOut(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime(metadata={"description": "登录时间"})
+    last_seen_at = fields.DateTime(metadata={"description": "最近使用时间（约每5分钟更新）"})
+    expires_at = fields.DateTime(metadata={"description": "到期时间（到期须重新登录）"})
+    ip = fields.String(metadata={"description": "登录时的客户端地址"})
+    user_agent = fields.String(metadata={"description": "登录时的浏览器"})
+    current = fields.Boolean(metadata={"description": "是否为发出本请求的浏览器会话"})
 
 
 @blp.route("/users/<id:user_id>")
@@ -121,8 +134,58 @@ class MyPassword(MethodView):
     @blp.arguments(PasswordChangeIn)
     @blp.response(204)
     @blp.alt_response(422, description="当前密码不正确或新密码不符合要求")
+    @blp.alt_response(429, description="当前密码错误次数过多，须等待后再试")
     @blp.doc(operationId="changeMyPassword")
     def post(self, data: dict[str, Any]) -> None:
-        """修改本人密码"""
-        user_svc.change_own_password(db_session(), actor=current_actor(), current_password=data["current_password"],
-                                     new_password=data["new_password"])
+        """修改本人密码（本人的所有浏览器会话随即结束、API 令牌全部吊销；发出请求的浏览器获得新会话）"""
+        user = user_svc.change_own_password(db_session(), actor=current_actor(),
+                                            current_password=data["current_password"],
+                                            new_password=data["new_password"], client=request.remote_addr or "-")
+        if not g.get("bearer"):
+            begin_session(user, rotate_csrf=False)  # this browser stays logged in, on a new session
+
+
+def _my_user_id() -> int:
+    actor = current_actor()
+    assert actor.user_id is not None
+    return actor.user_id
+
+
+def _current_session_id() -> int | None:
+    sid = getattr(current_user, "sid", None)
+    return session_svc.session_id_of(db_session(), sid) if sid else None
+
+
+@blp.route("/me/sessions")
+class MySessions(MethodView):
+    @blp.response(200, BrowserSessionOut(many=True))
+    @blp.doc(operationId="listMySessions")
+    def get(self) -> list[dict[str, Any]]:
+        """本人当前有效的浏览器会话（最新的在前）"""
+        rows = session_svc.list_sessions(db_session(), user_id=_my_user_id())
+        here = _current_session_id()
+        return [_session_dict(r, here) for r in rows]
+
+    @blp.response(204)
+    @blp.doc(operationId="endMyOtherSessions")
+    def delete(self) -> None:
+        """结束本人的其他所有浏览器会话（发出请求的浏览器会话保留）"""
+        user_id = _my_user_id()
+        session_svc.end_user_sessions(db_session(), user_id=user_id, reason="revoked", except_id=_current_session_id())
+        db_session().commit()
+
+
+@blp.route("/me/sessions/<id:session_id>")
+class MySessionItem(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, description="会话不存在")
+    @blp.doc(operationId="endMySession")
+    def delete(self, session_id: int) -> None:
+        """结束本人的某一浏览器会话"""
+        session_svc.revoke_own_session(db_session(), user_id=_my_user_id(), session_id=session_id)
+
+
+def _session_dict(row: UserSession, current_id: int | None) -> dict[str, Any]:
+    return {"id": row.id, "created_at": row.created_at, "last_seen_at": row.last_seen_at,
+            "expires_at": row.expires_at, "ip": row.ip, "user_agent": row.user_agent,
+            "current": row.id == current_id}

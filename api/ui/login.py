@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from api.auth import SessionUser
+from api.auth import begin_session, end_session
 from api.db import db_session
 from mediation.accounts import throttle
 from mediation.accounts.users import authenticate
@@ -54,7 +54,7 @@ def login() -> Any:
             user = authenticate(session, username, password)
             throttle.record(session, username=username, ip=ip, success=user is not None)
             if user is not None:
-                login_user(SessionUser(user))
+                begin_session(user)
                 return redirect(url_for("web.index"))
             error = "用户名或密码错误"
         except DomainError as exc:
@@ -67,7 +67,7 @@ def logout() -> Response:
     from api.auth import csrf
 
     csrf.protect()
-    logout_user()
+    end_session()
     return redirect(url_for("web.login"))
 
 

@@ -6,8 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Organisation, Region
-from mediation.domain.enums import OrgKind, OrgLevel
-from mediation.domain.errors import ValidationFailed
+from mediation.domain.enums import OrgKind, OrgLevel, Role
+from mediation.domain.errors import PermissionDenied, ValidationFailed
+from mediation.domain.policy import Actor
 
 
 def ensure_region(session: Session, code: str) -> Region:
@@ -91,3 +92,23 @@ def create_organisation(
     org.path = f"{parent.path if parent else '/'}{org.id}/"
     session.flush()
     return org
+
+
+def is_root_path(org_path: str) -> bool:
+    """``/7/`` is a root of the organisation tree (no parent)."""
+    return org_path.count("/") == 2 and org_path.strip("/").isdigit()
+
+
+def require_national_admin(session: Session, actor: Actor, what: str) -> None:
+    """Objects that hold for every organisation (risk rule sets, the holiday calendar, number formats…) are
+    changed only by a national-level administrator: an administrator whose organisation is the root of the
+    whole tree (no organisation outside their subtree), or the system itself. An administrator of a part of
+    the tree — even of a root, when the tree has several (two provinces side by side) — may not."""
+    if actor.role == Role.SYSTEM:
+        return
+    if actor.role == Role.ADMIN and is_root_path(actor.org_path):
+        outside = session.scalar(select(Organisation.id).where(~Organisation.path.like(f"{actor.org_path}%")).limit(1))
+        if outside is None:
+            return
+    raise PermissionDenied(f"只有全国（最上级组织）的系统管理员可以{what}：它适用于所有组织，"
+                           "不限于您管辖的范围")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mediation.db.models import Organisation, User
 from mediation.db.models_access import ApiToken
 from mediation.domain.errors import NotFound, ValidationFailed
-from mediation.domain.policy import Actor
+from mediation.domain.policy import Actor, can
 
 TOKEN_PREFIX = "lm_"
 
@@ -80,9 +80,12 @@ def user_for_token(session: Session, token: str) -> TokenHolder | None:
     return TokenHolder(*holder)
 
 
-def revoke_token(session: Session, *, token_id: int, user: User) -> ApiToken:
+def revoke_token(session: Session, *, token_id: int, actor: Actor) -> ApiToken:
+    """Its holder revokes a token, or an administrator whose subtree holds the holder's organisation; any
+    other token answers NotFound (no existence leak)."""
     row = session.get(ApiToken, token_id)
-    if row is None or (row.user_id != user.id and user.role != "admin"):
+    if row is None or not (row.user_id == actor.user_id or (
+            can(actor, "manage_users") and row.user.organisation.path.startswith(actor.org_path))):
         raise NotFound("令牌不存在")
     if row.revoked_at is None:
         row.revoked_at = dt.datetime.now(dt.UTC)

@@ -4,7 +4,10 @@ Usernames are normalised (trimmed, lower case) and unique whatever their case; d
 and never blank (they are printed on documents as the mediator); phones are checked like parties' phones.
 Every administrative change (creation, role/organisation/name/phone change, deactivation and
 reactivation, password reset or change) is recorded in ``user_admin_events``. A deactivated user cannot
-log in, and their sessions and API tokens stop working (both check ``User.active`` on every request).
+log in, and their sessions and API tokens stop working (both check ``User.active`` on every request); a
+deactivation also ends the user's browser sessions for good (a reactivation does not revive them). A password
+reset (administrator, command line) or change (the user) ends every browser session of the user and
+revokes their API tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mediation.accounts import sessions as session_svc
+from mediation.accounts import throttle
+from mediation.accounts.passwords import password_problems
 from mediation.db.models import Organisation, User
 from mediation.db.models_access import ApiToken, UserAdminEvent
 from mediation.domain.enums import Role
@@ -38,11 +44,13 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={field: [message]})
 
 
-def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise _invalid("password", "密码至少8位")
-    if len(password) > 256:
-        raise _invalid("password", "密码不能超过256个字符")
+def hash_password(password: str, *, username: str | None = None, display_name: str | None = None,
+                  field: str = "password") -> str:
+    """The argon2 hash of a password that meets the policy (:mod:`mediation.accounts.passwords`), else
+    ValidationFailed naming ``field``."""
+    problems = password_problems(password, username=username, display_name=display_name)
+    if problems:
+        raise ValidationFailed("；".join(problems), errors={field: problems})
     return _hasher.hash(password)
 
 
@@ -111,9 +119,9 @@ def create_user(
     role = _check_role(role)
     if session.get(Organisation, organisation_id) is None:
         raise _invalid("organisation_id", "组织不存在")
-    hashed = password_hash or hash_password(password)
     username = normalise_username(username)
     display_name = clean_display_name(display_name)
+    hashed = password_hash or hash_password(password, username=username, display_name=display_name)
     phone = clean_phone(phone)
     if find_user(session, username) is not None:
         raise DuplicateError(f"用户名“{username}”已存在（用户名不区分大小写）")
@@ -221,6 +229,8 @@ def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mappin
             if user.id == actor.user_id and not active:
                 raise _invalid("active", "不能停用自己的账号")
             change("active", active)
+        if after.get("active") is False:
+            session_svc.end_user_sessions(session, user_id=user.id, reason="deactivated")
         if after:
             action = ("deactivate" if after.get("active") is False else
                       "reactivate" if after.get("active") is True else "update")
@@ -248,20 +258,31 @@ def reset_password(session: Session, *, actor: Actor, user_id: int, password: st
         raise
 
 
-def change_own_password(session: Session, *, actor: Actor, current_password: str, new_password: str) -> User:
+def change_own_password(session: Session, *, actor: Actor, current_password: str, new_password: str,
+                        client: str = "-") -> User:
+    """The user changes their own password: every browser session of theirs ends and their API tokens are
+    revoked (the caller may open a new session for the browser that made the change). The current password is
+    a password check like a login's: throttled per client and account (``client``: the client's address)."""
     try:
         user = session.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
             raise NotFound("用户不存在或已停用")
+        username = user.username.lower()
+        throttle.check_allowed(session, username=username, ip=client)
         try:
             _hasher.verify(user.password_hash, current_password)
         except (VerificationError, InvalidHashError):
+            throttle.record(session, username=username, ip=client, success=False)
             raise _invalid("current_password", "当前密码不正确") from None
         if current_password == new_password:
             raise _invalid("new_password", "新密码不能与当前密码相同")
-        user.password_hash = hash_password(new_password)
-        _audit(session, user=user, actor=actor, action="change_password")
-        session.commit()
+        user.password_hash = hash_password(new_password, username=user.username, display_name=user.display_name,
+                                           field="new_password")
+        revoked = _revoke_tokens(session, user)
+        ended = session_svc.end_user_sessions(session, user_id=user.id, reason="password_changed")
+        _audit(session, user=user, actor=actor, action="change_password",
+               details={"tokens_revoked": revoked, "sessions_ended": ended})
+        throttle.record(session, username=username, ip=client, success=True)  # commits
         return user
     except BaseException:
         session.rollback()
@@ -269,10 +290,13 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
 
 
 def _reset(session: Session, user: User, actor: Actor | None, password: str, details: dict[str, Any]) -> None:
-    """A password set by someone else (an administrator, the command line): the user's API tokens go with it."""
-    user.password_hash = hash_password(password)
+    """A password set by someone else (an administrator, the command line): the user's API tokens and browser
+    sessions go with it."""
+    user.password_hash = hash_password(password, username=user.username, display_name=user.display_name)
     revoked = _revoke_tokens(session, user)
-    _audit(session, user=user, actor=actor, action="reset_password", details={**details, "tokens_revoked": revoked})
+    ended = session_svc.end_user_sessions(session, user_id=user.id, reason="password_reset")
+    _audit(session, user=user, actor=actor, action="reset_password",
+           details={**details, "tokens_revoked": revoked, "sessions_ended": ended})
 
 
 def _operator_user(session: Session, username: str) -> User:
@@ -288,6 +312,8 @@ def operator_set_active(session: Session, *, username: str, active: bool) -> Use
         user = _operator_user(session, username)
         if user.active != active:
             user.active = active
+            if not active:
+                session_svc.end_user_sessions(session, user_id=user.id, reason="deactivated")
             _audit(session, user=user, actor=None, action="reactivate" if active else "deactivate",
                    details={"via": "cli"})
         session.commit()

@@ -1,5 +1,5 @@
-"""Access-related tables: API tokens, idempotency records, login attempts, personal-data reads, recusals,
-user administration audit."""
+"""Access-related tables: API tokens, browser sessions, idempotency records, login attempts, personal-data
+reads, recusals, user administration audit."""
 
 from __future__ import annotations
 
@@ -47,14 +47,40 @@ class IdempotencyRecord(Base):
 
 
 class LoginAttempt(Base):
+    """One password check (a login, a token request, the current password of a password change): the
+    throttle counts the failures per client, per account and per (account, client)."""
+
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_lookup", "username", "ip", "at"),)
+    __table_args__ = (Index("ix_login_attempts_lookup", "username", "ip", "at"),
+                      Index("ix_login_attempts_ip_at", "ip", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     success: Mapped[bool] = mapped_column()
+
+
+class UserSession(Base):
+    """A browser session, kept server-side so that it can be ended: the cookie names it by a random id
+    (only its SHA-256 is stored). Logout ends it; a password change or reset, a deactivation and the
+    user themselves (``DELETE /api/v1/me/sessions``) end it too."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Why it ended: logout, password_changed, password_reset, deactivated, revoked, expired.
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship()
 
 
 class PersonalDataAccess(Base):

@@ -10,9 +10,9 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mediation.accounts.organisations import require_national_admin
 from mediation.db.models_risk import RiskRuleSet
-from mediation.domain.enums import Role
-from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.errors import NotFound, ValidationFailed
 from mediation.domain.policy import Actor
 from mediation.risk.rules import DEFAULT_RULES_JSON, RiskRules, default_rules, rules_from_json
 from mediation.risk.schemas import RulesCreateSchema, RulesSchema
@@ -89,11 +89,11 @@ def _ensure_builtin_row(session: Session) -> None:
 
 def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
                  at: dt.datetime | None = None) -> RiskRuleSet:
-    """Save a new version (administrators); with ``activate`` it becomes the active one and every
-    scored enterprise is re-assessed (level changes recorded, alerts raised)."""
+    """Save a new version (national-level administrators: the rules hold for every organisation); with
+    ``activate`` it becomes the active one and every scored enterprise is re-assessed (level changes recorded,
+    alerts raised)."""
     try:
-        if actor.role not in (Role.ADMIN, Role.SYSTEM):
-            raise PermissionDenied("只有系统管理员可以修改预警规则")
+        require_national_admin(session, actor, "修改预警规则")
         try:
             d = RulesCreateSchema().load(dict(data))
         except ValidationError as exc:
@@ -115,8 +115,7 @@ def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
 
 def activate_version(session: Session, *, actor: Actor, version: int, at: dt.datetime | None = None) -> RiskRuleSet:
     try:
-        if actor.role not in (Role.ADMIN, Role.SYSTEM):
-            raise PermissionDenied("只有系统管理员可以启用预警规则")
+        require_national_admin(session, actor, "启用预警规则")
         _ensure_builtin_row(session)
         row = session.scalar(select(RiskRuleSet).where(RiskRuleSet.version == version))
         if row is None:

@@ -15,13 +15,25 @@ from sqlalchemy import Engine
 from mediation.db.engine import make_engine
 
 DEFAULT_INSTANCE = Path.cwd() / "instance"
+#: The key used when ``SECRET_KEY`` is not set — in development and tests only: it is public (it is in this
+#: file), so anyone could sign a session cookie with it.
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+#: Environments where the public development key and plain-HTTP cookies are acceptable; any other
+#: ``MEDIATION_ENV`` (``production``, ``staging``…) is treated as production.
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureConfiguration(RuntimeError):
+    """The application refuses to start: a setting would let anyone forge sessions."""
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     instance_path: Path
-    secret_key: str = "dev-only-secret-change-me"
+    #: Signs the session cookies. Empty: the public development key (refused outside development).
+    secret_key: str = ""
     environment: str = "development"
     #: Folder that may hold official FangSong / 小标宋 fonts; Noto Serif CJK SC is the fallback.
     font_dir: Path | None = None
@@ -33,7 +45,16 @@ class Settings:
     #: Timezone used to decide "today" for deadlines.
     timezone: str = "Asia/Shanghai"
     sql_echo: bool = False
+    #: How many reverse proxies in front of the app set ``X-Forwarded-For``/``-Proto`` (0: none, the headers
+    #: are ignored and the client address is the socket's; the throttle counts per client address).
+    trusted_proxies: int = 0
+    #: A browser session ends this many hours after login at the latest.
+    session_hours: int = 12
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in DEVELOPMENT_ENVIRONMENTS
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,7 +69,7 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL", default_db),
             instance_path=instance,
-            secret_key=env.get("SECRET_KEY", "dev-only-secret-change-me"),
+            secret_key=env.get("SECRET_KEY", ""),
             environment=env.get("MEDIATION_ENV", "development"),
             font_dir=Path(font_dir) if font_dir else None,
             font_cache=Path(env.get("MEDIATION_FONT_CACHE", str(instance / "fonts"))).resolve(),
@@ -56,7 +77,39 @@ class Settings:
             not in {"0", "false", "no"},
             timezone=env.get("MEDIATION_TZ", "Asia/Shanghai"),
             sql_echo=env.get("SQL_ECHO", "") in {"1", "true", "yes"},
+            trusted_proxies=_int_setting(env, "MEDIATION_TRUSTED_PROXIES", 0, minimum=0, maximum=5),
+            session_hours=_int_setting(env, "MEDIATION_SESSION_HOURS", 12, minimum=1, maximum=24 * 30),
         )
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InsecureConfiguration(f"{name}={raw!r} 不是整数（应为{minimum}至{maximum}）") from None
+    if not minimum <= value <= maximum:
+        raise InsecureConfiguration(f"{name}={value} 超出范围（应为{minimum}至{maximum}）")
+    return value
+
+
+def secret_key_problem(environment: str, key: str | None) -> str | None:
+    """Why ``key`` may not sign sessions in ``environment`` (None: it may). Outside development the key must be
+    set, not the public development key, at least 32 characters and not a repetition of a few characters."""
+    if environment in DEVELOPMENT_ENVIRONMENTS:
+        return None
+    hint = ("请设置随机生成的 SECRET_KEY（至少32个字符），例如："
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if not key:
+        return (f"MEDIATION_ENV={environment} 时必须设置 SECRET_KEY"
+                f"（未设置时使用的开发密钥是公开的，任何人都能伪造登录会话）。{hint}")
+    if key == DEV_SECRET_KEY:
+        return f"MEDIATION_ENV={environment} 时不能使用公开的开发密钥作为 SECRET_KEY。{hint}"
+    if len(key) < MIN_SECRET_LENGTH or len(set(key)) < 8:
+        return f"SECRET_KEY 过弱（少于{MIN_SECRET_LENGTH}个字符或字符种类太少），可被猜出后伪造登录会话。{hint}"
+    return None
 
 
 def engine_from_settings(settings: Settings) -> Engine:

@@ -184,3 +184,87 @@ def test_organisations_are_scoped(api: Api, world: World) -> None:
     assert world.township.name in names and world.other_county.name not in names
     names = {o["name"] for o in api.as_(world.mediator).get("/api/v1/organisations").json}
     assert names == {world.township.name}
+
+
+# --- administrators act in their subtree; global objects need a national-level administrator -----------------
+# ``admin`` sits at the city federation, the root of the world's only tree (national level); ``county_admin`` at
+# 南湖 (the township's county); ``other_admin`` at 秀洲 (the outsider's county).
+ADMIN_ROLES = [*ROLES, "county_admin", "other_admin"]
+
+
+@pytest.fixture
+def admins(db: Session, world: World) -> dict[str, Any]:
+    from mediation.accounts.users import create_user
+    from tests.factories import PASSWORD, PASSWORD_HASH
+
+    def admin(name: str, org: Any) -> Any:
+        return create_user(db, username=name, password=PASSWORD, password_hash=PASSWORD_HASH, display_name=name,
+                           role="admin", organisation_id=org.id)
+
+    return {"county_admin": admin("county_admin", world.county),
+            "other_admin": admin("other_admin", world.other_county)}
+
+
+def _anyone(world: World, admins: dict[str, Any], role: str) -> Any:
+    return admins[role] if role in admins else _user(world, role)
+
+
+REVOKE_TOWNSHIP_TOKEN = {"clerk": 404, "mediator": 404, "outsider": 404, "supervisor": 404, "city_supervisor": 404,
+                         "admin": 204, "anonymous": 401, "county_admin": 204, "other_admin": 404}
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_token_revocation_is_own_or_in_the_admins_subtree(api: Api, db: Session, world: World,
+                                                          admins: dict[str, Any], role: str) -> None:
+    from mediation.accounts.tokens import issue_token
+
+    row, plain = issue_token(db, user=world.mediator2, name="脚本")
+    r = api.as_(_anyone(world, admins, role)).delete(f"/api/v1/auth/tokens/{row.id}")
+    assert r.status_code == REVOKE_TOWNSHIP_TOKEN[role], (role, r.get_data(as_text=True))
+    still = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}).status_code
+    assert still == (401 if r.status_code == 204 else 200)
+    if role != "anonymous":  # everyone revokes their own
+        own, _ = issue_token(db, user=_anyone(world, admins, role), name="自己的")
+        assert api.as_(_anyone(world, admins, role)).delete(f"/api/v1/auth/tokens/{own.id}").status_code == 204
+
+
+USER_ADMIN_IN_TOWNSHIP = {**{r: 403 for r in ROLES}, "anonymous": 401, "admin": 200, "county_admin": 200,
+                          "other_admin": 404}
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_user_administration_stays_in_the_subtree(api: Api, world: World, admins: dict[str, Any], role: str) -> None:
+    who = api.as_(_anyone(world, admins, role))
+    r = who.patch(f"/api/v1/users/{world.mediator2.id}", json={"display_name": "改名"})
+    assert r.status_code == USER_ADMIN_IN_TOWNSHIP[role], (role, r.json)
+    r = who.post(f"/api/v1/users/{world.mediator2.id}/password", json={"password": "reset-by-an-admin"})
+    assert r.status_code == {**USER_ADMIN_IN_TOWNSHIP, "admin": 204, "county_admin": 204}[role], (role, r.json)
+    body = {"username": f"made_by_{role}", "display_name": "新用户", "role": "mediator",
+            "organisation_id": world.township.id, "password": "long-enough-pw"}
+    r = who.post("/api/v1/users", json=body)
+    assert r.status_code == {**USER_ADMIN_IN_TOWNSHIP, "admin": 201, "county_admin": 201, "other_admin": 422}[role]
+
+
+RULES_WRITE = {**{r: 403 for r in ADMIN_ROLES}, "anonymous": 401, "admin": 201}
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_risk_rule_sets_need_a_national_admin(api: Api, world: World, admins: dict[str, Any], role: str) -> None:
+    from mediation.risk.rules import DEFAULT_RULES_JSON
+
+    r = api.as_(_anyone(world, admins, role)).post("/api/v1/risk/rules", json={
+        "rules": DEFAULT_RULES_JSON, "note": "复核", "activate": True})
+    assert r.status_code == RULES_WRITE[role], (role, r.get_data(as_text=True))
+    if r.status_code == 403:
+        assert r.mimetype == "application/problem+json" and "全国" in r.json["detail"]
+
+
+def test_a_root_admin_beside_another_tree_is_not_national(api: Api, db: Session, world: World) -> None:
+    """Two provinces side by side: the administrator of one may not change the rules the other works under."""
+    from mediation.accounts.organisations import create_organisation
+    from mediation.risk.rules import DEFAULT_RULES_JSON
+
+    create_organisation(db, name="江苏省总工会", kind="federation", level="province", region_code="320000")
+    db.commit()
+    r = api.as_(world.admin).post("/api/v1/risk/rules", json={"rules": DEFAULT_RULES_JSON, "note": "复核"})
+    assert r.status_code == 403, r.json

@@ -20,6 +20,7 @@ from mediation.db.models_access import ApiToken, UserAdminEvent
 from mediation.domain.errors import DuplicateError, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import PASSWORD, World
 from tests.fixtures import Api
+from tests.helpers import browser_login
 
 
 def _new(world: World, **kw: Any) -> dict[str, Any]:
@@ -84,12 +85,13 @@ def test_deactivated_users_cannot_log_in_and_their_tokens_stop(api: Api, db: Ses
 
 def test_a_deactivated_users_browser_session_stops(api: Api, world: World, app: Any) -> None:
     browser = app.test_client()  # the mediator's browser (the admin uses the api client)
-    with browser.session_transaction() as sess:
-        sess["_user_id"] = str(world.mediator2.id)
-        sess["_fresh"] = True
+    browser_login(browser, world.mediator2)
     assert browser.get("/api/v1/me").status_code == 200
     r = api.as_(world.admin).post(f"/api/v1/users/{world.mediator2.id}/deactivate")
     assert r.status_code == 200, r.json
+    assert browser.get("/api/v1/me").status_code == 401
+    # reactivation does not revive the sessions the deactivation ended
+    assert api.as_(world.admin).post(f"/api/v1/users/{world.mediator2.id}/reactivate").status_code == 200
     assert browser.get("/api/v1/me").status_code == 401
 
 

@@ -47,9 +47,12 @@ def test_create_user_and_refusals(run, committing_engine: Engine) -> None:
     dup = run("create-user", "--username", "zhang", "--name", "x", "--role", "mediator",
               "--organisation-id", str(org_id), "--password", "long-enough-pw")
     assert dup.exit_code != 0 and "已存在" in dup.output
-    short = run("create-user", "--username", "li", "--name", "x", "--role", "mediator",
+    short = run("create-user", "--username", "lisi", "--name", "x", "--role", "mediator",
                 "--organisation-id", str(org_id), "--password", "short")
-    assert short.exit_code != 0 and "至少8位" in short.output
+    assert short.exit_code != 0 and "至少10个字符" in short.output
+    common = run("create-user", "--username", "lisi", "--name", "x", "--role", "mediator",
+                 "--organisation-id", str(org_id), "--password", "1234567890")
+    assert common.exit_code != 0 and "过于常见" in common.output
 
 
 def test_workflow_diagram(run, tmp_path: Path) -> None:
