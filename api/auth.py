@@ -96,6 +96,9 @@ def _load_user(session_id: str) -> SessionUser | None:
 def begin_session(user: User, *, rotate_csrf: bool = True) -> SessionUser:
     """Log ``user`` in on this browser: a new server-side session, and (at login) a fresh cookie, so the
     CSRF token of the anonymous page is not the one of the logged-in session."""
+    previous = getattr(current_user, "sid", None) if current_user.is_authenticated else None
+    if previous and rotate_csrf:  # a new login in a logged-in browser: the session it replaces ends
+        session_svc.end_session(db_session(), sid=previous, reason="replaced")
     hours = current_app.config.get("SESSION_HOURS", 12)
     _, sid = session_svc.open_session(db_session(), user=user, ip=request.remote_addr or "",
                                       user_agent=request.headers.get("User-Agent", ""),

@@ -77,7 +77,8 @@ class UserSession(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
-    #: Why it ended: logout, password_changed, password_reset, deactivated, revoked, expired.
+    #: Why it ended: logout, replaced (a new login in the same browser), password_changed, password_reset,
+    #: deactivated, revoked (by the user).
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User] = relationship()

@@ -168,6 +168,18 @@ def test_logout_ends_the_session_and_its_csrf_token(app: Flask, world: World) ->
     _problem(thief.post("/api/v1/enterprises", json={"name": "退出后登记的企业"}, headers={"X-CSRFToken": csrf}), 401)
 
 
+def test_a_new_login_ends_the_session_it_replaces(app: Flask, world: World) -> None:
+    client = app.test_client()
+    _login(client, world.clerk.username)
+    first = client.get_cookie("session")
+    assert first is not None
+    _login(client, world.mediator.username)
+    assert client.get("/api/v1/me").json["username"] == world.mediator.username
+    old = app.test_client()
+    old.set_cookie("session", first.value)
+    _problem(old.get("/api/v1/me"), 401)
+
+
 def test_web_logout_ends_the_session(app: Flask, world: World) -> None:
     client = app.test_client()
     csrf = _csrf(client)
