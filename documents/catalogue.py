@@ -37,14 +37,13 @@ from sqlalchemy.orm import Session
 from mediation.db.models import Case, CaseEvent, Deadline, MediationSession, Party, Region, User
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.calendar import WorkdayCalendar, add_working_days
+from mediation.domain.clock import CHINA_TZ, china_local
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import AgreementKind, ClaimType, DisputeCategory, Gender, Obligor, OrgKind, PartyRole
 from mediation.domain.errors import ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount
 from workflows.definitions import get_definition
 from workflows.guards import RejectionReason, TerminationReason
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 AGENT_KINDS = {
     "lawyer": "律师",
@@ -140,7 +139,7 @@ def date_cn(d: dt.date | None) -> str:
 def datetime_cn(t: dt.datetime | None) -> str:
     if t is None:
         return ""
-    local = t.astimezone(CHINA) if t.tzinfo else t
+    local = china_local(t)
     return f"{date_cn(local.date())}{local.hour:02d}时{local.minute:02d}分"
 
 
@@ -436,7 +435,7 @@ def build_session_record(b: BuildInput) -> dict[str, Any]:
     ctx = _base(b, "调解笔录")
     time_cn = datetime_cn(s.started_at)
     if s.ended_at is not None:
-        end = s.ended_at.astimezone(CHINA) if s.ended_at.tzinfo else s.ended_at
+        end = china_local(s.ended_at)
         time_cn += f"至{end.hour:02d}时{end.minute:02d}分"
     mediator = s.mediator.display_name if s.mediator else ctx["case"]["mediator_name"]
     ctx["session"] = {
@@ -666,7 +665,7 @@ def build_supervision_proposal(b: BuildInput) -> dict[str, Any]:
         raise ValidationFailed("须先制发劳动法律监督意见书，单位逾期不答复或拒不整改的，才能制发建议书")
     letter = dict(opinion.snapshot.get("letter") or {})
     issued_raw = (opinion.snapshot.get("document") or {}).get("generated_on")
-    issued = dt.date.fromisoformat(issued_raw) if issued_raw else opinion.created_at.astimezone(CHINA).date()
+    issued = dt.date.fromisoformat(issued_raw) if issued_raw else opinion.created_at.astimezone(CHINA_TZ).date()
     days = int(letter.get("reply_days") or 15)
     earliest = add_working_days(b.calendar, issued, days).due
     if b.today <= earliest:
@@ -708,7 +707,7 @@ def build_early_warning(b: BuildInput) -> dict[str, Any]:
     actions = [risk["actions"]] if risk["actions"] else []
     for ev in b.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)):
         if ev.event in ("begin_triage", "start_negotiation", "register_application", "accept", "record_session"):
-            actions.append(f"{date_cn(ev.at.astimezone(CHINA).date())}{_event_label(case, ev.event)}")
+            actions.append(f"{date_cn(ev.at.astimezone(CHINA_TZ).date())}{_event_label(case, ev.event)}")
     employer = c["employer"] or {}
     ctx["report"] = {
         "enterprise": employer.get("name") or (risk["enterprise"] or {}).get("name", ""),

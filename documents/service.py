@@ -27,9 +27,10 @@ from mediation.cases.numbering import next_number
 from mediation.db.models import Case, CaseEvent, MediationSession
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument
+from mediation.domain.clock import china_today
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
-from mediation.runtime.env import cached_calendar, china_today
+from mediation.runtime.env import cached_calendar
 
 
 def _number(session: Session, case: Case, kind: DocumentKind, today: dt.date, context: Mapping[str, Any]) -> str:

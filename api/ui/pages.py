@@ -32,11 +32,12 @@ from mediation.cases import service as svc
 from mediation.cases.queries import workbench
 from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, User
 from mediation.domain import calculators
+from mediation.domain.clock import CHINA_TZ
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount
 from mediation.domain.policy import can
-from mediation.runtime.env import CHINA_TZ, default_env
+from mediation.runtime.env import default_env
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")

@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mediation.db.models import Case
+from mediation.domain.clock import china_date
 from mediation.domain.errors import ValidationFailed
-
-#: The timezone the dates of a case are counted in (mediation.runtime.env.CHINA_TZ).
-_CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 def _d(value: dt.date) -> str:
@@ -51,7 +49,7 @@ def check_event_dates(case: Case, event: str, data: Mapping[str, Any], today: dt
             errors["obligations"] = late
     elif event == "record_session" and data.get("started_at") is not None:
         # the same day is fine (a record typed up just before the meeting ends, or across time zones)
-        if data["started_at"].astimezone(_CHINA).date() > today:
+        if china_date(data["started_at"]) > today:
             errors["started_at"] = ["调解会议开始时间不能晚于今天（请在会议举行后记录）"]
     if errors:
         raise ValidationFailed("日期有误：" + _first(errors), errors=errors)

@@ -18,14 +18,12 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.orm import Session
 
 from mediation.cli.common import engine
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from mediation.domain.clock import CHINA_TZ
 
 SessionFactory = Callable[[], Session]
 
@@ -39,13 +37,13 @@ class JobResult:
 
     def line(self) -> str:
         status = "完成" if self.ok else "失败"
-        return f"[{self.at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}] {self.job}{status}：{self.summary}"
+        return f"[{self.at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}] {self.job}{status}：{self.summary}"
 
 
 def sweep_job(session_factory: SessionFactory, now: dt.datetime) -> str:
     from mediation.cases.sweep import run_sweep
 
-    report = run_sweep(session_factory, today=now.astimezone(CHINA).date())
+    report = run_sweep(session_factory, today=now.astimezone(CHINA_TZ).date())
     if report.errors:
         raise RuntimeError(report.summary() + "；" + "；".join(report.errors[:5]))
     return report.summary()
@@ -101,7 +99,7 @@ class Scheduler:
             raise ValueError("sweep_every must be positive")
 
     def due(self, now: dt.datetime) -> list[str]:
-        local = now.astimezone(CHINA)
+        local = now.astimezone(CHINA_TZ)
         if self.last_daily != local.date() and local.time() >= self.daily_at:
             return list(self.jobs)  # the daily set includes the sweep
         if self.last_sweep is None or now - self.last_sweep >= self.sweep_every:
@@ -111,7 +109,7 @@ class Scheduler:
     def tick(self, now: dt.datetime) -> list[JobResult]:
         names = self.due(now)
         if len(names) > 1:
-            self.last_daily = now.astimezone(CHINA).date()
+            self.last_daily = now.astimezone(CHINA_TZ).date()
         results = [run_job(n, self.jobs[n], self.session_factory, now) for n in names]
         if "sweep" in names:
             self.last_sweep = now

@@ -37,11 +37,12 @@ from mediation.cases import service as svc
 from mediation.cli.common import engine
 from mediation.db.models import Case, Enterprise, Organisation, Park, User
 from mediation.domain import divisions
+from mediation.domain.clock import CHINA_TZ, china_instant, china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.identity import id_check_character
 from mediation.domain.policy import Actor
 from mediation.domain.uscc import make_uscc
-from mediation.runtime.env import ServiceEnv, china_today, load_calendar
+from mediation.runtime.env import ServiceEnv, load_calendar
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -278,8 +279,7 @@ class _Seeder:
         return data, amount
 
     def fire(self, case: Case, event: str, actor: Actor, day: dt.date, payload: dict[str, Any] | None = None) -> Case:
-        at = dt.datetime.combine(day, dt.time(9 + self.rng.randrange(0, 8), self.rng.randrange(60)),
-                                 tzinfo=dt.UTC) - dt.timedelta(hours=8)
+        at = china_instant(day, dt.time(9 + self.rng.randrange(0, 8), self.rng.randrange(60)))
         return svc.fire_event(self.s, case_id=case.id, event=event, actor=actor, payload=payload or {},
                               env=self.env, today=day, at=at)
 
@@ -303,7 +303,7 @@ class _Seeder:
             rng.choices(("walk_in_written", "walk_in_oral", "online", "referral"), weights=(60, 25, 10, 5))[0]
         initial = "reported" if starts_reported else "applied"
         data, amount = self.case_data(body, ent, source, initial, start, collective)
-        at = dt.datetime.combine(start, dt.time(10), tzinfo=dt.UTC) - dt.timedelta(hours=8)
+        at = china_instant(start, dt.time(10))
         case = svc.create_case(self.s, actor=body.clerk, data=data, env=self.env, today=start, at=at)
         day = start
 
@@ -396,7 +396,7 @@ class _Seeder:
         return self.fire(case, "close", mediator, step(rng.randint(1, 10))) if final == "closed" else case
 
     def session_payload(self, day: dt.date) -> dict[str, Any]:
-        start = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        start = dt.datetime.combine(day, dt.time(9, 30), CHINA_TZ)
         return {"started_at": start.isoformat(), "ended_at": (start + dt.timedelta(hours=2)).isoformat(),
                 "place": "调解室", "recorder": _person(self.rng), "attendees": [_person(self.rng), _person(self.rng)],
                 "record": "调解员告知双方权利义务，双方分别陈述事实和理由，调解员释法明理，组织双方协商。",

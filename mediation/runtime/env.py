@@ -11,22 +11,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import CalendarDay, CalendarYear
 from mediation.domain.calendar import ChineseWorkdayCalendar, DayOverride, WorkdayCalendar
+from mediation.domain.clock import china_today
 from mediation.domain.deadline_rules import RuleSet, default_rules
 from mediation.runtime.hooks import DocumentProducer, Observer, default_observers
 
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 CALENDAR_TTL_SECONDS = 60.0
-
-
-def china_today() -> dt.date:
-    return dt.datetime.now(CHINA_TZ).date()
 
 
 @dataclass

@@ -30,8 +30,6 @@ class Settings:
     #: Transitions render the documents they produce (``MEDIATION_DOCUMENTS_ON_TRANSITION=0`` turns it off,
     #: e.g. for a bulk migration; the documents can then be generated on demand).
     documents_on_transition: bool = True
-    #: Timezone used to decide "today" for deadlines.
-    timezone: str = "Asia/Shanghai"
     sql_echo: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -54,7 +52,6 @@ class Settings:
             font_cache=Path(env.get("MEDIATION_FONT_CACHE", str(instance / "fonts"))).resolve(),
             documents_on_transition=env.get("MEDIATION_DOCUMENTS_ON_TRANSITION", "1").lower()
             not in {"0", "false", "no"},
-            timezone=env.get("MEDIATION_TZ", "Asia/Shanghai"),
             sql_echo=env.get("SQL_ECHO", "") in {"1", "true", "yes"},
         )
 

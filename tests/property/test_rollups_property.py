@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -34,13 +33,13 @@ from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Enterprise
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.domain.clock import china_instant
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
 from mediation.risk import alerts, facts, maintenance, rulesets, scoring, signals
 from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import PASSWORD, PASSWORD_HASH, World, agreement_payload, application, build_world, session_payload
 
-CHINA = ZoneInfo("Asia/Shanghai")
 START = dt.date.today() - dt.timedelta(days=120)
 
 
@@ -86,7 +85,7 @@ class Extra:
 
 
 def at_of(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), CHINA).astimezone(dt.UTC)
+    return china_instant(day, dt.time(hour))
 
 
 class Streams(RuleBasedStateMachine):
