@@ -33,6 +33,7 @@ from mediation.db.models import (
     PerformanceRecord,
     User,
 )
+from mediation.db.uow import unit_of_work, unit_of_work_recording
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import (
     AgreementKind,
@@ -119,7 +120,7 @@ def create_case(
     at: dt.datetime | None = None,
 ) -> Case:
     """Register a case from intake (a risk signal, an application, or a negotiation request)."""
-    try:
+    with unit_of_work(session):
         env = env or default_env(session)
         today = today or env.today()
         try:
@@ -203,11 +204,7 @@ def create_case(
             if raw.get("represents_index") is not None:
                 p.represents_id = parties[raw["represents_index"]].id
         _after_event(session, case, ev, env, actor, ("application",) if initial == "applied" else (), today)
-        session.commit()
         return case
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _after_event(
@@ -300,7 +297,11 @@ def fire_event(
 ) -> Case:
     """Apply one workflow event to a case: guards, state change, side effects, deadlines, event row,
     commit. ``expected_version`` is the version the client saw; a stale one is a conflict."""
-    try:
+
+    def record_refusal(exc: RecusalRefused) -> None:
+        _record_recusal_refused(session, case_id, actor, exc)
+
+    with unit_of_work_recording(session, RecusalRefused, record_refusal):
         env = env or default_env(session)
         today = today or env.today()
         case = get_case(session, case_id=case_id, actor=actor, for_update=True, with_=case_reads(event))
@@ -353,29 +354,18 @@ def fire_event(
         except StaleDataError as exc:
             raise ConflictError("案件已被他人修改，请刷新后重试") from exc
         _after_event(session, case, ev, env, actor, t.produces, today)
-        session.commit()
-        session.expire(case, ["events", "sessions"])  # appended without loading; reload on next access
-        return case
-    except RecusalRefused as exc:
-        session.rollback()  # nothing of the transition is written; the refusal itself is, with its reason
-        _record_recusal_refused(session, case_id, actor, exc)
-        raise
-    except BaseException:
-        session.rollback()
-        raise
+    session.expire(case, ["events", "sessions"])  # appended without loading; reload on next access
+    return case
 
 
 def _record_recusal_refused(session: Session, case_id: int, actor: Actor, exc: RecusalRefused) -> None:
-    """The same record as a refused assignment (mediation/services/assignment.py): who, whom and why."""
-    try:
-        case = get_case(session, case_id=case_id, actor=actor, for_update=True)
-        _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
-                      actor=actor, reason=exc.conflict, payload={"mediator_id": exc.mediator_id})
-        session.commit()
-        exc.extra["current_version"] = case.version
-    except BaseException:
-        session.rollback()
-        raise
+    """The same record as a refused assignment (mediation/cases/assignment.py): who, whom and why. Runs after
+    the transition's unit was rolled back (nothing of it is written), in a unit of its own."""
+    case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+    _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
+                  actor=actor, reason=exc.conflict, payload={"mediator_id": exc.mediator_id})
+    session.flush()
+    exc.extra["current_version"] = case.version
 
 
 #: Events that produce an agreement: their interruption of the limitation (the other side agreeing to

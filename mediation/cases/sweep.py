@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from mediation.cases import service as case_service
 from mediation.db.models import Case, CaseEvent, Deadline, DeadlineChange
+from mediation.db.uow import unit_of_work
 from mediation.domain.calendar import WorkdayCalendar
 from mediation.domain.deadline_rules import MILESTONE_KINDS, DeadlineKind, RuleSet, compute_due
 from mediation.domain.enums import DeadlineStatus
@@ -99,8 +100,7 @@ def run_sweep(
             with session_factory() as s:
                 try:
                     _handle_overdue(s, deadline_id, case_id, today, env, system, report)
-                except DomainError as exc:
-                    s.rollback()
+                except DomainError as exc:  # (its unit of work was rolled back)
                     report.errors.append(f"案件{case_id}：{exc.detail}")
     return report
 
@@ -131,21 +131,21 @@ def _handle_overdue(
         deadline = s.get(Deadline, deadline_id)
         if deadline is None or deadline.status != DeadlineStatus.OPEN:
             return
-    deadline.status = DeadlineStatus.OVERDUE
-    deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
-    case.last_event_seq += 1
-    ev = CaseEvent(
-        case_id=case.id, seq=case.last_event_seq, event="deadline_overdue",
-        from_state=case.status, to_state=case.status,
-        actor_id=None, actor_role=system.role, reason="",
-        payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
-    )
-    s.add(ev)
-    s.flush()
-    for observer in env.observers:
-        observer(s, case, ev)
-    case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
-    s.commit()
+    with unit_of_work(s):
+        deadline.status = DeadlineStatus.OVERDUE
+        deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
+        case.last_event_seq += 1
+        ev = CaseEvent(
+            case_id=case.id, seq=case.last_event_seq, event="deadline_overdue",
+            from_state=case.status, to_state=case.status,
+            actor_id=None, actor_role=system.role, reason="",
+            payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
+        )
+        s.add(ev)
+        s.flush()
+        for observer in env.observers:
+            observer(s, case, ev)
+        case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
     report.overdue_marked += 1
 
 
@@ -178,30 +178,30 @@ def _correct_milestone(
     if case is None or deadline is None or deadline.status != DeadlineStatus.OVERDUE:
         s.rollback()
         return
-    mediated = [a for a in case.agreements if a.kind == "mediation"]
-    if case.status in _MILESTONE_OPEN_STATES:
-        status, resolved = DeadlineStatus.OPEN, None
-    elif mediated:
-        status, resolved = DeadlineStatus.MET, mediated[0].signed_on
-    else:
-        status, resolved = DeadlineStatus.CANCELLED, case.ended_on or case.closed_on or today
-    deadline.status = status
-    deadline.resolved_on = resolved
-    deadline.overdue_recorded_at = None
-    case.last_event_seq += 1
-    ev = CaseEvent(
-        case_id=case.id, seq=case.last_event_seq, event="deadline_corrected",
-        from_state=case.status, to_state=case.status, actor_id=None, actor_role=system.role,
-        reason=MILESTONE_CORRECTION,
-        payload={"deadline_id": deadline.id, "kind": deadline.kind, "from": DeadlineStatus.OVERDUE.value,
-                 "to": status.value},
-    )
-    s.add(ev)
-    s.flush()
-    for observer in env.observers:
-        observer(s, case, ev)
-    case.updated_at = dt.datetime.now(dt.UTC)
-    s.commit()
+    with unit_of_work(s):
+        mediated = [a for a in case.agreements if a.kind == "mediation"]
+        if case.status in _MILESTONE_OPEN_STATES:
+            status, resolved = DeadlineStatus.OPEN, None
+        elif mediated:
+            status, resolved = DeadlineStatus.MET, mediated[0].signed_on
+        else:
+            status, resolved = DeadlineStatus.CANCELLED, case.ended_on or case.closed_on or today
+        deadline.status = status
+        deadline.resolved_on = resolved
+        deadline.overdue_recorded_at = None
+        case.last_event_seq += 1
+        ev = CaseEvent(
+            case_id=case.id, seq=case.last_event_seq, event="deadline_corrected",
+            from_state=case.status, to_state=case.status, actor_id=None, actor_role=system.role,
+            reason=MILESTONE_CORRECTION,
+            payload={"deadline_id": deadline.id, "kind": deadline.kind, "from": DeadlineStatus.OVERDUE.value,
+                     "to": status.value},
+        )
+        s.add(ev)
+        s.flush()
+        for observer in env.observers:
+            observer(s, case, ev)
+        case.updated_at = dt.datetime.now(dt.UTC)
     report.milestones_corrected += 1
 
 
@@ -238,7 +238,7 @@ def recompute_deadlines(
     stmt = select(Deadline).where(Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(RECOMPUTABLE))
     if case_ids is not None:
         stmt = stmt.where(Deadline.case_id.in_(list(case_ids)))
-    try:
+    with unit_of_work(session):
         for d in session.scalars(stmt.order_by(Deadline.case_id, Deadline.id)).all():
             report.examined += 1
             case = d.case
@@ -267,8 +267,4 @@ def recompute_deadlines(
                 to_state=case.status, actor_id=actor.user_id, actor_role=actor.role, reason=reason,
                 payload={"batch": report.batch, "rules_version": rules.version},
             ))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return report

@@ -23,6 +23,7 @@ import click
 from sqlalchemy.orm import Session
 
 from mediation.cli.common import engine
+from mediation.db.uow import unit_of_work
 from mediation.domain.clock import CHINA_TZ
 
 SessionFactory = Callable[[], Session]
@@ -54,12 +55,8 @@ def rescore_job(session_factory: SessionFactory, now: dt.datetime) -> str:
     from mediation.risk import scoring
 
     with session_factory() as s:
-        try:
+        with unit_of_work(s):
             summary = scoring.rescore_all(s, at=now, reason="rescore")
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
     return summary.text()
 
 

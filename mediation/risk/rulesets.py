@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mediation.db.models_risk import RiskRuleSet
+from mediation.db.uow import unit_of_work
 from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor
@@ -91,7 +92,7 @@ def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
                  at: dt.datetime | None = None) -> RiskRuleSet:
     """Save a new version (administrators); with ``activate`` it becomes the active one and every
     scored enterprise is re-assessed (level changes recorded, alerts raised)."""
-    try:
+    with unit_of_work(session):
         if actor.role not in (Role.ADMIN, Role.SYSTEM):
             raise PermissionDenied("只有系统管理员可以修改预警规则")
         try:
@@ -106,15 +107,11 @@ def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
         session.flush()
         if d["activate"]:
             _activate(session, row, actor, at)
-        session.commit()
         return row
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def activate_version(session: Session, *, actor: Actor, version: int, at: dt.datetime | None = None) -> RiskRuleSet:
-    try:
+    with unit_of_work(session):
         if actor.role not in (Role.ADMIN, Role.SYSTEM):
             raise PermissionDenied("只有系统管理员可以启用预警规则")
         _ensure_builtin_row(session)
@@ -123,11 +120,7 @@ def activate_version(session: Session, *, actor: Actor, version: int, at: dt.dat
             raise NotFound(f"规则版本{version}不存在")
         if row.status != "active":
             _activate(session, row, actor, at)
-        session.commit()
         return row
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _activate(session: Session, row: RiskRuleSet, actor: Actor, at: dt.datetime | None) -> None:
