@@ -25,7 +25,7 @@ from mediation.db.uow import unit_of_work
 from mediation.domain.enums import PartyRole
 from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
-from mediation.runtime.env import ServiceEnv, default_env
+from mediation.runtime.env import ServiceEnv
 from workflows.definitions import get_definition
 
 _add_schema = PartyAddSchema()
@@ -111,12 +111,11 @@ def add_party(
     actor: Actor,
     data: Mapping[str, Any],
     expected_version: int | None,
-    env: ServiceEnv | None = None,
+    env: ServiceEnv,
 ) -> tuple[Case, Party]:
     """Add a worker, a representative of the workers (collective disputes), an agent, or the employer
     when the case has none yet (e.g. registered from a risk signal)."""
     with unit_of_work(session):
-        env = env or default_env(session)
         d = _normalise(_load(_add_schema, data))
         case = _editable_case(session, case_id=case_id, actor=actor, expected_version=expected_version)
         role = d["role"]

@@ -47,7 +47,7 @@ from mediation.domain.enums import (
 from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.money import format_amount
 from mediation.domain.policy import Actor, can
-from mediation.runtime.env import ServiceEnv, default_env
+from mediation.runtime.env import ServiceEnv
 from workflows.binding import CaseWorkflow, EventOption, case_reads
 from workflows.definitions import CURRENT_VERSION, get_definition
 
@@ -115,13 +115,12 @@ def create_case(
     *,
     actor: Actor,
     data: Mapping[str, Any],
-    env: ServiceEnv | None = None,
+    env: ServiceEnv,
     today: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> Case:
     """Register a case from intake (a risk signal, an application, or a negotiation request)."""
     with unit_of_work(session):
-        env = env or default_env(session)
         today = today or env.today()
         try:
             d = _create_schema.load(data)
@@ -229,9 +228,8 @@ def _check_mediator(session: Session, user_id: int, org: Organisation) -> User:
 
 
 def available_events(
-    session: Session, *, case: Case, actor: Actor, env: ServiceEnv | None = None, today: dt.date | None = None
+    session: Session, *, case: Case, actor: Actor, env: ServiceEnv, today: dt.date | None = None
 ) -> list[EventOption]:
-    env = env or default_env(session)
     wf = CaseWorkflow(case, today=today or env.today(), rules=env.rules_for(case.rules_version))
     options = wf.available_events(actor.role)
     if not can(actor, "act", case):
@@ -291,7 +289,7 @@ def fire_event(
     actor: Actor,
     payload: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
-    env: ServiceEnv | None = None,
+    env: ServiceEnv,
     today: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> Case:
@@ -302,7 +300,6 @@ def fire_event(
         _record_recusal_refused(session, case_id, actor, exc)
 
     with unit_of_work_recording(session, RecusalRefused, record_refusal):
-        env = env or default_env(session)
         today = today or env.today()
         case = get_case(session, case_id=case_id, actor=actor, for_update=True, with_=case_reads(event))
         if expected_version is not None and case.version != expected_version:

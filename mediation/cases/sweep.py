@@ -27,7 +27,7 @@ from mediation.domain.deadline_rules import MILESTONE_KINDS, DeadlineKind, RuleS
 from mediation.domain.enums import DeadlineStatus
 from mediation.domain.errors import DomainError, WorkflowError
 from mediation.domain.policy import Actor
-from mediation.runtime.env import ServiceEnv, default_env
+from mediation.runtime.env import ServiceEnv, load_calendar
 
 K = DeadlineKind
 
@@ -71,13 +71,12 @@ def _pending_overdue(session: Session, today: dt.date, limit: int) -> list[tuple
 def run_sweep(
     session_factory: Callable[[], Session],
     *,
+    env: ServiceEnv,
     today: dt.date | None = None,
-    env: ServiceEnv | None = None,
     batch: int = 500,
 ) -> SweepReport:
     system = Actor.system()
     with session_factory() as s:
-        env = env or default_env(s)
         today = today or env.today()
         report = SweepReport(today=today)
         report.due_today = len(
@@ -221,19 +220,20 @@ def recompute_deadlines(
     session: Session,
     *,
     reason: str,
+    env: ServiceEnv,
     actor: Actor | None = None,
     rules: RuleSet | None = None,
     calendar: WorkdayCalendar | None = None,
     case_ids: Iterable[int] | None = None,
 ) -> RecomputeReport:
     """Recompute every open deadline (after a new holiday schedule or a changed statutory default),
-    recording old and new dates and the reason; cases move to the given rule set's version."""
+    recording old and new dates and the reason; cases move to the given rule set's version. The calendar is
+    read afresh from the override table (not the environment's cached one): a recompute follows a change of it."""
     if not reason.strip():
         raise ValueError("a recompute needs a reason")
     actor = actor or Actor.system()
-    env = default_env(session)
     rules = rules or env.rules
-    calendar = calendar or env.calendar
+    calendar = calendar or load_calendar(session)
     report = RecomputeReport(batch=uuid.uuid4().hex)
     stmt = select(Deadline).where(Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(RECOMPUTABLE))
     if case_ids is not None:

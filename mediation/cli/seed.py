@@ -17,6 +17,7 @@ Demo users (password ``demo-password-2026``):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import time
@@ -43,6 +44,7 @@ from mediation.domain.identity import id_check_character
 from mediation.domain.policy import Actor
 from mediation.domain.uscc import make_uscc
 from mediation.runtime.env import ServiceEnv, load_calendar
+from mediation.wiring import OBSERVERS
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -123,6 +125,8 @@ class _Seeder:
         # Bulk path: the risk facts, rollups and levels are computed once at the end (as a bulk import
         # does), not by the observer after every generated event.
         self.env = ServiceEnv(calendar=load_calendar(session), observers=())
+        #: The live path (risk signals turned into cases at the end): the observers of the wiring.
+        self.live_env = dataclasses.replace(self.env, observers=OBSERVERS)
         self.hash = PasswordHasher().hash(DEMO_PASSWORD)  # one hash for all demo users: seeding stays fast
         self.users: list[User] = []
         self.bodies: list[_Body] = []
@@ -477,7 +481,7 @@ def _risk_picture(seeder: _Seeder) -> None:
             data["description"] = "多名职工反映长期超时加班"
         signal, _ = signals.record_signal(s, actor=body.clerk, data=data)
         if i % 6 == 0:
-            signals.convert_to_case(s, actor=body.clerk, signal_id=signal.id)
+            signals.convert_to_case(s, actor=body.clerk, signal_id=signal.id, env=seeder.live_env)
             converted += 1
     seeder.progress(f"风险信息120条，其中{converted}条已转为案件")
 

@@ -135,7 +135,7 @@ def describe_indicators(s: RiskSignal) -> str:
 
 
 def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str, Any] | None = None,
-                    env: ServiceEnv | None = None, today: dt.date | None = None,
+                    env: ServiceEnv, today: dt.date | None = None,
                     at: dt.datetime | None = None) -> Case:
     """Register a case from a signal in one step (state ``reported``), keeping the lineage."""
     from mediation.cases import service as case_service
