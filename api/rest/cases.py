@@ -31,7 +31,6 @@ from api.rest.schemas import (
     TransitionIn,
 )
 from mediation.cases import assignment as assign_svc
-from mediation.cases import deadlines as dl
 from mediation.cases import parties as party_svc
 from mediation.cases import service as svc
 from mediation.cases.queries import list_cases
@@ -44,6 +43,7 @@ from mediation.domain.enums import ClaimType, DisputeCategory, PartyRole
 from mediation.domain.errors import ConflictError, DomainError
 from mediation.domain.identity import mask_address, mask_id_number, mask_phone
 from mediation.domain.policy import Actor, can
+from workflows import deadlines as dl
 from workflows.definitions import get_definition
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件：登记、查询、流转与历史")

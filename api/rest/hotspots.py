@@ -23,7 +23,6 @@ from api.auth import current_actor
 from api.db import db_session, service_env
 from api.rest.cases import detail as case_detail
 from api.rest.schemas import CaseDetailOut, Ref
-from mediation.cases.schemas import to_jsonable
 from mediation.db.models_risk import RiskRuleSet
 from mediation.risk import alerts as alert_svc
 from mediation.risk import hotspots as hot
@@ -46,6 +45,7 @@ from mediation.risk.schemas import (
     SimulateSchema,
     WarningMapQuerySchema,
 )
+from workflows.schema import to_jsonable
 
 blp = Blueprint("hotspots", __name__, url_prefix="/api/v1",
                 description="风险信号、预警（早发现、早介入、早报告）与风险热点统计")

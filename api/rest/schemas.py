@@ -7,10 +7,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.rest.queries_args import SORT_CHOICES
-from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema, domain_check
+from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
 from mediation.domain.enums import DisputeCategory
 from mediation.domain.identity import validate_phone
 from workflows.definitions import DEFINITIONS
+from workflows.schema import domain_check
 
 MAX_ID = 2**31 - 1
 #: Every state of every workflow version (a case keeps the version it started on).

@@ -13,10 +13,10 @@ from api.auth import current_actor
 from api.db import db_session
 from api.rest.schemas import Id, Strict, UserOut
 from mediation.accounts import users as user_svc
-from mediation.cases.schemas import domain_check
 from mediation.db.models import User
 from mediation.db.models_access import UserAdminEvent
 from mediation.domain.identity import validate_phone
+from workflows.schema import domain_check
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="用户管理：停用与恢复、角色与组织、密码")
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mediation.cases.recusal import conflict_reason
-from mediation.cases.service import _append_event, get_case
+from mediation.cases.service import get_case
 from mediation.db.models import Case, Enterprise, User
 from mediation.db.models_access import MediatorConflict
 from mediation.db.uow import unit_of_work, unit_of_work_recording
@@ -21,6 +20,8 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
 from workflows.definitions import get_definition
+from workflows.history import append_event
+from workflows.mediators import conflict_reason
 
 
 class RecusalRequired(DomainError):
@@ -69,7 +70,7 @@ def assign_mediator(
     def record_refusal(exc: RecusalRequired) -> None:
         """Nothing of the assignment is written; the refusal is, with its reason (who, whom and why)."""
         case = get_case(session, case_id=case_id, actor=actor, for_update=True)
-        _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
+        append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
                       actor=actor, reason=exc.extra["conflict"], payload={"mediator_id": mediator_id})
         session.flush()
         exc.extra.pop("conflict")
@@ -92,7 +93,7 @@ def assign_mediator(
         previous = case.lead_mediator_id
         case.lead_mediator_id = mediator_id
         case.updated_at = dt.datetime.now(dt.UTC)
-        _append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
+        append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
                       actor=actor, reason=reason, payload={"from": previous, "to": mediator_id})
     session.expire(case, ["events"])
     return case

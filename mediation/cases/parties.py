@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
-from mediation.cases.service import _append_event, get_case
+from mediation.cases.service import get_case
 from mediation.db.models import Case, Party
 from mediation.db.uow import unit_of_work
 from mediation.domain.enums import PartyRole
@@ -27,6 +27,7 @@ from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, V
 from mediation.domain.policy import Actor, can
 from mediation.runtime.env import ServiceEnv
 from workflows.definitions import get_definition
+from workflows.history import append_event
 
 _add_schema = PartyAddSchema()
 _patch_schema = PartyPatchSchema()
@@ -96,7 +97,7 @@ def _check_represents(case: Case, role: str, represents_id: int | None, party_id
 def _record(session: Session, case: Case, actor: Actor, event: str, payload: Mapping[str, Any]) -> None:
     """Bump the case's version and append the change to its history (committed by the caller's unit)."""
     case.updated_at = dt.datetime.now(dt.UTC)  # the case row changes: its version is bumped
-    _append_event(session, case, event=event, from_state=case.status, to_state=case.status, actor=actor,
+    append_event(session, case, event=event, from_state=case.status, to_state=case.status, actor=actor,
                   payload=payload)
     try:
         session.flush()

@@ -1,69 +1,26 @@
-"""Marshmallow schemas for every input the services take (the API reuses them).
+"""Marshmallow schemas of intake: a new case, its parties and claims, and parties added or corrected later (the
+API reuses them). The events' payload schemas are part of each event's spec (:mod:`workflows.events`); the
+building blocks are shared (:mod:`workflows.schema`).
 
 Schemas check shapes and types; the workflow guards judge legal completeness and explain it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Gender, Obligor, PartyRole
-from mediation.domain.identity import validate_id_number, validate_phone
-
-MAX_TEXT = 20_000
-MAX_ID = 2**31 - 1  # database integer keys
+from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Gender, PartyRole
+from mediation.domain.identity import validate_id_number
+from workflows.schema import MAX_TEXT, StrictSchema, enum_field, id_field, phone_field
 
 
-def id_field(**kw: Any) -> fields.Integer:
-    """A database key given by the client."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="编号无效"), **kw)
-
-
-_id = id_field
-
-
-def _enum(enum: Any, **kw: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf([m.value for m in enum], labels=[m.label for m in enum]), **kw)
-
-
-def domain_check(check: Callable[[str], object]) -> Callable[[str | None], None]:
-    """A marshmallow validator from a domain check that raises ``ValueError`` with a readable message;
-    blank values are left to ``required``/``allow_none``."""
-
-    def validator(value: str | None) -> None:
-        if value:
-            try:
-                check(value)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from exc
-
-    return validator
-
-
-def phone_field(**kw: Any) -> fields.String:
-    """An optional mainland phone number (mobile or landline), checked by the domain rule."""
-    return fields.String(load_default=None, allow_none=True, validate=domain_check(validate_phone), **kw)
-
-
-class StrictSchema(Schema):
-    """Unknown fields are an error, never silently dropped."""
-
-    class Meta:
-        unknown = "raise"
-
-
-_Strict = StrictSchema
-
-
-class PartySchema(_Strict):
-    role = _enum(PartyRole, required=True)
+class PartySchema(StrictSchema):
+    role = enum_field(PartyRole, required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    gender = _enum(Gender, load_default=None, allow_none=True)
+    gender = enum_field(Gender, load_default=None, allow_none=True)
     birth_date = fields.Date(load_default=None, allow_none=True)
     ethnicity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
     id_number = fields.String(load_default=None, allow_none=True)
@@ -115,21 +72,21 @@ class PartyPatchSchema(PartyAddSchema):
     name = fields.String(validate=validate.Length(min=1, max=200))
 
 
-class ClaimSchema(_Strict):
-    claim_type = _enum(ClaimType, required=True)
+class ClaimSchema(StrictSchema):
+    claim_type = enum_field(ClaimType, required=True)
     description = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     amount = fields.Decimal(
         load_default=None, allow_none=True, places=2, validate=validate.Range(min=0, max=100_000_000_000)
     )
 
 
-class CaseCreateSchema(_Strict):
+class CaseCreateSchema(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    category = _enum(DisputeCategory, required=True)
-    source = _enum(CaseSource, required=True)
-    organisation_id = _id(required=True)
-    enterprise_id = _id(load_default=None, allow_none=True)
-    lead_mediator_id = _id(load_default=None, allow_none=True)
+    category = enum_field(DisputeCategory, required=True)
+    source = enum_field(CaseSource, required=True)
+    organisation_id = id_field(required=True)
+    enterprise_id = id_field(load_default=None, allow_none=True)
+    lead_mediator_id = id_field(load_default=None, allow_none=True)
     workers_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     is_collective = fields.Boolean(load_default=None, allow_none=True)
     facts = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
@@ -151,142 +108,3 @@ class CaseCreateSchema(_Strict):
         for i, r in enumerate(idx):
             if r is not None and (r >= len(idx) or r == i):
                 raise ValidationError({"parties": {i: {"represents_index": ["被代理人序号无效"]}}})
-
-
-class _Note(_Strict):
-    reason = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    note = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-
-
-class RegisterApplicationSchema(_Note):
-    received_on = fields.Date(load_default=None, allow_none=True)
-    oral = fields.Boolean(load_default=False)
-
-
-class AcceptSchema(_Note):
-    respondent_consents = fields.Boolean(load_default=None, allow_none=True)
-    mediator_id = _id(load_default=None, allow_none=True)
-    accepted_on = fields.Date(load_default=None, allow_none=True)
-
-
-class RejectSchema(_Note):
-    reason_code = fields.String(
-        required=True, validate=validate.OneOf(["out_of_scope", "respondent_refuses", "already_arbitrated"])
-    )
-
-
-class SessionSchema(_Note):
-    started_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=dt.UTC)
-    place = fields.String(load_default="", validate=validate.Length(max=200))
-    recorder = fields.String(load_default="", validate=validate.Length(max=64))
-    attendees = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
-    record = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    signed_by_all = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def _order(self, data: Mapping[str, Any], **_: Any) -> None:
-        if data.get("started_at") and data.get("ended_at") and data["ended_at"] < data["started_at"]:
-            raise ValidationError("结束时间不能早于开始时间", "ended_at")
-
-
-class ExtendSchema(_Note):
-    worker_agrees = fields.Boolean(load_default=False)
-    employer_agrees = fields.Boolean(load_default=False)
-    days = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
-
-
-class ObligationSchema(_Strict):
-    obligor = _enum(Obligor, load_default=Obligor.EMPLOYER.value)
-    claim_type = _enum(ClaimType, load_default=ClaimType.OTHER.value)
-    description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=100_000_000_000))
-    due_on = fields.Date(required=True)
-
-
-class AgreementSchema(_Note):
-    signed_on = fields.Date(load_default=None, allow_none=True)
-    terms = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    performance_method = fields.String(load_default="", validate=validate.Length(max=200))
-    performance_place = fields.String(load_default="", validate=validate.Length(max=200))
-    obligations = fields.List(fields.Nested(ObligationSchema), load_default=list, validate=validate.Length(max=120))
-    signed_by_parties = fields.Boolean(load_default=False)
-    signed_by_mediator = fields.Boolean(load_default=False)
-    sealed = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def _due(self, data: Mapping[str, Any], **_: Any) -> None:
-        signed = data.get("signed_on")
-        for i, ob in enumerate(data.get("obligations", [])):
-            if signed and ob["due_on"] < signed:
-                raise ValidationError({"obligations": {i: {"due_on": ["履行期限不能早于协议签订日期"]}}})
-
-
-class TerminateSchema(_Note):
-    end_reason = fields.String(load_default=None, allow_none=True)
-
-
-class PerformanceSchema(_Note):
-    obligation_id = _id(load_default=None, allow_none=True)
-    performed_on = fields.Date(load_default=None, allow_none=True)
-    #: More than zero. The service checks what needs the case and the configured today: at most the
-    #: instalment's outstanding balance, dated between the agreement's signing and today.
-    amount = fields.Decimal(load_default=None, allow_none=True, places=2,
-                            validate=validate.Range(min=0, min_inclusive=False, max=100_000_000_000,
-                                                    error="履行金额应大于0且不超过1000亿元"))
-    proof = fields.String(load_default="", validate=validate.Length(max=255))
-
-
-class ReviewSchema(_Note):
-    review_kind = fields.String(
-        load_default=None, allow_none=True, validate=validate.OneOf(["arbitration_review", "judicial_confirmation"])
-    )
-    requested_on = fields.Date(load_default=None, allow_none=True)
-
-
-class ReferSchema(_Note):
-    arbitration_committee = fields.String(load_default="", validate=validate.Length(max=200))
-
-
-EVENT_SCHEMAS: Mapping[str, type[Schema]] = {
-    "register_application": RegisterApplicationSchema,
-    "accept": AcceptSchema,
-    "reject": RejectSchema,
-    "record_session": SessionSchema,
-    "extend": ExtendSchema,
-    "sign_agreement": AgreementSchema,
-    "settle": AgreementSchema,
-    "terminate": TerminateSchema,
-    "record_performance": PerformanceSchema,
-    "record_late_performance": PerformanceSchema,
-    "request_review": ReviewSchema,
-    "refer": ReferSchema,
-}
-
-
-def event_schema(event: str) -> Schema:
-    """The payload schema of ``event``: one instance per known event (a schema is built once, not per
-    request); any other name shares the note schema, so a client's event names never grow the cache."""
-    schema = _SCHEMA_CACHE.get(event)
-    if schema is None:
-        if event not in EVENT_SCHEMAS:
-            return _NOTE_SCHEMA
-        schema = _SCHEMA_CACHE[event] = EVENT_SCHEMAS[event]()
-    return schema
-
-
-_SCHEMA_CACHE: dict[str, Schema] = {}
-_NOTE_SCHEMA = _Note()
-
-
-def to_jsonable(value: Any) -> Any:
-    """Loaded payloads (dates, Decimals) to JSON for the event log."""
-    if isinstance(value, Mapping):
-        return {k: to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

@@ -8,9 +8,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mediation.cases.schemas import MAX_ID, MAX_TEXT, StrictSchema, id_field, phone_field
 from mediation.domain.enums import DisputeCategory
 from mediation.risk.rules import INDICATORS, LEVELS
+from workflows.schema import MAX_ID, MAX_TEXT, StrictSchema, id_field, phone_field
 
 SIGNAL_SOURCES: Mapping[str, str] = {
     "screening": "排查走访",

@@ -21,7 +21,7 @@ from mediation.domain.errors import (
     ValidationFailed,
 )
 from mediation.runtime.env import ServiceEnv
-from tests.factories import World, agreement_payload, build_world, drive, new_case, session_payload
+from tests.factories import World, agreement_payload, application, build_world, drive, new_case, session_payload
 
 TODAY = dt.date(2025, 10, 20)
 
@@ -300,10 +300,12 @@ def test_failing_observer_rolls_back_the_whole_transition(db: Session, world: Wo
     assert not [d for d in fresh.deadlines if d.kind == "mediation_end"]
 
 
-def test_new_workflow_version_does_not_change_open_cases(db: Session, world: World, monkeypatch) -> None:
+def test_new_workflow_version_does_not_change_open_cases(db: Session, world: World) -> None:
     import dataclasses
 
     from workflows import definitions as defs
+    from workflows.binding import Workflows
+    from workflows.events import SPECS
 
     case = new_case(db, world, TODAY)
     current = defs.CURRENT_VERSION
@@ -312,14 +314,17 @@ def test_new_workflow_version_does_not_change_open_cases(db: Session, world: Wor
     v99 = dataclasses.replace(defs.get_definition(current), version="99",
                               transitions=tuple(t for t in defs.get_definition(current).transitions
                                                 if t.event != "reject"))
-    monkeypatch.setitem(defs.DEFINITIONS, "99", v99)  # type: ignore[index]
-    monkeypatch.setattr(defs, "CURRENT_VERSION", "99")
-    monkeypatch.setattr(svc, "CURRENT_VERSION", "99")
-    newer = new_case(db, world, TODAY)
+    published = Workflows((*defs.DEFINITIONS.values(), v99), SPECS.values(), current="99")
+    mediator = world.actor(world.mediator)
+    newer = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), env=world.env, today=TODAY,
+                            workflows=published)
     assert newer.workflow_version == "99"
+    reject = {"reason_code": "out_of_scope", "reason": "不属于受理范围"}
     with pytest.raises(UnknownEvent):
-        drive(db, world, newer, TODAY, "reject")
-    case = drive(db, world, case, TODAY, "reject")
+        svc.fire_event(db, case_id=newer.id, event="reject", actor=mediator, payload=reject, env=world.env,
+                       today=TODAY, workflows=published)
+    case = svc.fire_event(db, case_id=case.id, event="reject", actor=mediator, payload=reject, env=world.env,
+                          today=TODAY, workflows=published)
     assert case.status == "not_accepted" and case.workflow_version == current
 
 
