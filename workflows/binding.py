@@ -139,7 +139,8 @@ class CaseMachine(Machine):
     transition_cls = CaseTransition
 
 
-def build_machine(definition: WorkflowDefinition, specs: Mapping[str, EventSpec]) -> CaseMachine:
+def build_machine(definition: WorkflowDefinition, specs: Mapping[str, EventSpec],
+                  guards: Mapping[str, Guard] = GUARDS) -> CaseMachine:
     """The machine of one definition version (every event of it must have a spec, every guard must exist)."""
     machine = CaseMachine(
         model=None, states=list(definition.state_names), initial=None, auto_transitions=False,
@@ -150,10 +151,10 @@ def build_machine(definition: WorkflowDefinition, specs: Mapping[str, EventSpec]
         spec = specs.get(t.event)
         if spec is None:
             raise KeyError(f"event {t.event!r} of workflow v{definition.version} has no spec")
-        unknown = [g for g in t.guards if g not in GUARDS]
+        unknown = [g for g in t.guards if g not in guards]
         if unknown:
             raise KeyError(f"event {t.event!r} of workflow v{definition.version} names unknown guards {unknown}")
-        conditions: list[Guard | ReasonRequired] = [GUARDS[g] for g in t.guards]
+        conditions: list[Guard | ReasonRequired] = [guards[g] for g in t.guards]
         if t.requires_reason:
             conditions.append(REASON_REQUIRED)
         machine.add_transition(
@@ -169,14 +170,15 @@ def build_machine(definition: WorkflowDefinition, specs: Mapping[str, EventSpec]
 class Workflow:
     """One definition version, its machine, and the operations on it."""
 
-    def __init__(self, definition: WorkflowDefinition, specs: Mapping[str, EventSpec]) -> None:
+    def __init__(self, definition: WorkflowDefinition, specs: Mapping[str, EventSpec],
+                 guards: Mapping[str, Guard] = GUARDS) -> None:
         self.definition = definition
         self.specs = specs
-        self.machine = build_machine(definition, specs)
+        self.machine = build_machine(definition, specs, guards)
         #: What firing each event reads of the case (see :meth:`case_reads`).
         self.reads: dict[str, tuple[str, ...]] = {}
         for t in definition.transitions:
-            reads = {r for g in t.guards for r in GUARDS[g].reads}
+            reads = {r for g in t.guards for r in guards[g].reads}
             if specs[t.event].touches_deadlines:
                 reads.add("deadlines")
             self.reads[t.event] = tuple(sorted(reads))
@@ -254,13 +256,14 @@ class Workflow:
 
 class Workflows:
     """The workflow of every definition version, built once (specs checked against all of them); new cases get
-    the ``current`` version (the last one by default)."""
+    the ``current`` version (the last one by default). ``guards``: the guards the definitions name by (the
+    engine's, :data:`workflows.guards.GUARDS`; a test may add its own)."""
 
     def __init__(self, definitions: Iterable[WorkflowDefinition], specs: Iterable[EventSpec], *,
-                 current: str | None = None) -> None:
+                 current: str | None = None, guards: Mapping[str, Guard] = GUARDS) -> None:
         definitions = tuple(definitions)
         checked = check_specs(specs, definitions)
-        self._by_version = {d.version: Workflow(d, checked) for d in definitions}
+        self._by_version = {d.version: Workflow(d, checked, guards) for d in definitions}
         self.current = current if current is not None else definitions[-1].version
         self.version(self.current)
         self._reads: dict[str, tuple[str, ...]] = {}
