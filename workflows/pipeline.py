@@ -16,8 +16,12 @@ operation's :class:`~workflows.operation.Operation`:
    ``ConflictError``), :func:`notify` (the environment's observers), :func:`produce` (the spec's documents);
 6. **finalize_event** — :func:`release` (always: the session's autoflush is given back).
 
-Any exception in any step propagates out of the trigger; the service's unit of work
-(:func:`mediation.db.uow.unit_of_work`) rolls everything back. Nothing here commits.
+Any exception in any step propagates out of the trigger unchanged (the machine has no ``on_exception``: turning
+an error into anything else would hide it); the service's unit of work (:func:`mediation.db.uow.unit_of_work`)
+rolls everything back — the state change included, since the state is the case row's column. Nothing here
+commits. A typed refusal raised by an effect keeps its meaning: ``ValidationFailed`` from a payment larger than
+what is owed, ``RecusalRefused`` from an acceptance naming a mediator who must recuse (the service then records
+the refusal in a unit of its own).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.cases import service as case_service
-from mediation.db.models import Case, CaseEvent, Deadline, DeadlineChange
+from mediation.db.models import Case, Deadline, DeadlineChange
 from mediation.db.uow import unit_of_work
 from mediation.domain.calendar import WorkdayCalendar
 from mediation.domain.deadline_rules import MILESTONE_KINDS, DeadlineKind, RuleSet, compute_due
@@ -28,6 +28,7 @@ from mediation.domain.enums import DeadlineStatus
 from mediation.domain.errors import DomainError, WorkflowError
 from mediation.domain.policy import Actor
 from mediation.runtime.env import ServiceEnv, load_calendar
+from workflows.history import append_event, notify_observers
 
 K = DeadlineKind
 
@@ -133,17 +134,11 @@ def _handle_overdue(
     with unit_of_work(s):
         deadline.status = DeadlineStatus.OVERDUE
         deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
-        case.last_event_seq += 1
-        ev = CaseEvent(
-            case_id=case.id, seq=case.last_event_seq, event="deadline_overdue",
-            from_state=case.status, to_state=case.status,
-            actor_id=None, actor_role=system.role, reason="",
-            payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
-        )
-        s.add(ev)
+        ev = append_event(s, case, event="deadline_overdue", from_state=case.status, to_state=case.status,
+                          actor=system, payload={"deadline_id": deadline.id, "kind": deadline.kind,
+                                                 "due_on": deadline.due_on.isoformat()})
         s.flush()
-        for observer in env.observers:
-            observer(s, case, ev)
+        notify_observers(s, case, ev, env)
         case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
     report.overdue_marked += 1
 
@@ -188,18 +183,12 @@ def _correct_milestone(
         deadline.status = status
         deadline.resolved_on = resolved
         deadline.overdue_recorded_at = None
-        case.last_event_seq += 1
-        ev = CaseEvent(
-            case_id=case.id, seq=case.last_event_seq, event="deadline_corrected",
-            from_state=case.status, to_state=case.status, actor_id=None, actor_role=system.role,
-            reason=MILESTONE_CORRECTION,
-            payload={"deadline_id": deadline.id, "kind": deadline.kind, "from": DeadlineStatus.OVERDUE.value,
-                     "to": status.value},
-        )
-        s.add(ev)
+        ev = append_event(s, case, event="deadline_corrected", from_state=case.status, to_state=case.status,
+                          actor=system, reason=MILESTONE_CORRECTION,
+                          payload={"deadline_id": deadline.id, "kind": deadline.kind,
+                                   "from": DeadlineStatus.OVERDUE.value, "to": status.value})
         s.flush()
-        for observer in env.observers:
-            observer(s, case, ev)
+        notify_observers(s, case, ev, env)
         case.updated_at = dt.datetime.now(dt.UTC)
     report.milestones_corrected += 1
 
@@ -261,10 +250,6 @@ def recompute_deadlines(
         for case_id in sorted(report.cases):
             case = session.get(Case, case_id)
             assert case is not None
-            case.last_event_seq += 1
-            session.add(CaseEvent(
-                case_id=case_id, seq=case.last_event_seq, event="deadlines_recomputed", from_state=case.status,
-                to_state=case.status, actor_id=actor.user_id, actor_role=actor.role, reason=reason,
-                payload={"batch": report.batch, "rules_version": rules.version},
-            ))
+            append_event(session, case, event="deadlines_recomputed", from_state=case.status, to_state=case.status,
+                         actor=actor, reason=reason, payload={"batch": report.batch, "rules_version": rules.version})
     return report
