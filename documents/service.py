@@ -5,9 +5,9 @@ incremented inside the same transaction, so a rollback gives the number back), r
 (SHA-256) and stored as an immutable row; generating the same document again adds a new *version*
 that keeps the number; the case history records every generation (``document_generated``).
 
-Transitions produce their documents through :class:`PdfProducer` (installed as the process's document
-producer by the application factory and the CLI) inside the transition's own unit of work: if rendering
-fails, the transition fails and nothing is written.
+Transitions produce their documents through :class:`PdfProducer` (the document producer of the services'
+environment, wired by :mod:`mediation.wiring` for the application factory and the CLI) inside the transition's own
+unit of work: if rendering fails, the transition fails and nothing is written.
 """
 
 from __future__ import annotations

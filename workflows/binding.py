@@ -183,9 +183,11 @@ class Workflow:
                 reads.add("deadlines")
             self.reads[t.event] = tuple(sorted(reads))
 
-    def _operation(self, session: Session | None, case: Case, *, actor: Actor, env: ServiceEnv, today: dt.date,
-                   event: str = "", payload: Mapping[str, Any] | None = None, at: dt.datetime | None = None,
-                   listing: bool = False) -> Operation:
+    def bind(self, session: Session | None, case: Case, *, actor: Actor, env: ServiceEnv, today: dt.date,
+             event: str = "", payload: Mapping[str, Any] | None = None, at: dt.datetime | None = None,
+             listing: bool = False) -> Operation:
+        """The per-operation model of ``case`` for this version's machine (a few microseconds; never added to the
+        machine). The case's stored status is its state."""
         d = self.definition
         if not d.has_state(case.status):
             raise ValueError(f"case status {case.status!r} is not a state of workflow v{d.version}")
@@ -197,7 +199,7 @@ class Workflow:
              env: ServiceEnv, today: dt.date, at: dt.datetime | None = None) -> Operation:
         """Run ``event`` on ``case`` through the machine (see :mod:`workflows.pipeline` for the order); returns the
         operation (its ``event_row``, ``source``, ``dest``) or raises a typed error. The caller owns the commit."""
-        op = self._operation(session, case, actor=actor, env=env, today=today, event=event, payload=payload, at=at)
+        op = self.bind(session, case, actor=actor, env=env, today=today, event=event, payload=payload, at=at)
         trigger = self.machine.events.get(event)
         if trigger is None:
             raise UnknownEvent(f"未知操作“{event}”", state=op.source, event=event,
@@ -222,7 +224,7 @@ class Workflow:
     def options(self, case: Case, *, actor: Actor, today: dt.date, env: ServiceEnv) -> list[EventOption]:
         """Every event leaving the case's state, whether the actor may fire it now, and why not — from the
         machine's own conditions (those that judge the input are listed as inputs)."""
-        op = self._operation(None, case, actor=actor, env=env, today=today, listing=True)
+        op = self.bind(None, case, actor=actor, env=env, today=today, listing=True)
         state = self.machine.get_state(case.status)
         out: list[EventOption] = []
         for t in self.definition.events_from(case.status):
