@@ -21,11 +21,12 @@ from api.errors import PROBLEM
 from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
 from api.ui import dashboard, login, pages, parties, signals
-from documents import producer, renderer
+from documents import renderer
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import make_session_factory
-from mediation.runtime.env import install_document_producer
+from mediation.runtime.env import EnvFactory
 from mediation.runtime.settings import DEV_SECRET_KEY, Settings, engine_from_settings
+from mediation.wiring import env_factory as build_env_factory
 
 #: ASCII: client generators name their package after it (the Chinese name is ``info.x-title-zh``).
 API_TITLE = "Labour Mediation API"
@@ -86,7 +87,11 @@ class MediationApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None,
+               env_factory: EnvFactory | None = None) -> Flask:
+    """The application. ``session_factory`` and ``env_factory`` default to what the settings name (the database)
+    and what :mod:`mediation.wiring` assembles (observers, the document producer unless the settings or the
+    ``DOCUMENTS_ON_TRANSITION`` config turn it off, the clock); the routes take both from the app."""
     app = Flask(__name__, instance_relative_config=False)
     app.json = _JSONProvider(app)
     settings = Settings.from_env()
@@ -119,7 +124,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     if session_factory is None:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
         session_factory = make_session_factory(engine)
-    db.init_app(app, session_factory)
+    if env_factory is None:
+        on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
+        env_factory = build_env_factory(settings, documents=bool(on))
+    db.init_app(app, session_factory, env_factory)
     auth.init_app(app)
     app.before_request(_authenticate_api_first)
 
@@ -135,7 +143,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, hotspots.blp):
         api.register_blueprint(blp)
-    _install_documents(app, settings)
+    for w in renderer.check_fonts():
+        logging.getLogger("documents").warning(w)
     errors.register_error_handlers(app)
 
     for bp in (login.bp, pages.bp, dashboard.bp, signals.bp, parties.bp):
@@ -181,10 +190,3 @@ def _env_overrides(app: Flask) -> dict[str, str]:
     env["DATABASE_URL"] = app.config["DATABASE_URL"]
     return env
 
-
-def _install_documents(app: Flask, settings: Settings) -> None:
-    """Official documents are produced by transitions (unless turned off in the settings)."""
-    on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
-    install_document_producer(producer.default_producer() if on else None)
-    for w in renderer.check_fonts():
-        logging.getLogger("documents").warning(w)

@@ -50,6 +50,7 @@ from mediation.cases import service as svc  # noqa: E402
 from mediation.db import migrate, registry  # noqa: E402,F401
 from mediation.db.engine import make_engine  # noqa: E402
 from mediation.runtime.env import ServiceEnv, load_calendar  # noqa: E402
+from mediation.wiring import OBSERVERS  # noqa: E402
 from tests.factories import application, build_world  # noqa: E402
 
 DB = "mediation_apibench"
@@ -110,7 +111,7 @@ def prepare(n_cases: int) -> tuple[list[int], str]:
     today = dt.date.today()
     with Session(engine, expire_on_commit=False) as s:
         world = build_world(s)
-        env = ServiceEnv(calendar=load_calendar(s))
+        env = ServiceEnv(calendar=load_calendar(s), observers=OBSERVERS)
         ids = []
         for _ in range(n_cases):
             case = svc.create_case(s, actor=world.actor(world.clerk), data=application(world), env=env, today=today)
@@ -244,9 +245,7 @@ def statements_per_transition(case_ids: tuple[int, int], token: str, documents: 
 
 
 def hooks_installed(documents: str) -> str:
-    from mediation.runtime.hooks import default_observers
-
-    observers = [f"{o.__module__}.{o.__name__}" for o in default_observers()] or ["none"]
+    observers = [f"{o.__module__}.{o.__name__}" for o in OBSERVERS] or ["none"]
     return (f"observers: {', '.join(observers)}; session records rendered by the transition: {documents} "
             "(--documents on|off)")
 

@@ -57,7 +57,7 @@ def build_case(tmp: Path) -> tuple[str, dict[str, Any], Any, Any]:
     with Session(engine, expire_on_commit=False) as s:
         world = build_world(s)
         data = application(world)
-        case = svc.create_case(s, actor=world.actor(world.clerk), data=data, today=TODAY)
+        case = svc.create_case(s, actor=world.actor(world.clerk), data=data, env=world.env, today=TODAY)
         case = drive(s, world, case, TODAY, "accept", "record_session")
         payload = agreement_payload(TODAY)
         payload["terms"] = "经本会主持调解，双方当事人在查明事实、分清是非的基础上自愿达成如下协议。"
@@ -65,7 +65,7 @@ def build_case(tmp: Path) -> tuple[str, dict[str, Any], Any, Any]:
             {"description": f"第{i}期支付拖欠工资及经济补偿", "claim_type": "wages", "amount": f"{10005.5 + i:.2f}",
              "due_on": (TODAY + dt.timedelta(days=30 * i)).isoformat()} for i in range(1, 2)]
         case = svc.fire_event(s, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                              payload=payload, today=TODAY)
+                              payload=payload, env=world.env, today=TODAY)
         kind = CATALOGUE["mediation_agreement"]
         b = BuildInput(session=s, case=case, params={}, today=TODAY, calendar=cached_calendar(s),
                        actor_name="调解员", subject="")

@@ -30,7 +30,7 @@ from mediation.cases import service as svc
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.engine import make_engine
 from mediation.runtime.env import ServiceEnv, load_calendar
-from mediation.runtime.hooks import default_observers
+from mediation.wiring import OBSERVERS
 from tests.factories import application, build_world, session_payload
 
 PG_DB = "mediation_observerbench"
@@ -59,10 +59,10 @@ def main() -> None:
     with Session(engine, expire_on_commit=False) as s:
         world = build_world(s)
         calendar = load_calendar(s)
-        envs = {"with risk observer": ServiceEnv(calendar=calendar, observers=default_observers()),
+        envs = {"with risk observer": ServiceEnv(calendar=calendar, observers=OBSERVERS),
                 "no observers": ServiceEnv(calendar=calendar, observers=())}
         clerk, mediator = world.actor(world.clerk), world.actor(world.mediator)
-        print(f"{args.backend}: observers registered: {[o.__module__ + '.' + o.__name__ for o in default_observers()]}")
+        print(f"{args.backend}: observers registered: {[o.__module__ + '.' + o.__name__ for o in OBSERVERS]}")
         for ev in ("accept", "record_session"):
             medians = {}
             for label, env in envs.items():

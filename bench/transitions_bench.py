@@ -39,6 +39,7 @@ from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.engine import make_engine
 from mediation.db.models import Case, CaseEvent
 from mediation.runtime.env import ServiceEnv, load_calendar
+from mediation.wiring import OBSERVERS
 from tests.factories import application, build_world
 
 TODAY = dt.date(2025, 10, 20)
@@ -56,7 +57,7 @@ def _fresh_engine(backend: str, tmp: Path) -> Engine:
 def _make_cases(engine: Engine, n: int, initial: str) -> tuple[list[int], object]:
     with Session(engine, expire_on_commit=False) as s:
         world = build_world(s, tag=f"-{time.monotonic_ns() % 10**8}")
-        env = ServiceEnv(calendar=load_calendar(s))
+        env = ServiceEnv(calendar=load_calendar(s), observers=OBSERVERS)
         ids = []
         source = "screening" if initial == "reported" else "walk_in_written"
         for _ in range(n):
@@ -158,8 +159,7 @@ def run_replay(engine: Engine, captured: list[Captured]) -> float:
 def run_service(engine: Engine, ids: list[int], actor: object, event: str, payload: dict,
                 observers: bool = True) -> float:
     with Session(engine, expire_on_commit=False) as s:
-        env = ServiceEnv(calendar=load_calendar(s)) if observers else ServiceEnv(calendar=load_calendar(s),
-                                                                                observers=())
+        env = ServiceEnv(calendar=load_calendar(s), observers=OBSERVERS if observers else ())
     t0 = time.perf_counter()
     with Session(engine) as s:
         for i in ids:
@@ -183,7 +183,7 @@ def bench(backend: str, n: int, repeats: int) -> None:
                 raw_rates.append(n / run_raw(engine, ids, initial))  # leaves the state unchanged
                 locked_rates.append(n / run_raw_locked(engine, ids, initial))
                 with Session(engine, expire_on_commit=False) as s:
-                    env = ServiceEnv(calendar=load_calendar(s))
+                    env = ServiceEnv(calendar=load_calendar(s), observers=OBSERVERS)
                 captured = capture_sql(engine, ids, actor, event, payload, env)
                 replay_rates.append(n / run_replay(engine, captured))
                 ids, actor = _make_cases(engine, n, initial)

@@ -5,9 +5,9 @@ incremented inside the same transaction, so a rollback gives the number back), r
 (SHA-256) and stored as an immutable row; generating the same document again adds a new *version*
 that keeps the number; the case history records every generation (``document_generated``).
 
-Transitions produce their documents through :class:`PdfProducer` (installed as the process's document
-producer by the application factory and the CLI) inside the transition's own unit of work: if rendering
-fails, the transition fails and nothing is written.
+Transitions produce their documents through :class:`PdfProducer` (the document producer of the services'
+environment, wired by :mod:`mediation.wiring` for the application factory and the CLI) inside the transition's own
+unit of work: if rendering fails, the transition fails and nothing is written.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from mediation.cases.numbering import next_number
 from mediation.db.models import Case, CaseEvent, MediationSession
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument
+from mediation.db.uow import unit_of_work
 from mediation.domain.clock import china_today
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
@@ -133,16 +134,12 @@ def generate_on_demand(
     session: Session, *, actor: Actor, case_id: int, kind: str, params: Mapping[str, Any] | None = None,
     today: dt.date | None = None,
 ) -> GeneratedDocument:
-    try:
+    with unit_of_work(session):
         case = case_service.get_case(session, case_id=case_id, actor=actor, for_update=True)
         if not can(actor, "act", case):
             raise PermissionDenied("您无权为该案件制作文书")
         doc = generate(session, case, kind, actor=actor, params=params, today=today)
-        session.commit()
         return doc
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def get_document(session: Session, *, actor: Actor, case_id: int, document_id: int) -> GeneratedDocument:
@@ -156,7 +153,7 @@ def get_document(session: Session, *, actor: Actor, case_id: int, document_id: i
 def download(session: Session, *, actor: Actor, case_id: int, document_id: int, endpoint: str) -> GeneratedDocument:
     """The PDF holds the parties' full particulars: only the roles that handle parties may download it,
     and every download is recorded as a read of personal data."""
-    try:
+    with unit_of_work(session):
         case = case_service.get_case(session, case_id=case_id, actor=actor)
         doc = session.get(GeneratedDocument, document_id)
         if doc is None or doc.case_id != case.id:
@@ -166,11 +163,7 @@ def download(session: Session, *, actor: Actor, case_id: int, document_id: int, 
         if actor.user_id is not None:
             session.add(PersonalDataAccess(user_id=actor.user_id, case_id=case.id,
                                            fields=["document", doc.kind, doc.number], endpoint=endpoint))
-        session.commit()
         return doc
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def verify(session: Session, *, actor: Actor, case_id: int, document_id: int, data: bytes) -> dict[str, Any]:

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from documents.producer import default_producer
+from documents.producer import PdfProducer, default_producer
 from mediation.db import migrate, registry  # noqa: F401
 from mediation.db.base import Base
 from mediation.db.engine import make_engine
-from mediation.runtime.env import install_document_producer, invalidate_calendar_cache
+from mediation.runtime.env import invalidate_calendar_cache
 from tests.pgdb import drop_database, recreate_database
 
 pytest_plugins = ["tests.fixtures"]
@@ -123,17 +123,8 @@ def unique() -> str:
     return uuid.uuid4().hex[:8]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_document_producer() -> Iterator[None]:
-    """The process-wide document producer (installed by ``create_app``) never leaks between tests: service
-    tests run without one unless they ask for ``producer``; API tests get the one their app installs."""
-    install_document_producer(None)
-    yield
-    install_document_producer(None)
-
-
 @pytest.fixture
-def producer() -> Iterator[None]:
-    """Transitions produce their documents (as in the running application)."""
-    install_document_producer(default_producer())
-    yield
+def producer() -> PdfProducer:
+    """Transitions produce their documents (as in the running application): the ``env`` fixture (and so the
+    world's factories) includes this producer when a test asks for it; API tests get the one their app wires."""
+    return default_producer()

@@ -1,9 +1,13 @@
-"""Test data built through the real services (so tests exercise the same paths as users)."""
+"""Test data built through the real services (so tests exercise the same paths as users).
+
+The world carries the service environment its cases are built with (``world.env``): the ``env`` fixture of
+``tests/fixtures.py`` (the wiring's observers; documents when the test asks for ``producer``), or, for code that
+builds a world outside a fixture (benchmarks, tests on their own engine), :func:`standard_env`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +19,8 @@ from mediation.accounts.users import actor_for, create_user
 from mediation.cases import service as case_service
 from mediation.db.models import Case, Enterprise, Organisation, Park, User
 from mediation.domain.policy import Actor
+from mediation.runtime.env import ServiceEnv, load_calendar
+from mediation.wiring import OBSERVERS
 
 # Hashing with argon2's defaults takes ~50 ms; tests use one precomputed hash.
 PASSWORD = "correct-horse-battery"
@@ -39,12 +45,20 @@ class World:
     city_supervisor: User
     admin: User
     outsider: User
+    #: What the factories' services run with.
+    env: ServiceEnv = field(repr=False, kw_only=True)
 
     def actor(self, user: User) -> Actor:
         return actor_for(user)
 
 
-def build_world(session: Session, tag: str = "") -> World:
+def standard_env(session: Session, *, documents: Any = None) -> ServiceEnv:
+    """The environment tests run the services with: as wired in production (the risk observer), with the
+    calendar of the test's database; documents only with a producer."""
+    return ServiceEnv(calendar=load_calendar(session), observers=OBSERVERS, documents=documents)
+
+
+def build_world(session: Session, tag: str = "", *, env: ServiceEnv | None = None) -> World:
     city = create_organisation(session, name=f"嘉兴市总工会{tag}", kind="federation", level="city",
                                region_code="330400", doc_prefix="嘉")
     county = create_organisation(session, name=f"南湖区总工会{tag}", kind="federation", level="county",
@@ -75,6 +89,7 @@ def build_world(session: Session, tag: str = "") -> World:
         city_supervisor=user("citysup", "supervisor", city),
         admin=user("admin", "admin", city),
         outsider=user("outsider", "mediator", other),
+        env=env or standard_env(session),
     )
     session.commit()
     return w
@@ -128,7 +143,7 @@ def session_payload() -> dict[str, Any]:
 
 def new_case(session: Session, world: World, today: dt.date, **overrides: Any) -> Case:
     return case_service.create_case(session, actor=world.actor(world.clerk), data=application(world, **overrides),
-                                    today=today)
+                                    env=world.env, today=today)
 
 
 def drive(session: Session, world: World, case: Case, today: dt.date, *events: str) -> Case:
@@ -147,7 +162,7 @@ def drive(session: Session, world: World, case: Case, today: dt.date, *events: s
     actor = world.actor(world.mediator)
     for ev in events:
         case = case_service.fire_event(session, case_id=case.id, event=ev, actor=actor,
-                                       payload=payloads.get(ev, {}), today=today)
+                                       payload=payloads.get(ev, {}), env=world.env, today=today)
     return case
 
 

@@ -1,5 +1,6 @@
-"""Shared fixtures (registered from tests/conftest.py): the Flask app on the test's own transaction (rolled back
-afterwards), a token-authenticated API client, the standard world, and a case with a signed agreement."""
+"""Shared fixtures (registered from tests/conftest.py): the services' environment, the Flask app on the test's own
+transaction (rolled back afterwards), a token-authenticated API client, the standard world, and a case with a
+signed agreement."""
 
 from __future__ import annotations
 
@@ -14,8 +15,18 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from mediation.accounts.tokens import issue_token
 from mediation.db.models import Case, User
-from tests.factories import World, build_world, drive, new_case
+from mediation.runtime.env import ServiceEnv
+from tests.factories import World, build_world, drive, new_case, standard_env
 from tests.helpers import TODAY
+
+
+@pytest.fixture
+def env(db: Session, request: pytest.FixtureRequest) -> ServiceEnv:
+    """The environment the services run with in a test (what :mod:`mediation.wiring` gives the application: the
+    risk observer), with the calendar of the test's database; transitions produce their documents only when
+    the test also asks for the ``producer`` fixture."""
+    documents = request.getfixturevalue("producer") if "producer" in request.fixturenames else None
+    return standard_env(db, documents=documents)
 
 
 @pytest.fixture
@@ -35,8 +46,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    return build_world(db)
+def world(db: Session, env: ServiceEnv) -> World:
+    return build_world(db, env=env)
 
 
 class Api:

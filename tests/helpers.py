@@ -28,7 +28,8 @@ def events_count(db: Session, case_id: int) -> int:
 
 def fire(db: Session, w: World, case: Case, event: str, payload: dict[str, Any], today: dt.date = TODAY) -> Case:
     """Fire an event as the world's mediator."""
-    return svc.fire_event(db, case_id=case.id, event=event, actor=w.actor(w.mediator), payload=payload, today=today)
+    return svc.fire_event(db, case_id=case.id, event=event, actor=w.actor(w.mediator), payload=payload, env=w.env,
+                          today=today)
 
 
 def refused(db: Session, w: World, case: Case, event: str, payload: dict[str, Any],

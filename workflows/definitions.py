@@ -1,4 +1,7 @@
-"""The case lifecycle as plain data: states, transitions, guards, roles and deadline effects.
+"""The case lifecycle as plain data: states, transitions (sources, destination, guards, roles, whether a reason is
+required). What each event does — its payload, dates, effect, deadlines, documents, risk facts — is its spec in
+:mod:`workflows.events`, checked against every version here at import; :mod:`workflows.binding` builds one
+``transitions`` machine per version from both.
 
 A definition is versioned. Every case records the version it runs on; publishing a new version never
 changes open cases (they keep running on the definition they started with).
@@ -12,7 +15,6 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
 
 ALL_HUMANS: frozenset[str] = frozenset({Role.CLERK, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
@@ -41,16 +43,7 @@ class Transition:
     #: Guard names, resolved in :mod:`workflows.guards`; each yields a reason a person can read.
     guards: tuple[str, ...] = ()
     roles: frozenset[str] = MEDIATORS
-    #: Deadlines this event starts and the ones it resolves (met) or cancels.
-    opens: tuple[str, ...] = ()
-    meets: tuple[str, ...] = ()
-    cancels: tuple[str, ...] = ()
-    #: Interrupts the one-year limitation (LDMAL art. 27(2)): it restarts from the day the interruption
-    #: happened (``mediation.cases.service.interruption_day``), not the day it is entered.
-    interrupts_limitation: bool = False
     requires_reason: bool = False
-    #: Official documents this event produces (kinds of the documents catalogue).
-    produces: tuple[str, ...] = ()
     description: str = ""
 
 
@@ -87,9 +80,6 @@ class WorkflowDefinition:
         for s in self.initial_states:
             if s not in names:
                 raise ValueError(f"unknown initial state {s}")
-        for kinds in (t.opens + t.meets + t.cancels for t in self.transitions):
-            for k in kinds:
-                DeadlineKind(k)
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -135,8 +125,6 @@ RECORD_EVENT_LABELS.update(
     {"party_added": "登记当事人", "party_updated": "更正当事人信息", "party_removed": "删除当事人"})
 
 
-K = DeadlineKind
-
 OPEN_BEFORE_AGREEMENT = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed")
 
 V1 = WorkflowDefinition(
@@ -168,46 +156,37 @@ V1 = WorkflowDefinition(
             "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
             # No representatives needed: the early report (早报告) must be possible before the workers organise.
             guards=("is_collective", "not_escalated"),
-            produces=("early_warning_report",),
             description="集体争议上报上级工会和党委政府（早报告；人数标准按本会规则配置）",
         ),
         Transition(
             "start_negotiation", "组织协商", ("triage",), "negotiating",
-            guards=("parties_identified",), opens=(K.NEGOTIATION_REPLY,), interrupts_limitation=True,
+            guards=("parties_identified",),
             description="劳动者请求工会参与与用人单位协商",
         ),
         Transition(
             "register_application", "登记调解申请", ("triage", "negotiating"), "applied", roles=ALL_HUMANS,
             guards=("parties_identified", "has_requests"),
-            opens=(K.ACCEPTANCE, K.ARBITRATION_RIGHT), cancels=(K.NEGOTIATION_REPLY,),
-            interrupts_limitation=True,
-            produces=("application",),
             description="书面或口头申请调解（调解仲裁法第十二条）",
         ),
         Transition(
             "settle", "签订和解协议", ("negotiating",), "agreed",
             guards=("settlement_complete",),
-            opens=(K.PERFORMANCE,), cancels=(K.NEGOTIATION_REPLY,), interrupts_limitation=True,
             description="协商一致，双方当事人签订书面和解协议（调解仲裁法第四条；无需调解员签名和调解组织印章）",
         ),
         Transition(
             "accept", "受理", ("applied",), "mediating",
             guards=("category_in_scope", "parties_identified", "respondent_consents", "collective_has_representatives"),
-            opens=(K.MEDIATION_END,), meets=(K.ACCEPTANCE,),
-            produces=("acceptance_notice",),
             description="决定受理，指定调解员；自受理之日起15日内结束调解",
         ),
         Transition(
             "reject", "不予受理", ("applied",), "not_accepted",
-            requires_reason=True, meets=(K.ACCEPTANCE,), cancels=(K.ARBITRATION_RIGHT,),
-            produces=("non_acceptance_notice",),
+            requires_reason=True,
             description="不属于受理范围或对方拒绝调解的，记录并书面通知申请人（人民调解委员会：人民调解法第十七条；"
             "企业、乡镇（街道）调解组织：《企业劳动争议协商调解规定》（条号待核实））",
         ),
         Transition(
             "record_session", "记录调解会议", ("mediating",), "mediating",
             guards=("session_recorded",),
-            produces=("session_record",),
             description="召开调解会议，听取双方陈述并制作调解笔录（调解仲裁法第十三条）",
         ),
         Transition(
@@ -218,9 +197,6 @@ V1 = WorkflowDefinition(
         Transition(
             "sign_agreement", "签署调解协议", ("mediating",), "agreed",
             guards=("agreement_complete",),
-            opens=(K.PERFORMANCE, K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION),
-            meets=(K.MEDIATION_END, K.ARBITRATION_RIGHT), interrupts_limitation=True,
-            produces=("mediation_agreement",),
             description="双方签名或盖章、调解员签名并加盖调解组织印章后生效（调解仲裁法第十四条）",
         ),
         Transition(
@@ -231,11 +207,6 @@ V1 = WorkflowDefinition(
         Transition(
             "terminate", "终止调解", ("mediating", "lapsed"), "terminated",
             requires_reason=True, guards=("termination_reason_valid",),
-            # Not an interruption (LDMAL art. 27(2)): ending the mediation is neither a claim against the
-            # other party, nor a request for relief, nor the other party agreeing to perform. The application
-            # already restarted the limitation; the stored date stays the earlier, conservative one.
-            meets=(K.MEDIATION_END,), cancels=(K.ARBITRATION_RIGHT,),
-            produces=("termination_certificate",),
             description="调解不成、一方拒绝继续调解或期满，制作终止调解书并告知仲裁权利",
         ),
         Transition(
@@ -257,40 +228,35 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "confirm_performed", "确认履行完毕", ("agreed", "performing", "non_performed"), "performed",
-            guards=("all_obligations_performed",), meets=(K.PERFORMANCE,),
-            cancels=(K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION),
+            guards=("all_obligations_performed",),
             description="协议约定的义务全部履行完毕",
         ),
         Transition(
             "report_non_performance", "登记未履行", ("agreed", "performing"), "non_performed",
-            guards=("obligation_overdue",), interrupts_limitation=False,
+            guards=("obligation_overdue",),
             description="一方未按期履行，告知仲裁及支付令途径（调解仲裁法第十五、十六条）",
         ),
         Transition(
             "refer", "移送仲裁", ("not_accepted", "lapsed", "terminated", "non_performed"), "referred",
-            cancels=(K.PERFORMANCE, K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION, K.ARBITRATION_RIGHT,
-                     K.MEDIATION_END),
-            produces=("referral_letter",),
             description="告知当事人或向劳动人事争议仲裁委员会移送",
         ),
         Transition(
             "withdraw", "撤回申请", (*OPEN_BEFORE_AGREEMENT,), "withdrawn",
             requires_reason=True, roles=ALL_HUMANS,
-            cancels=(K.ACCEPTANCE, K.ARBITRATION_RIGHT, K.MEDIATION_END, K.NEGOTIATION_REPLY),
             description="申请人撤回调解申请",
         ),
         Transition(
             "dismiss", "不予介入", ("reported", "triage"), "closed",
-            requires_reason=True, cancels=(K.COLLECTIVE_REPORT, K.NEGOTIATION_REPLY),
+            requires_reason=True,
             description="经研判无需介入（已自行化解、非劳动争议等），记录理由后归档",
         ),
         Transition(
             "close", "结案归档", ("performed", "referred", "not_accepted", "terminated", "withdrawn"), "closed",
-            cancels=(K.ARBITRATION_REVIEW, K.JUDICIAL_CONFIRMATION, K.COLLECTIVE_REPORT),
             description="整理卷宗、结案归档",
         ),
     ),
 )
+
 
 def _v2_transition(t: Transition) -> Transition:
     if t.event == "extend":

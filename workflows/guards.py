@@ -1,7 +1,10 @@
 """Guards: each answers "may this happen now?" with a reason a mediator can read.
 
 Guards see the case through a duck-typed view (the ORM row satisfies it) plus the event's payload,
-today's date and the deadline rules. They never write.
+today's date and the deadline rules. They never write. A definition names them per transition; the shared
+machine (:mod:`workflows.binding`) makes each one a condition of that transition, evaluates all of them and
+reports every blocker, and lists them for "what can I do now" (a guard that ``needs_input`` is shown as the form
+fields it reads, not decided before the form is filled in).
 """
 
 from __future__ import annotations

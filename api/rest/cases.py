@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from api.auth import current_actor
-from api.db import db_session
+from api.db import db_session, service_env
 from api.rest.schemas import (
     MAX_ID,
     AssignIn,
@@ -31,7 +31,6 @@ from api.rest.schemas import (
     TransitionIn,
 )
 from mediation.cases import assignment as assign_svc
-from mediation.cases import deadlines as dl
 from mediation.cases import parties as party_svc
 from mediation.cases import service as svc
 from mediation.cases.queries import list_cases
@@ -44,7 +43,7 @@ from mediation.domain.enums import ClaimType, DisputeCategory, PartyRole
 from mediation.domain.errors import ConflictError, DomainError
 from mediation.domain.identity import mask_address, mask_id_number, mask_phone
 from mediation.domain.policy import Actor, can
-from mediation.runtime.env import default_env
+from workflows import deadlines as dl
 from workflows.definitions import get_definition
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件：登记、查询、流转与历史")
@@ -123,7 +122,7 @@ def _load_graph(session: Session, case: Case) -> None:
 
 def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True) -> dict[str, Any]:
     _load_graph(session, case)
-    env = default_env(session)
+    env = service_env()
     today = env.today()
     rules = env.rules_for(case.rules_version) if case.rules_version else default_rules()
     out = summary(case)
@@ -196,7 +195,7 @@ class Cases(MethodView):
         """案件列表（按权限范围；支持筛选、排序、分页）"""
         actor = current_actor()
         session = db_session()
-        page = list_cases(session, actor=actor, filters=args, today=default_env(session).today())
+        page = list_cases(session, actor=actor, filters=args, today=service_env().today())
         return {"items": [summary(c) for c in page.items], "total": page.total, "page": page.page,
                 "per_page": page.per_page}
 
@@ -215,7 +214,7 @@ class Cases(MethodView):
         raw = request.get_json()
 
         def create() -> tuple[int, dict[str, Any]]:
-            case = svc.create_case(session, actor=actor, data=raw)
+            case = svc.create_case(session, actor=actor, data=raw, env=service_env())
             return 201, _DETAIL_OUT.dump(detail(session, case, actor))
 
         key = request.headers.get("Idempotency-Key")
@@ -273,7 +272,7 @@ class Transitions(MethodView):
         session = db_session()
         version = expected_version(data.get("version"))
         case = svc.fire_event(session, case_id=case_id, event=data["event"], actor=actor,
-                              payload=data.get("payload") or {}, expected_version=version)
+                              payload=data.get("payload") or {}, expected_version=version, env=service_env())
         if "return=minimal" in request.headers.get("Prefer", ""):
             resp = Response(status=204)
             resp.headers["ETag"] = _etag(case)
@@ -369,7 +368,7 @@ class Parties(MethodView):
 
         def create() -> tuple[int, dict[str, Any]]:
             case, party = party_svc.add_party(session, case_id=case_id, actor=actor, data=raw,
-                                              expected_version=version)
+                                              expected_version=version, env=service_env())
             return _party_written(session, case, party, actor, 201)
 
         key = request.headers.get("Idempotency-Key")

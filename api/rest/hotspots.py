@@ -20,10 +20,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import current_actor
-from api.db import db_session
+from api.db import db_session, service_env
 from api.rest.cases import detail as case_detail
 from api.rest.schemas import CaseDetailOut, Ref
-from mediation.cases.schemas import to_jsonable
 from mediation.db.models_risk import RiskRuleSet
 from mediation.risk import alerts as alert_svc
 from mediation.risk import hotspots as hot
@@ -46,7 +45,7 @@ from mediation.risk.schemas import (
     SimulateSchema,
     WarningMapQuerySchema,
 )
-from mediation.runtime.env import default_env
+from workflows.schema import to_jsonable
 
 blp = Blueprint("hotspots", __name__, url_prefix="/api/v1",
                 description="风险信号、预警（早发现、早介入、早报告）与风险热点统计")
@@ -317,7 +316,7 @@ def _raw_query() -> dict[str, Any]:
 
 
 def _today() -> dt.date:
-    return default_env(db_session()).today()
+    return service_env().today()
 
 
 def _signal(s: Any, *, endpoint: str = "", personal: bool = False) -> dict[str, Any]:
@@ -377,7 +376,8 @@ class SignalToCase(MethodView):
         """一步立案：由风险信息登记案件（“已发现待研判”），保留来源关联；可合并同一企业的其他风险信息"""
         actor = current_actor()
         session = db_session()
-        case = signal_svc.convert_to_case(session, actor=actor, signal_id=signal_id, data=request.get_json())
+        case = signal_svc.convert_to_case(session, actor=actor, signal_id=signal_id, data=request.get_json(),
+                                           env=service_env())
         resp = jsonify(CaseDetailOut().dump(case_detail(session, case, actor, personal=False)))
         resp.status_code = 201
         resp.headers["ETag"] = f'"{case.version}"'

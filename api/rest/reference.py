@@ -34,6 +34,7 @@ from mediation.domain.policy import can
 from mediation.domain.uscc import validate_uscc
 from workflows.definitions import CURRENT_VERSION, DEFINITIONS, WorkflowDefinition
 from workflows.diagram import mermaid
+from workflows.events import SPECS
 
 blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="用人单位、组织与流程定义")
 
@@ -193,8 +194,9 @@ def workflow_dict(d: WorkflowDefinition) -> dict[str, Any]:
         "states": [{"name": s.name, "label": s.label, "terminal": s.terminal, "open": s.open,
                     "description": s.description} for s in d.states],
         "transitions": [{"event": t.event, "label": t.label, "sources": list(t.sources), "dest": t.dest,
-                         "guards": list(t.guards), "roles": sorted(t.roles), "opens": list(t.opens),
-                         "meets": list(t.meets), "cancels": list(t.cancels), "produces": list(t.produces),
+                         "guards": list(t.guards), "roles": sorted(t.roles), "opens": list(SPECS[t.event].opens),
+                         "meets": list(SPECS[t.event].meets), "cancels": list(SPECS[t.event].cancels),
+                         "produces": list(SPECS[t.event].produces),
                          "requires_reason": t.requires_reason, "description": t.description}
                         for t in d.transitions],
         "mermaid": mermaid(d),

@@ -8,10 +8,11 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from api.rest.queries_args import SORT_CHOICES
 from mediation.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PASSWORD_LENGTH
-from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema, domain_check
+from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
 from mediation.domain.enums import DisputeCategory
 from mediation.domain.identity import validate_phone
 from workflows.definitions import DEFINITIONS
+from workflows.schema import domain_check
 
 MAX_ID = 2**31 - 1
 #: Every state of every workflow version (a case keeps the version it started on).

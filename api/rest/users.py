@@ -16,10 +16,10 @@ from api.db import db_session
 from api.rest.schemas import PASSWORD_RULE, Id, Strict, UserOut
 from mediation.accounts import sessions as session_svc
 from mediation.accounts import users as user_svc
-from mediation.cases.schemas import domain_check
 from mediation.db.models import User
 from mediation.db.models_access import UserAdminEvent, UserSession
 from mediation.domain.identity import validate_phone
+from workflows.schema import domain_check
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="用户：本人、回避申报与用户管理")
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import login_required
 
 from api.auth import csrf
-from api.db import db_session
+from api.db import db_session, service_env
 from api.ui.pages import _actor, _ctx, page_error
 from mediation.cases.queries import list_cases
 from mediation.db.models import Organisation
@@ -26,7 +26,6 @@ from mediation.domain.errors import DomainError
 from mediation.risk import alerts as alert_svc
 from mediation.risk import hotspots
 from mediation.risk.rules import LEVEL_LABELS
-from mediation.runtime.env import default_env
 from workflows.definitions import V1
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", url_prefix="/ui")
@@ -89,7 +88,7 @@ def _region(actor: Any) -> divisions.Division:
 def dashboard() -> Any:
     actor = _supervisor()
     session = db_session()
-    today = default_env(session).today()
+    today = service_env().today()
     frm, to = _window(today)
     region = _region(actor)
     window = {"from": frm.isoformat(), "to": to.isoformat()}
@@ -156,7 +155,7 @@ def export(fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         abort(404)
     session = db_session()
-    today = default_env(session).today()
+    today = service_env().today()
     frm, to = _window(today)
     region = _region(actor)
     by = request.args.get("by") or CHILD_LEVEL.get(region.level, "park")
@@ -179,7 +178,7 @@ def export(fmt: str) -> Response:
 def alerts_inbox() -> Any:
     actor = _supervisor()
     session = db_session()
-    today = default_env(session).today()
+    today = service_env().today()
     status = request.args.get("status") or "open"
     if status not in ("open", "acknowledged", "reported", "all"):
         status = "open"

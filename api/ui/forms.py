@@ -15,8 +15,9 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from api.messages import translate
-from mediation.cases.schemas import MAX_TEXT, event_schema
+from workflows.events import event_schema
 from workflows.guards import RejectionReason, TerminationReason
+from workflows.schema import MAX_TEXT
 
 FIELD_LABELS = {
     "reason": "理由", "note": "备注（选填）", "respondent_consents": "被申请人同意调解", "mediator_id": "主办调解员",

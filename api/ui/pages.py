@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from api.auth import csrf
-from api.db import db_session
+from api.db import db_session, service_env
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
 from api.ui.forms import (
@@ -45,7 +45,6 @@ from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount, parse_money_input
 from mediation.domain.policy import can
-from mediation.runtime.env import default_env
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
@@ -111,14 +110,14 @@ def _actor() -> Any:
 
 def _ctx() -> dict[str, Any]:
     return {"user": current_user, "state_labels": STATE_LABELS, "deadline_labels": DEADLINE_LABELS,
-            "field_labels": FIELD_LABELS, "today": default_env(db_session()).today(), "tz": CHINA_TZ}
+            "field_labels": FIELD_LABELS, "today": service_env().today(), "tz": CHINA_TZ}
 
 
 @bp.route("/")
 @login_required
 def workbench_page() -> str:
     session = db_session()
-    today = default_env(session).today()
+    today = service_env().today()
     wb = workbench(session, actor=_actor(), today=today)
     return render_template("ui/workbench.html", wb=wb, **_ctx())
 
@@ -213,7 +212,8 @@ def intake() -> Any:
             message = "该劳动者已有未办结的案件，请核对；确认不是重复登记后勾选“确认继续登记”再提交。"
         else:
             try:
-                case = svc.create_case(session, actor=actor, data=_intake_payload(request.form, actor))
+                case = svc.create_case(session, actor=actor, data=_intake_payload(request.form, actor),
+                                       env=service_env())
                 flash(f"已登记案件 {case.number}", "ok")
                 return redirect(url_for("ui.case_page", case_id=case.id))
             except ValidationFailed as exc:
@@ -312,7 +312,7 @@ def act(case_id: int, event: str) -> Any:
                             message="请确认后再提交（未做任何修改）", failed_event=event, status=422)
     try:
         svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
-                       payload=_event_payload(event, request.form), expected_version=version)
+                       payload=_event_payload(event, request.form), expected_version=version, env=service_env())
     except ValidationFailed as exc:
         return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event=event,
                             status=422)

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from api.auth import csrf
-from api.db import db_session
+from api.db import db_session, service_env
 from api.ui.forms import form_int
 from mediation.cases import parties as party_svc
 from mediation.domain.enums import PartyRole
@@ -78,7 +78,8 @@ def add_party(case_id: int) -> Any:
     try:
         _, party = party_svc.add_party(db_session(), case_id=case_id, actor=current_user.actor,
                                        data=_form_payload(request.form),
-                                       expected_version=-1 if form_int(version) is None else form_int(version))
+                                       expected_version=-1 if form_int(version) is None else form_int(version),
+                                       env=service_env())
     except ValidationFailed as exc:
         return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event="parties", status=422)
     except DomainError as exc:

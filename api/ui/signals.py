@@ -10,7 +10,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from api.auth import csrf
-from api.db import db_session
+from api.db import db_session, service_env
 from api.ui.forms import field_errors, form_int, leftover
 from api.ui.pages import _actor, _ctx, page_error
 from mediation.db.models import Enterprise
@@ -80,7 +80,7 @@ def signals_page() -> Any:
 def convert(signal_id: int) -> Any:
     csrf.protect()
     try:
-        case = signal_svc.convert_to_case(db_session(), actor=_actor(), signal_id=signal_id)
+        case = signal_svc.convert_to_case(db_session(), actor=_actor(), signal_id=signal_id, env=service_env())
     except DomainError as exc:
         return _page(message=exc.detail, status=exc.status)
     flash(f"已立案：{case.number}", "ok")

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, CaseEvent, Deadline, Party, Region, User
 from mediation.domain.calendar import WorkdayCalendar
+from mediation.domain.clock import china_local
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import ClaimType, DisputeCategory, Gender, Obligor, OrgKind, PartyRole
 from mediation.domain.errors import ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount
 from workflows.definitions import get_definition
 from workflows.guards import RejectionReason, TerminationReason
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 AGENT_KINDS = {
     "lawyer": "律师",
@@ -72,7 +71,7 @@ def date_cn(d: dt.date | None) -> str:
 def datetime_cn(t: dt.datetime | None) -> str:
     if t is None:
         return ""
-    local = t.astimezone(CHINA) if t.tzinfo else t
+    local = china_local(t)
     return f"{date_cn(local.date())}{local.hour:02d}时{local.minute:02d}分"
 
 

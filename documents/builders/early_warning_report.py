@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from documents.builders.common import CHINA, BuildInput, base_context, date_cn, datetime_cn, event_label
+from documents.builders.common import BuildInput, base_context, date_cn, datetime_cn, event_label
 from mediation.db.models import CaseEvent
+from mediation.domain.clock import china_date
 from mediation.risk.alerts import report_context_for_case
 
 
@@ -30,7 +31,7 @@ def build_early_warning(b: BuildInput) -> dict[str, Any]:
     actions = [risk["actions"]] if risk["actions"] else []
     for ev in b.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)):
         if ev.event in ("begin_triage", "start_negotiation", "register_application", "accept", "record_session"):
-            actions.append(f"{date_cn(ev.at.astimezone(CHINA).date())}{event_label(case, ev.event)}")
+            actions.append(f"{date_cn(china_date(ev.at))}{event_label(case, ev.event)}")
     employer = c["employer"] or {}
     ctx["report"] = {
         "enterprise": employer.get("name") or (risk["enterprise"] or {}).get("name", ""),

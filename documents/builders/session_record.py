@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from documents.builders.common import CHINA, BuildInput, base_context, datetime_cn
+from documents.builders.common import BuildInput, base_context, datetime_cn
 from mediation.db.models import MediationSession
+from mediation.domain.clock import china_local
 from mediation.domain.errors import ValidationFailed
 
 
@@ -26,7 +27,7 @@ def build_session_record(b: BuildInput) -> dict[str, Any]:
     ctx = base_context(b, "调解笔录")
     time_cn = datetime_cn(s.started_at)
     if s.ended_at is not None:
-        end = s.ended_at.astimezone(CHINA) if s.ended_at.tzinfo else s.ended_at
+        end = china_local(s.ended_at)
         time_cn += f"至{end.hour:02d}时{end.minute:02d}分"
     mediator = s.mediator.display_name if s.mediator else ctx["case"]["mediator_name"]
     ctx["session"] = {

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from documents.builders.common import CHINA, BuildInput, base_context, date_cn, require_param
+from documents.builders.common import BuildInput, base_context, date_cn, require_param
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.calendar import add_working_days
+from mediation.domain.clock import china_date
 from mediation.domain.errors import ValidationFailed
 
 
@@ -26,7 +27,7 @@ def build_supervision_proposal(b: BuildInput) -> dict[str, Any]:
         raise ValidationFailed("须先制发劳动法律监督意见书，单位逾期不答复或拒不整改的，才能制发建议书")
     letter = dict(opinion.snapshot.get("letter") or {})
     issued_raw = (opinion.snapshot.get("document") or {}).get("generated_on")
-    issued = dt.date.fromisoformat(issued_raw) if issued_raw else opinion.created_at.astimezone(CHINA).date()
+    issued = dt.date.fromisoformat(issued_raw) if issued_raw else china_date(opinion.created_at)
     days = int(letter.get("reply_days") or 15)
     earliest = add_working_days(b.calendar, issued, days).due
     if b.today <= earliest:

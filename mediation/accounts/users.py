@@ -27,6 +27,7 @@ from mediation.accounts import throttle
 from mediation.accounts.passwords import password_problems
 from mediation.db.models import Organisation, User
 from mediation.db.models_access import ApiToken, UserAdminEvent
+from mediation.db.uow import unit_of_work
 from mediation.domain.enums import Role
 from mediation.domain.errors import DuplicateError, NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.identity import validate_phone
@@ -200,7 +201,7 @@ def _revoke_tokens(session: Session, user: User) -> int:
 def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
     """Change a user's display name, phone, role, organisation or active flag (administrators only).
     An administrator cannot deactivate or demote themselves (nobody would be left to undo it)."""
-    try:
+    with unit_of_work(session):
         user = managed_user(session, actor=actor, user_id=user_id)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -235,11 +236,7 @@ def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mappin
             action = ("deactivate" if after.get("active") is False else
                       "reactivate" if after.get("active") is True else "update")
             _audit(session, user=user, actor=actor, action=action, details={"before": before, "after": after})
-        session.commit()
         return user
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
@@ -248,14 +245,10 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
 
 def reset_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
     """An administrator sets a new password; the user's API tokens are revoked."""
-    try:
+    with unit_of_work(session):
         user = managed_user(session, actor=actor, user_id=user_id)
         _reset(session, user, actor, password, {})
-        session.commit()
         return user
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def change_own_password(session: Session, *, actor: Actor, current_password: str, new_password: str,
@@ -263,7 +256,7 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
     """The user changes their own password: every browser session of theirs ends and their API tokens are
     revoked (the caller may open a new session for the browser that made the change). The current password is
     a password check like a login's: throttled per client and account (``client``: the client's address)."""
-    try:
+    with unit_of_work(session):
         user = session.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
             raise NotFound("用户不存在或已停用")
@@ -284,9 +277,6 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
                details={"tokens_revoked": revoked, "sessions_ended": ended})
         throttle.record(session, username=username, ip=client, success=True)  # commits
         return user
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _reset(session: Session, user: User, actor: Actor | None, password: str, details: dict[str, Any]) -> None:
@@ -308,7 +298,7 @@ def _operator_user(session: Session, username: str) -> User:
 
 def operator_set_active(session: Session, *, username: str, active: bool) -> User:
     """From the server's command line (whoever runs it already holds the database)."""
-    try:
+    with unit_of_work(session):
         user = _operator_user(session, username)
         if user.active != active:
             user.active = active
@@ -316,22 +306,14 @@ def operator_set_active(session: Session, *, username: str, active: bool) -> Use
                 session_svc.end_user_sessions(session, user_id=user.id, reason="deactivated")
             _audit(session, user=user, actor=None, action="reactivate" if active else "deactivate",
                    details={"via": "cli"})
-        session.commit()
         return user
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def operator_reset_password(session: Session, *, username: str, password: str) -> User:
-    try:
+    with unit_of_work(session):
         user = _operator_user(session, username)
         _reset(session, user, None, password, {"via": "cli"})
-        session.commit()
         return user
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def user_events(session: Session, *, actor: Actor, user_id: int) -> list[UserAdminEvent]:

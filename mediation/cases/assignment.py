@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mediation.cases.recusal import conflict_reason
-from mediation.cases.service import _append_event, get_case
+from mediation.cases.service import get_case
 from mediation.db.models import Case, Enterprise, User
 from mediation.db.models_access import MediatorConflict
+from mediation.db.uow import unit_of_work, unit_of_work_recording
 from mediation.domain.enums import Role
 from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
 from workflows.definitions import get_definition
+from workflows.history import append_event
+from workflows.mediators import conflict_reason
 
 
 class RecusalRequired(DomainError):
@@ -65,7 +67,16 @@ def assign_mediator(
     session: Session, *, case_id: int, actor: Actor, mediator_id: int, expected_version: int | None = None,
     reason: str = "",
 ) -> Case:
-    try:
+    def record_refusal(exc: RecusalRequired) -> None:
+        """Nothing of the assignment is written; the refusal is, with its reason (who, whom and why)."""
+        case = get_case(session, case_id=case_id, actor=actor, for_update=True)
+        append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
+                      actor=actor, reason=exc.extra["conflict"], payload={"mediator_id": mediator_id})
+        session.flush()
+        exc.extra.pop("conflict")
+        exc.extra["current_version"] = case.version
+
+    with unit_of_work_recording(session, RecusalRequired, record_refusal):
         case = get_case(session, case_id=case_id, actor=actor, for_update=True)
         if not can(actor, "assign", case):
             raise PermissionDenied("只有督导员或管理员可以指派调解员")
@@ -77,26 +88,15 @@ def assign_mediator(
             raise ValidationFailed("只能指派本调解组织在职的调解员", errors={"mediator_id": ["调解员无效"]})
         conflict = conflict_reason(session, mediator_id, case)
         if conflict is not None:
-            session.rollback()
-            case = get_case(session, case_id=case_id, actor=actor, for_update=True)
-            _append_event(session, case, event="assignment_refused", from_state=case.status, to_state=case.status,
-                          actor=actor, reason=conflict, payload={"mediator_id": mediator_id})
-            session.commit()
             raise RecusalRequired(f"不能指派{user.display_name}：{conflict}", mediator_id=mediator_id,
-                                  current_version=case.version)
+                                  conflict=conflict)
         previous = case.lead_mediator_id
         case.lead_mediator_id = mediator_id
         case.updated_at = dt.datetime.now(dt.UTC)
-        _append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
+        append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
                       actor=actor, reason=reason, payload={"from": previous, "to": mediator_id})
-        session.commit()
-        session.expire(case, ["events"])
-        return case
-    except RecusalRequired:
-        raise
-    except BaseException:
-        session.rollback()
-        raise
+    session.expire(case, ["events"])
+    return case
 
 
 def declare_conflict(
@@ -109,8 +109,8 @@ def declare_conflict(
         raise ValidationFailed("用人单位不存在", errors={"enterprise_id": ["用人单位不存在"]})
     c = MediatorConflict(user_id=user.id, enterprise_id=enterprise_id, party_name=(party_name or None),
                          reason=reason.strip())
-    session.add(c)
-    session.commit()
+    with unit_of_work(session):
+        session.add(c)
     return c
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, extract
 from sqlalchemy.orm import Session
 
 from mediation.db.models import CalendarDay, CalendarYear
+from mediation.db.uow import unit_of_work
 
 
 def load_year(session: Session, data: Mapping[str, Any]) -> int:
@@ -35,7 +36,7 @@ def load_year(session: Session, data: Mapping[str, Any]) -> int:
     both = set(holidays) & set(workdays)
     if both:
         raise ValueError(f"同一天既是假日又是调休工作日：{', '.join(sorted(d.isoformat() for d in both))}")
-    try:
+    with unit_of_work(session):
         session.execute(delete(CalendarDay).where(extract("year", CalendarDay.day) == year))
         session.execute(delete(CalendarYear).where(CalendarYear.year == year))
         for d in holidays:
@@ -43,8 +44,4 @@ def load_year(session: Session, data: Mapping[str, Any]) -> int:
         for d in workdays:
             session.add(CalendarDay(day=d, is_workday=True, is_holiday=False, note="调休上班"))
         session.add(CalendarYear(year=year, source=source))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return year

@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
-from mediation.cases.service import _append_event, get_case
+from mediation.cases.service import get_case
 from mediation.db.models import Case, Party
+from mediation.db.uow import unit_of_work
 from mediation.domain.enums import PartyRole
 from mediation.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can
-from mediation.runtime.env import ServiceEnv, default_env
+from mediation.runtime.env import ServiceEnv
 from workflows.definitions import get_definition
+from workflows.history import append_event
 
 _add_schema = PartyAddSchema()
 _patch_schema = PartyPatchSchema()
@@ -92,15 +94,15 @@ def _check_represents(case: Case, role: str, represents_id: int | None, party_id
         raise _invalid("represents_id", "不能代理另一名代理人")
 
 
-def _commit(session: Session, case: Case, actor: Actor, event: str, payload: Mapping[str, Any]) -> None:
+def _record(session: Session, case: Case, actor: Actor, event: str, payload: Mapping[str, Any]) -> None:
+    """Bump the case's version and append the change to its history (committed by the caller's unit)."""
     case.updated_at = dt.datetime.now(dt.UTC)  # the case row changes: its version is bumped
-    _append_event(session, case, event=event, from_state=case.status, to_state=case.status, actor=actor,
+    append_event(session, case, event=event, from_state=case.status, to_state=case.status, actor=actor,
                   payload=payload)
     try:
         session.flush()
     except StaleDataError as exc:
         raise ConflictError("案件已被他人修改，请刷新后重试") from exc
-    session.commit()
 
 
 def add_party(
@@ -110,12 +112,11 @@ def add_party(
     actor: Actor,
     data: Mapping[str, Any],
     expected_version: int | None,
-    env: ServiceEnv | None = None,
+    env: ServiceEnv,
 ) -> tuple[Case, Party]:
     """Add a worker, a representative of the workers (collective disputes), an agent, or the employer
     when the case has none yet (e.g. registered from a risk signal)."""
-    try:
-        env = env or default_env(session)
+    with unit_of_work(session):
         d = _normalise(_load(_add_schema, data))
         case = _editable_case(session, case_id=case_id, actor=actor, expected_version=expected_version)
         role = d["role"]
@@ -129,11 +130,8 @@ def add_party(
         party = Party(**d)
         case.parties.append(party)
         session.flush()
-        _commit(session, case, actor, "party_added", {"party_id": party.id, "role": role, "name": party.name})
+        _record(session, case, actor, "party_added", {"party_id": party.id, "role": role, "name": party.name})
         return case, party
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def update_party(
@@ -146,7 +144,7 @@ def update_party(
     expected_version: int | None,
 ) -> tuple[Case, Party]:
     """Correct a party's particulars; only the fields sent change."""
-    try:
+    with unit_of_work(session):
         loaded = _normalise(_load(_patch_schema, data))
         changes = {k: v for k, v in loaded.items() if k in data}
         if not changes:
@@ -159,14 +157,9 @@ def update_party(
         for k in changed:
             setattr(party, k, changes[k])
         if changed:
-            _commit(session, case, actor, "party_updated",
+            _record(session, case, actor, "party_updated",
                     {"party_id": party.id, "role": party.role, "name": party.name, "fields": changed})
-        else:
-            session.commit()
         return case, party
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def remove_party(
@@ -174,7 +167,7 @@ def remove_party(
 ) -> Case:
     """Remove a party registered by mistake. The workers' side and the employer cannot be left empty, and a
     party with agents needs them removed first."""
-    try:
+    with unit_of_work(session):
         case = _editable_case(session, case_id=case_id, actor=actor, expected_version=expected_version)
         party = _party(case, party_id)
         if any(p.represents_id == party.id for p in case.parties):
@@ -187,8 +180,5 @@ def remove_party(
             raise ConflictError(f"不能删除{side}的唯一当事人；如需更正请修改其信息", current_version=case.version)
         payload = {"party_id": party.id, "role": party.role, "name": party.name}
         case.parties.remove(party)
-        _commit(session, case, actor, "party_removed", payload)
+        _record(session, case, actor, "party_removed", payload)
         return case
-    except BaseException:
-        session.rollback()
-        raise

@@ -20,13 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.cases import service as case_service
-from mediation.db.models import Case, CaseEvent, Deadline, DeadlineChange
+from mediation.db.models import Case, Deadline, DeadlineChange
+from mediation.db.uow import unit_of_work
 from mediation.domain.calendar import WorkdayCalendar
 from mediation.domain.deadline_rules import MILESTONE_KINDS, DeadlineKind, RuleSet, compute_due
 from mediation.domain.enums import DeadlineStatus
 from mediation.domain.errors import DomainError, WorkflowError
 from mediation.domain.policy import Actor
-from mediation.runtime.env import ServiceEnv, default_env
+from mediation.runtime.env import ServiceEnv, load_calendar
+from workflows.history import append_event, notify_observers
 
 K = DeadlineKind
 
@@ -70,13 +72,12 @@ def _pending_overdue(session: Session, today: dt.date, limit: int) -> list[tuple
 def run_sweep(
     session_factory: Callable[[], Session],
     *,
+    env: ServiceEnv,
     today: dt.date | None = None,
-    env: ServiceEnv | None = None,
     batch: int = 500,
 ) -> SweepReport:
     system = Actor.system()
     with session_factory() as s:
-        env = env or default_env(s)
         today = today or env.today()
         report = SweepReport(today=today)
         report.due_today = len(
@@ -99,8 +100,7 @@ def run_sweep(
             with session_factory() as s:
                 try:
                     _handle_overdue(s, deadline_id, case_id, today, env, system, report)
-                except DomainError as exc:
-                    s.rollback()
+                except DomainError as exc:  # (its unit of work was rolled back)
                     report.errors.append(f"案件{case_id}：{exc.detail}")
     return report
 
@@ -131,21 +131,15 @@ def _handle_overdue(
         deadline = s.get(Deadline, deadline_id)
         if deadline is None or deadline.status != DeadlineStatus.OPEN:
             return
-    deadline.status = DeadlineStatus.OVERDUE
-    deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
-    case.last_event_seq += 1
-    ev = CaseEvent(
-        case_id=case.id, seq=case.last_event_seq, event="deadline_overdue",
-        from_state=case.status, to_state=case.status,
-        actor_id=None, actor_role=system.role, reason="",
-        payload={"deadline_id": deadline.id, "kind": deadline.kind, "due_on": deadline.due_on.isoformat()},
-    )
-    s.add(ev)
-    s.flush()
-    for observer in env.observers:
-        observer(s, case, ev)
-    case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
-    s.commit()
+    with unit_of_work(s):
+        deadline.status = DeadlineStatus.OVERDUE
+        deadline.overdue_recorded_at = dt.datetime.now(dt.UTC)
+        ev = append_event(s, case, event="deadline_overdue", from_state=case.status, to_state=case.status,
+                          actor=system, payload={"deadline_id": deadline.id, "kind": deadline.kind,
+                                                 "due_on": deadline.due_on.isoformat()})
+        s.flush()
+        notify_observers(s, case, ev, env)
+        case.updated_at = dt.datetime.now(dt.UTC)  # bumps the version: concurrent editors see a conflict
     report.overdue_marked += 1
 
 
@@ -178,30 +172,24 @@ def _correct_milestone(
     if case is None or deadline is None or deadline.status != DeadlineStatus.OVERDUE:
         s.rollback()
         return
-    mediated = [a for a in case.agreements if a.kind == "mediation"]
-    if case.status in _MILESTONE_OPEN_STATES:
-        status, resolved = DeadlineStatus.OPEN, None
-    elif mediated:
-        status, resolved = DeadlineStatus.MET, mediated[0].signed_on
-    else:
-        status, resolved = DeadlineStatus.CANCELLED, case.ended_on or case.closed_on or today
-    deadline.status = status
-    deadline.resolved_on = resolved
-    deadline.overdue_recorded_at = None
-    case.last_event_seq += 1
-    ev = CaseEvent(
-        case_id=case.id, seq=case.last_event_seq, event="deadline_corrected",
-        from_state=case.status, to_state=case.status, actor_id=None, actor_role=system.role,
-        reason=MILESTONE_CORRECTION,
-        payload={"deadline_id": deadline.id, "kind": deadline.kind, "from": DeadlineStatus.OVERDUE.value,
-                 "to": status.value},
-    )
-    s.add(ev)
-    s.flush()
-    for observer in env.observers:
-        observer(s, case, ev)
-    case.updated_at = dt.datetime.now(dt.UTC)
-    s.commit()
+    with unit_of_work(s):
+        mediated = [a for a in case.agreements if a.kind == "mediation"]
+        if case.status in _MILESTONE_OPEN_STATES:
+            status, resolved = DeadlineStatus.OPEN, None
+        elif mediated:
+            status, resolved = DeadlineStatus.MET, mediated[0].signed_on
+        else:
+            status, resolved = DeadlineStatus.CANCELLED, case.ended_on or case.closed_on or today
+        deadline.status = status
+        deadline.resolved_on = resolved
+        deadline.overdue_recorded_at = None
+        ev = append_event(s, case, event="deadline_corrected", from_state=case.status, to_state=case.status,
+                          actor=system, reason=MILESTONE_CORRECTION,
+                          payload={"deadline_id": deadline.id, "kind": deadline.kind,
+                                   "from": DeadlineStatus.OVERDUE.value, "to": status.value})
+        s.flush()
+        notify_observers(s, case, ev, env)
+        case.updated_at = dt.datetime.now(dt.UTC)
     report.milestones_corrected += 1
 
 
@@ -221,24 +209,25 @@ def recompute_deadlines(
     session: Session,
     *,
     reason: str,
+    env: ServiceEnv,
     actor: Actor | None = None,
     rules: RuleSet | None = None,
     calendar: WorkdayCalendar | None = None,
     case_ids: Iterable[int] | None = None,
 ) -> RecomputeReport:
     """Recompute every open deadline (after a new holiday schedule or a changed statutory default),
-    recording old and new dates and the reason; cases move to the given rule set's version."""
+    recording old and new dates and the reason; cases move to the given rule set's version. The calendar is
+    read afresh from the override table (not the environment's cached one): a recompute follows a change of it."""
     if not reason.strip():
         raise ValueError("a recompute needs a reason")
     actor = actor or Actor.system()
-    env = default_env(session)
     rules = rules or env.rules
-    calendar = calendar or env.calendar
+    calendar = calendar or load_calendar(session)
     report = RecomputeReport(batch=uuid.uuid4().hex)
     stmt = select(Deadline).where(Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(RECOMPUTABLE))
     if case_ids is not None:
         stmt = stmt.where(Deadline.case_id.in_(list(case_ids)))
-    try:
+    with unit_of_work(session):
         for d in session.scalars(stmt.order_by(Deadline.case_id, Deadline.id)).all():
             report.examined += 1
             case = d.case
@@ -261,14 +250,6 @@ def recompute_deadlines(
         for case_id in sorted(report.cases):
             case = session.get(Case, case_id)
             assert case is not None
-            case.last_event_seq += 1
-            session.add(CaseEvent(
-                case_id=case_id, seq=case.last_event_seq, event="deadlines_recomputed", from_state=case.status,
-                to_state=case.status, actor_id=actor.user_id, actor_role=actor.role, reason=reason,
-                payload={"batch": report.batch, "rules_version": rules.version},
-            ))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+            append_event(session, case, event="deadlines_recomputed", from_state=case.status, to_state=case.status,
+                         actor=actor, reason=reason, payload={"batch": report.batch, "rules_version": rules.version})
     return report

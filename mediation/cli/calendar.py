@@ -7,7 +7,7 @@ import json
 import click
 from sqlalchemy.orm import Session
 
-from mediation.cli.common import engine
+from mediation.cli.common import engine, env_factory
 
 
 @click.group("calendar", help="工作日历（节假日与调休）")
@@ -37,5 +37,6 @@ def calendar_load(file: click.utils.LazyFile, no_recompute: bool) -> None:
         invalidate_calendar_cache()
         click.echo(f"已载入{year}年节假日安排")
         if not no_recompute:
-            r = recompute_deadlines(s, reason=f"载入{year}年节假日安排（{data.get('source', '')}）")
+            r = recompute_deadlines(s, reason=f"载入{year}年节假日安排（{data.get('source', '')}）",
+                                    env=env_factory()(s))
             click.echo(f"重算：检查{r.examined}项期限，调整{r.changed}项，涉及{len(r.cases)}件案件")

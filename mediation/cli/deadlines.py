@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.orm import Session
 
-from mediation.cli.common import engine, parse_date
+from mediation.cli.common import engine, env_factory, parse_date
 
 
 @click.group("deadlines", help="期限")
@@ -19,7 +19,10 @@ def deadlines_sweep(today: str | None) -> None:
     from mediation.cases.sweep import run_sweep
     from mediation.db.engine import make_session_factory
 
-    report = run_sweep(make_session_factory(engine()), today=parse_date(today))
+    factory = make_session_factory(engine())
+    with factory() as s:
+        env = env_factory()(s)
+    report = run_sweep(factory, env=env, today=parse_date(today))
     click.echo(report.summary())
     for e in report.errors:
         click.echo(f"  错误：{e}", err=True)
@@ -33,5 +36,5 @@ def deadlines_recompute(reason: str) -> None:
 
     invalidate_calendar_cache()
     with Session(engine()) as s:
-        r = recompute_deadlines(s, reason=reason)
+        r = recompute_deadlines(s, reason=reason, env=env_factory()(s))
     click.echo(f"检查{r.examined}项期限，调整{r.changed}项，涉及{len(r.cases)}件案件（批次 {r.batch}）")

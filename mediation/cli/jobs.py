@@ -18,16 +18,18 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.orm import Session
 
 from mediation.cli.common import engine
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from mediation.cli.common import env_factory as cli_env_factory
+from mediation.db.uow import unit_of_work
+from mediation.domain.clock import CHINA_TZ
+from mediation.runtime.env import EnvFactory
 
 SessionFactory = Callable[[], Session]
+Job = Callable[[SessionFactory, dt.datetime], str]
 
 
 @dataclass(frozen=True)
@@ -39,16 +41,23 @@ class JobResult:
 
     def line(self) -> str:
         status = "完成" if self.ok else "失败"
-        return f"[{self.at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}] {self.job}{status}：{self.summary}"
+        return f"[{self.at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}] {self.job}{status}：{self.summary}"
 
 
-def sweep_job(session_factory: SessionFactory, now: dt.datetime) -> str:
-    from mediation.cases.sweep import run_sweep
+def sweep_job(env_factory: EnvFactory) -> Job:
+    """The sweep, run with the services' environment (the observers keep the risk tables in step)."""
 
-    report = run_sweep(session_factory, today=now.astimezone(CHINA).date())
-    if report.errors:
-        raise RuntimeError(report.summary() + "；" + "；".join(report.errors[:5]))
-    return report.summary()
+    def sweep(session_factory: SessionFactory, now: dt.datetime) -> str:
+        from mediation.cases.sweep import run_sweep
+
+        with session_factory() as s:
+            env = env_factory(s)
+        report = run_sweep(session_factory, env=env, today=now.astimezone(CHINA_TZ).date())
+        if report.errors:
+            raise RuntimeError(report.summary() + "；" + "；".join(report.errors[:5]))
+        return report.summary()
+
+    return sweep
 
 
 def rescore_job(session_factory: SessionFactory, now: dt.datetime) -> str:
@@ -56,18 +65,18 @@ def rescore_job(session_factory: SessionFactory, now: dt.datetime) -> str:
     from mediation.risk import scoring
 
     with session_factory() as s:
-        try:
+        with unit_of_work(s):
             summary = scoring.rescore_all(s, at=now, reason="rescore")
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
     return summary.text()
 
 
-Job = Callable[[SessionFactory, dt.datetime], str]
 JOB_NAMES: dict[str, str] = {"sweep": "期限检查", "rescore": "风险重新评估"}
-DAILY: tuple[tuple[str, Job], ...] = (("sweep", sweep_job), ("rescore", rescore_job))
+
+
+def daily_jobs(env_factory: EnvFactory | None = None) -> dict[str, Job]:
+    """The daily set, in order: the sweep, then the rescore. ``env_factory`` defaults to the command line's
+    wiring (:func:`mediation.cli.common.env_factory`)."""
+    return {"sweep": sweep_job(env_factory or cli_env_factory()), "rescore": rescore_job}
 
 
 def run_job(name: str, job: Job, session_factory: SessionFactory, now: dt.datetime) -> JobResult:
@@ -78,9 +87,10 @@ def run_job(name: str, job: Job, session_factory: SessionFactory, now: dt.dateti
         return JobResult(JOB_NAMES.get(name, name), now, False, detail)
 
 
-def run_daily(session_factory: SessionFactory, now: dt.datetime | None = None) -> list[JobResult]:
+def run_daily(session_factory: SessionFactory, now: dt.datetime | None = None, *,
+              env_factory: EnvFactory | None = None) -> list[JobResult]:
     now = now or dt.datetime.now(dt.UTC)
-    return [run_job(name, job, session_factory, now) for name, job in DAILY]
+    return [run_job(name, job, session_factory, now) for name, job in daily_jobs(env_factory).items()]
 
 
 @dataclass
@@ -92,7 +102,7 @@ class Scheduler:
     session_factory: SessionFactory
     sweep_every: dt.timedelta = dt.timedelta(minutes=15)
     daily_at: dt.time = dt.time(1, 30)
-    jobs: dict[str, Job] = field(default_factory=lambda: dict(DAILY))
+    jobs: dict[str, Job] = field(default_factory=daily_jobs)
     last_sweep: dt.datetime | None = None
     last_daily: dt.date | None = None
 
@@ -101,7 +111,7 @@ class Scheduler:
             raise ValueError("sweep_every must be positive")
 
     def due(self, now: dt.datetime) -> list[str]:
-        local = now.astimezone(CHINA)
+        local = now.astimezone(CHINA_TZ)
         if self.last_daily != local.date() and local.time() >= self.daily_at:
             return list(self.jobs)  # the daily set includes the sweep
         if self.last_sweep is None or now - self.last_sweep >= self.sweep_every:
@@ -111,7 +121,7 @@ class Scheduler:
     def tick(self, now: dt.datetime) -> list[JobResult]:
         names = self.due(now)
         if len(names) > 1:
-            self.last_daily = now.astimezone(CHINA).date()
+            self.last_daily = now.astimezone(CHINA_TZ).date()
         results = [run_job(n, self.jobs[n], self.session_factory, now) for n in names]
         if "sweep" in names:
             self.last_sweep = now

@@ -12,6 +12,7 @@ import click
 from sqlalchemy.orm import Session
 
 from mediation.cli.common import engine
+from mediation.db.uow import unit_of_work
 
 
 @click.group(help="风险预警与热点统计：合成数据、批量导入、汇总表重建与核对")
@@ -83,11 +84,7 @@ def rescore(no_alerts: bool) -> None:
     from mediation.risk import scoring
 
     with Session(engine()) as s:
-        try:
+        with unit_of_work(s):
             summary = scoring.rescore_all(s, at=dt.datetime.now(dt.UTC), reason="rescore",
                                           raise_alerts=not no_alerts)
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
     click.echo(summary.text())

@@ -17,6 +17,7 @@ Demo users (password ``demo-password-2026``):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import time
@@ -37,12 +38,13 @@ from mediation.cases import service as svc
 from mediation.cli.common import engine
 from mediation.db.models import Case, Enterprise, Organisation, Park, User
 from mediation.domain import divisions
-from mediation.domain.clock import china_today
+from mediation.domain.clock import CHINA_TZ, china_instant, china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.identity import id_check_character
 from mediation.domain.policy import Actor
 from mediation.domain.uscc import make_uscc
 from mediation.runtime.env import ServiceEnv, load_calendar
+from mediation.wiring import OBSERVERS
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -123,6 +125,8 @@ class _Seeder:
         # Bulk path: the risk facts, rollups and levels are computed once at the end (as a bulk import
         # does), not by the observer after every generated event.
         self.env = ServiceEnv(calendar=load_calendar(session), observers=())
+        #: The live path (risk signals turned into cases at the end): the observers of the wiring.
+        self.live_env = dataclasses.replace(self.env, observers=OBSERVERS)
         self.hash = PasswordHasher().hash(DEMO_PASSWORD)  # one hash for all demo users: seeding stays fast
         self.users: list[User] = []
         self.bodies: list[_Body] = []
@@ -279,8 +283,7 @@ class _Seeder:
         return data, amount
 
     def fire(self, case: Case, event: str, actor: Actor, day: dt.date, payload: dict[str, Any] | None = None) -> Case:
-        at = dt.datetime.combine(day, dt.time(9 + self.rng.randrange(0, 8), self.rng.randrange(60)),
-                                 tzinfo=dt.UTC) - dt.timedelta(hours=8)
+        at = china_instant(day, dt.time(9 + self.rng.randrange(0, 8), self.rng.randrange(60)))
         return svc.fire_event(self.s, case_id=case.id, event=event, actor=actor, payload=payload or {},
                               env=self.env, today=day, at=at)
 
@@ -304,7 +307,7 @@ class _Seeder:
             rng.choices(("walk_in_written", "walk_in_oral", "online", "referral"), weights=(60, 25, 10, 5))[0]
         initial = "reported" if starts_reported else "applied"
         data, amount = self.case_data(body, ent, source, initial, start, collective)
-        at = dt.datetime.combine(start, dt.time(10), tzinfo=dt.UTC) - dt.timedelta(hours=8)
+        at = china_instant(start, dt.time(10))
         case = svc.create_case(self.s, actor=body.clerk, data=data, env=self.env, today=start, at=at)
         day = start
 
@@ -397,7 +400,7 @@ class _Seeder:
         return self.fire(case, "close", mediator, step(rng.randint(1, 10))) if final == "closed" else case
 
     def session_payload(self, day: dt.date) -> dict[str, Any]:
-        start = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        start = dt.datetime.combine(day, dt.time(9, 30), CHINA_TZ)
         return {"started_at": start.isoformat(), "ended_at": (start + dt.timedelta(hours=2)).isoformat(),
                 "place": "调解室", "recorder": _person(self.rng), "attendees": [_person(self.rng), _person(self.rng)],
                 "record": "调解员告知双方权利义务，双方分别陈述事实和理由，调解员释法明理，组织双方协商。",
@@ -478,7 +481,7 @@ def _risk_picture(seeder: _Seeder) -> None:
             data["description"] = "多名职工反映长期超时加班"
         signal, _ = signals.record_signal(s, actor=body.clerk, data=data)
         if i % 6 == 0:
-            signals.convert_to_case(s, actor=body.clerk, signal_id=signal.id)
+            signals.convert_to_case(s, actor=body.clerk, signal_id=signal.id, env=seeder.live_env)
             converted += 1
     seeder.progress(f"风险信息120条，其中{converted}条已转为案件")
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediation.db.models_access import IdempotencyRecord
+from mediation.db.uow import unit_of_work_recording
 from mediation.domain.errors import DomainError
 
 
@@ -72,13 +73,12 @@ def run_once(
             raise IdempotencyInProgress("相同的请求正在处理中，请稍后重试")
         return found.status_code, found.response, True
     claim_id = claim.id
-    try:
-        status, response = action()
-    except BaseException:
-        session.rollback()
+
+    def release_claim(_exc: BaseException) -> None:
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim_id))
-        session.commit()
-        raise
+
+    with unit_of_work_recording(session, BaseException, release_claim):
+        status, response = action()
     row = session.get(IdempotencyRecord, claim_id)
     assert row is not None
     row.status_code = status

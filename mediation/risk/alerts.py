@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from mediation.cases.queries import org_scope_clause, region_clause
 from mediation.db.models import Case, Deadline, Enterprise, Organisation, Park, User
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.db.uow import unit_of_work
 from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, Ownership
 from mediation.domain.clock import china_today
@@ -141,7 +142,7 @@ def _supervisor(actor: Actor) -> None:
 
 def acknowledge(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, Any] | None = None,
                 at: dt.datetime | None = None) -> RiskAlert:
-    try:
+    with unit_of_work(session):
         d = AlertAckSchema().load(dict(data or {}))
         alert = get_alert(session, actor=actor, alert_id=alert_id)
         _supervisor(actor)
@@ -152,11 +153,7 @@ def acknowledge(session: Session, *, actor: Actor, alert_id: int, data: Mapping[
         alert.acknowledged_by_id = actor.user_id
         if d["note"]:
             alert.actions = d["note"]
-        session.commit()
         return alert
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def report(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, Any],
@@ -164,7 +161,7 @@ def report(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, 
     """Record that the warning was reported upward, with the measures taken (早报告)."""
     from marshmallow import ValidationError
 
-    try:
+    with unit_of_work(session):
         try:
             d = AlertReportSchema().load(dict(data))
         except ValidationError as exc:
@@ -186,11 +183,7 @@ def report(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, 
             case = session.get(Case, alert.case_id)
             assert case is not None
             facts.refresh_case(session, case.id, case.organisation_id)
-        session.commit()
         return alert
-    except BaseException:
-        session.rollback()
-        raise
 
 
 #: A collective-dispute alert on a case without an enterprise (or whose enterprise is not rated) carries

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.base import Base
 from mediation.db.models import Region
+from mediation.db.uow import unit_of_work
 from mediation.risk import maintenance, scoring, synthetic
 
 #: table -> the id counter in :class:`synthetic.Ids`
@@ -199,7 +200,7 @@ def import_synthetic(
     today = today or scoring.china_date(now)
     report = ImportReport()
     loader = Loader(session)
-    try:
+    with unit_of_work(session):
         maintenance.bulk_pragmas(session)
         t0 = time.monotonic()
         n_ent = enterprises or max(cases // 20, 10)
@@ -287,6 +288,3 @@ def import_synthetic(
         report.seconds["统计信息"] = time.monotonic() - t4
         report.rows = loader.rows_written + rebuilt.facts + rebuilt.rollups + rebuilt.counters
         return report
-    except BaseException:
-        session.rollback()
-        raise

@@ -65,6 +65,33 @@ from mediation.db.models_risk import RiskSignal as Signal
 from mediation.domain.deadline_rules import MISSABLE_KINDS
 from mediation.risk.sqlfuncs import month_start, week_start
 from workflows.definitions import DEFINITIONS
+from workflows.events import SPECS, EventSpec
+
+#: The facts that are the time of a case's first event of a kind, and the events that mark them — from the events'
+#: specs (``EventSpec.facts``). A spec naming a fact not listed here fails at import.
+FACT_COLUMNS: tuple[str, ...] = ("accepted_at", "escalated_at")
+
+
+def event_facts(specs: Iterable[EventSpec]) -> dict[str, tuple[str, ...]]:
+    """``{fact: events that mark it}`` for every fact column, checked: every named fact is known, every fact marked."""
+    marked: dict[str, list[str]] = {f: [] for f in FACT_COLUMNS}
+    for spec in specs:
+        for fact in spec.facts:
+            if fact not in marked:
+                raise ValueError(f"event {spec.event!r} marks unknown risk fact {fact!r} (known: {FACT_COLUMNS})")
+            marked[fact].append(spec.event)
+    unmarked = [f for f, events in marked.items() if not events]
+    if unmarked:
+        raise ValueError(f"no event marks the risk facts {unmarked}")
+    return {f: tuple(events) for f, events in marked.items()}
+
+
+EVENT_FACTS: Mapping[str, tuple[str, ...]] = event_facts(SPECS.values())
+
+
+def _event_is(names: tuple[str, ...]) -> ColumnElement[bool]:
+    return CaseEvent.event == names[0] if len(names) == 1 else CaseEvent.event.in_(names)
+
 
 #: Statuses in which a dispute is still being handled (the workflow's ``open`` flag, any version).
 OPEN_STATES: tuple[str, ...] = tuple(sorted({s.name for d in DEFINITIONS.values() for s in d.states if s.open}))
@@ -207,9 +234,10 @@ def facts_select(
     sessions = (select(MediationSession.case_id.label("case_id"), func.min(MediationSession.started_at).label("at"))
                 .where(restrict(MediationSession.case_id)).group_by(MediationSession.case_id).subquery("sessions_x"))
     events = (select(CaseEvent.case_id.label("case_id"),
-                     func.min(case((CaseEvent.event == "accept", CaseEvent.at))).label("accepted_at"),
-                     func.min(case((CaseEvent.event == "escalate", CaseEvent.at))).label("escalated_at"))
-              .where(CaseEvent.event.in_(("accept", "escalate")), restrict(CaseEvent.case_id))
+                     *(func.min(case((_event_is(names), CaseEvent.at))).label(fact)
+                       for fact, names in EVENT_FACTS.items()))
+              .where(CaseEvent.event.in_(sorted({e for names in EVENT_FACTS.values() for e in names})),
+                     restrict(CaseEvent.case_id))
               .group_by(CaseEvent.case_id).subquery("events_x"))
     signals = (select(Signal.case_id.label("case_id"), func.min(Signal.observed_at).label("at"))
                .where(Signal.case_id.is_not(None), restrict(Signal.case_id))

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Enterprise, Organisation, Region
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskCaseFacts, RiskRollup, RiskSignal
+from mediation.db.uow import unit_of_work
 from mediation.risk import facts as F
 from mediation.risk.facts import DIM_BY_NAME, NATIONAL, ROLLUP_MEASURES, Dim
 
@@ -382,7 +383,7 @@ def rebuild(session: Session, *, progress: Callable[[str], None] | None = None, 
     """Recompute every derived table from the base tables (one transaction)."""
     say = progress or (lambda _m: None)
     report = RebuildReport()
-    try:
+    with unit_of_work(session, commit=commit):
         bulk_pragmas(session)
         t0 = time.monotonic()
         scopes = scope_table(session)
@@ -411,12 +412,7 @@ def rebuild(session: Session, *, progress: Callable[[str], None] | None = None, 
         report.facts = session.scalar(select(func.count()).select_from(FACTS)) or 0
         report.rollups = session.scalar(select(func.count()).select_from(ROLLUPS)) or 0
         report.counters = session.scalar(select(func.count()).select_from(STATS)) or 0
-        if commit:
-            session.commit()
         return report
-    except BaseException:
-        session.rollback()
-        raise
 
 
 @dataclass

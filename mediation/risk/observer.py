@@ -1,24 +1,22 @@
 """The case observer: keeps risk facts, rollups, counters, levels and alerts consistent with every case
 event (``create_case``, ``fire_event``, the deadline sweep), inside the event's own transaction.
 
-Registered in :mod:`mediation.runtime.hooks`; imports lazily because the service layer imports hooks.
+Wired by :mod:`mediation.wiring` (``OBSERVERS``) into the environment the application and the command line
+pass to the services; tests pass it through their ``env`` fixture.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session
 
-    from mediation.db.models import Case, CaseEvent
+from mediation.db.models import Case, CaseEvent
+from mediation.risk import alerts, facts, scoring, signals
+from mediation.risk.rulesets import active_rules
 
 
 def risk_observer(session: Session, case: Case, event: CaseEvent) -> None:
-    from mediation.risk import alerts, facts, scoring, signals
-    from mediation.risk.rulesets import active_rules
-
     at = event.at or dt.datetime.now(dt.UTC)
     if event.event == "register":
         signals.link_pending(session, case)

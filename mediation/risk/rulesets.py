@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mediation.accounts.organisations import require_national_admin
 from mediation.db.models_risk import RiskRuleSet
+from mediation.db.uow import unit_of_work
 from mediation.domain.errors import NotFound, ValidationFailed
 from mediation.domain.policy import Actor
 from mediation.risk.rules import DEFAULT_RULES_JSON, RiskRules, default_rules, rules_from_json
@@ -92,7 +93,7 @@ def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
     """Save a new version (national-level administrators: the rules hold for every organisation); with
     ``activate`` it becomes the active one and every scored enterprise is re-assessed (level changes recorded,
     alerts raised)."""
-    try:
+    with unit_of_work(session):
         require_national_admin(session, actor, "修改预警规则")
         try:
             d = RulesCreateSchema().load(dict(data))
@@ -106,15 +107,11 @@ def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
         session.flush()
         if d["activate"]:
             _activate(session, row, actor, at)
-        session.commit()
         return row
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def activate_version(session: Session, *, actor: Actor, version: int, at: dt.datetime | None = None) -> RiskRuleSet:
-    try:
+    with unit_of_work(session):
         require_national_admin(session, actor, "启用预警规则")
         _ensure_builtin_row(session)
         row = session.scalar(select(RiskRuleSet).where(RiskRuleSet.version == version))
@@ -122,11 +119,7 @@ def activate_version(session: Session, *, actor: Actor, version: int, at: dt.dat
             raise NotFound(f"规则版本{version}不存在")
         if row.status != "active":
             _activate(session, row, actor, at)
-        session.commit()
         return row
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _activate(session: Session, row: RiskRuleSet, actor: Actor, at: dt.datetime | None) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mediation.cases.schemas import (
+from mediation.domain.enums import DisputeCategory
+from mediation.risk.rules import INDICATORS, LEVELS
+from workflows.schema import (
     MAX_ID,
     MAX_TEXT,
     StrictSchema,
@@ -17,8 +19,6 @@ from mediation.cases.schemas import (
     phone_field,
     plain_date,
 )
-from mediation.domain.enums import DisputeCategory
-from mediation.risk.rules import INDICATORS, LEVELS
 
 SIGNAL_SOURCES: Mapping[str, str] = {
     "screening": "排查走访",

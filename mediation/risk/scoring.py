@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, Enterprise
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseRiskChange, RiskAlert, RiskSignal
+from mediation.domain.clock import CHINA_TZ
 from mediation.risk import facts
 from mediation.risk.rules import (
     ALERT_LEVELS,
@@ -33,8 +33,6 @@ from mediation.risk.rules import (
     assess,
 )
 from mediation.risk.rulesets import active_rules
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def _ended_day(open_now: bool, agreed_on: dt.date | None, ended_on: dt.date | No
 
 
 def china_date(at: dt.datetime) -> dt.date:
-    return at.astimezone(CHINA).date()
+    return at.astimezone(CHINA_TZ).date()
 
 
 def active_signals(signals: Iterable[SignalView], at: dt.datetime, rules: RiskRules) -> list[SignalView]:

@@ -21,6 +21,7 @@ from mediation.cases.queries import org_scope_clause
 from mediation.db.models import Case, Enterprise, Organisation
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_risk import RiskSignal
+from mediation.db.uow import unit_of_work
 from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.identity import mask_name, mask_phone
@@ -59,7 +60,7 @@ def _check_org(session: Session, actor: Actor, org_id: int) -> Organisation:
 def record_signal(session: Session, *, actor: Actor, data: Mapping[str, Any],
                   at: dt.datetime | None = None) -> tuple[RiskSignal, scoring.RescoreResult]:
     """Register a signal and re-assess its enterprise (one unit of work)."""
-    try:
+    with unit_of_work(session):
         try:
             d = SignalCreateSchema().load(dict(data))
         except ValidationError as exc:
@@ -83,11 +84,7 @@ def record_signal(session: Session, *, actor: Actor, data: Mapping[str, Any],
                                     open_=1)
         result = scoring.rescore(session, signal.enterprise_id, at=now, reason="signal", signal_id=signal.id,
                                  organisation_id=org.id)
-        session.commit()
         return signal, result
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def get_signal(session: Session, *, actor: Actor, signal_id: int) -> RiskSignal:
@@ -138,12 +135,12 @@ def describe_indicators(s: RiskSignal) -> str:
 
 
 def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str, Any] | None = None,
-                    env: ServiceEnv | None = None, today: dt.date | None = None,
+                    env: ServiceEnv, today: dt.date | None = None,
                     at: dt.datetime | None = None) -> Case:
     """Register a case from a signal in one step (state ``reported``), keeping the lineage."""
     from mediation.cases import service as case_service
 
-    try:
+    with unit_of_work(session):
         try:
             d = SignalConvertSchema().load(dict(data or {}))
         except ValidationError as exc:
@@ -179,12 +176,10 @@ def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Map
                          "legal_representative": ent.legal_representative, "address": ent.address}],
         }
         session.info[PENDING_LINKS] = [s.id, *(o.id for o in others)]
-        return case_service.create_case(session, actor=actor, data=case_data, env=env, today=today, at=at)
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.info.pop(PENDING_LINKS, None)
+        try:
+            return case_service.create_case(session, actor=actor, data=case_data, env=env, today=today, at=at)
+        finally:
+            session.info.pop(PENDING_LINKS, None)
 
 
 def link_pending(session: Session, case: Case) -> None:
@@ -202,7 +197,7 @@ def attach_to_case(session: Session, *, actor: Actor, signal_id: int, data: Mapp
     """Attach a signal to an existing case of the same enterprise."""
     from mediation.cases.service import get_case
 
-    try:
+    with unit_of_work(session):
         try:
             d = SignalAttachSchema().load(dict(data))
         except ValidationError as exc:
@@ -219,17 +214,13 @@ def attach_to_case(session: Session, *, actor: Actor, signal_id: int, data: Mapp
         s.status = "converted"
         session.flush()
         facts.refresh_case(session, case.id, case.organisation_id)
-        session.commit()
         return s
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def resolve(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str, Any],
             at: dt.datetime | None = None) -> tuple[RiskSignal, scoring.RescoreResult]:
     """Close a signal (resolved, or unfounded) and re-assess its enterprise."""
-    try:
+    with unit_of_work(session):
         try:
             d = SignalResolveSchema().load(dict(data))
         except ValidationError as exc:
@@ -247,11 +238,7 @@ def resolve(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str
                                     total=0, open_=-1)
         result = scoring.rescore(session, s.enterprise_id, at=now, reason="signal_resolved", signal_id=s.id,
                                  organisation_id=s.organisation_id)
-        session.commit()
         return s, result
-    except BaseException:
-        session.rollback()
-        raise
 
 
 #: The reporter's particulars are personal data (hotline and petition reporters need protecting).

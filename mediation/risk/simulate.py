@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Enterprise
 from mediation.db.models_risk import RiskAlert, RiskCaseFacts, RiskSignal
+from mediation.domain.clock import CHINA_TZ, china_instant
 from mediation.domain.enums import Role
 from mediation.domain.errors import PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor
@@ -32,7 +32,6 @@ from mediation.risk.rulesets import _jsonable, active_rules
 from mediation.risk.schemas import SimulateSchema
 from mediation.risk.scoring import CaseView, SignalView, features_at, load_inputs
 
-CHINA = ZoneInfo("Asia/Shanghai")
 BATCH = 1000
 #: Enterprises listed in the differences (the largest differences first).
 MAX_DIFFERENCES = 50
@@ -40,7 +39,7 @@ MAX_DIFFERENCES = 50
 
 def midnight(day: dt.date) -> dt.datetime:
     """The first instant of a day in China, in UTC."""
-    return dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.UTC)
+    return china_instant(day)
 
 
 @dataclass
@@ -122,7 +121,7 @@ def _enterprises_in_scope(session: Session, scope: Any, start: dt.datetime, end:
     """Enterprises with a case or a signal in the caller's scope that can matter in the window."""
     f = RiskCaseFacts.__table__
     from_cases = session.scalars(select(f.c.enterprise_id).distinct().where(
-        scope.facts_clause(), f.c.enterprise_id.is_not(None), f.c.reported_on < end.astimezone(CHINA).date()))
+        scope.facts_clause(), f.c.enterprise_id.is_not(None), f.c.reported_on < end.astimezone(CHINA_TZ).date()))
     from_signals = session.scalars(select(RiskSignal.enterprise_id).distinct().where(
         scope.org_clause(RiskSignal.organisation_id), RiskSignal.observed_at < end))
     return sorted({*from_cases, *from_signals})

@@ -1,4 +1,10 @@
-"""What every use case needs besides the session: deadline rules, the calendar and "today".
+"""What every use case needs besides the session: deadline rules, the calendar, "today", and the
+observers and document producer of its unit of work.
+
+:class:`ServiceEnv` is what a service takes (``env=``, always explicit). It is built per operation by an
+:class:`EnvFactory`, which holds what the assembly decided once per process (observers, documents, clock,
+rules) and adds the calendar of the session's database. The one assembly is :mod:`mediation.wiring`;
+nothing here is a module-level default or registry.
 
 The calendar combines the library's holiday data with the override table (``calendar_days``); it is
 cached per process for a short time so a transition does not re-read the table.
@@ -6,10 +12,9 @@ cached per process for a short time so a transition does not re-read the table.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,22 +22,27 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import CalendarDay, CalendarYear
 from mediation.domain.calendar import ChineseWorkdayCalendar, DayOverride, WorkdayCalendar
-from mediation.domain.clock import china_today
+from mediation.domain.clock import Today, china_today
 from mediation.domain.deadline_rules import RuleSet, default_rules
-from mediation.runtime.hooks import DocumentProducer, Observer, default_observers
+from mediation.runtime.hooks import DocumentProducer, Observer
 
 CALENDAR_TTL_SECONDS = 60.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceEnv:
+    """The environment of one operation. Built by :class:`EnvFactory` (the application, the command line),
+    or directly where a caller decides for itself (tests, benchmarks, the demo seeder): then ``observers``
+    and ``documents`` are what it passes — none by default, which leaves the derived risk tables stale, so
+    only code that rebuilds them afterwards (or never reads them) may leave them out."""
+
     calendar: WorkdayCalendar
     rules: RuleSet = field(default_factory=default_rules)
-    today: Callable[[], dt.date] = china_today
+    today: Today = china_today
     #: Rule sets by version, so a case keeps the rules it was computed with until an explicit recompute.
     rulesets: Mapping[str, RuleSet] = field(default_factory=dict)
     #: Called with every recorded case event, inside the unit of work.
-    observers: tuple[Observer, ...] = field(default_factory=default_observers)
+    observers: tuple[Observer, ...] = ()
     #: Renders the documents a transition produces; ``None`` = none are produced (e.g. bulk imports).
     documents: DocumentProducer | None = None
 
@@ -40,6 +50,22 @@ class ServiceEnv:
         if version == self.rules.version:
             return self.rules
         return self.rulesets.get(version, self.rules)
+
+
+@dataclass(frozen=True)
+class EnvFactory:
+    """What the assembly decides once per process; ``factory(session)`` is the :class:`ServiceEnv` of one
+    operation on that session (with the cached calendar of its database)."""
+
+    observers: tuple[Observer, ...] = ()
+    documents: DocumentProducer | None = None
+    today: Today = china_today
+    rules: RuleSet = field(default_factory=default_rules)
+    rulesets: Mapping[str, RuleSet] = field(default_factory=dict)
+
+    def __call__(self, session: Session) -> ServiceEnv:
+        return ServiceEnv(calendar=cached_calendar(session), rules=self.rules, today=self.today,
+                          rulesets=self.rulesets, observers=self.observers, documents=self.documents)
 
 
 def load_calendar(session: Session) -> ChineseWorkdayCalendar:
@@ -69,20 +95,3 @@ def cached_calendar(session: Session) -> ChineseWorkdayCalendar:
 def invalidate_calendar_cache() -> None:
     with _cache_lock:
         _cache.clear()
-
-
-#: The process-wide document producer, installed by the application factory (``api``) or the CLI.
-_default_documents: list[DocumentProducer] = []
-
-
-def install_document_producer(producer: DocumentProducer | None) -> None:
-    _default_documents.clear()
-    if producer is not None:
-        _default_documents.append(producer)
-
-
-def default_env(session: Session) -> ServiceEnv:
-    return ServiceEnv(
-        calendar=cached_calendar(session),
-        documents=_default_documents[0] if _default_documents else None,
-    )

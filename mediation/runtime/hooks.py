@@ -4,8 +4,11 @@
   derived data — risk scores, hotspot rollups — consistent with the base tables. An observer that
   raises rolls the whole operation back.
 - The document producer renders and stores the official documents an event produces. It lives in
-  the outer ``documents`` package and is injected (``ServiceEnv.documents``); services only know
-  this protocol.
+  the outer ``documents`` package; services only know this protocol.
+
+Both are given to the services in their :class:`mediation.runtime.env.ServiceEnv`, which the assembly
+(:mod:`mediation.wiring`, called by the application factory and the command line) builds. There is no
+registry here: nothing is registered at import, and tests pass what they need.
 """
 
 from __future__ import annotations
@@ -23,18 +26,6 @@ if TYPE_CHECKING:
 #: ``observer(session, case, event_row)``
 Observer = Callable[["Session", "Case", "CaseEvent"], None]
 
-_OBSERVERS: list[Observer] = []
-
-
-def register_observer(observer: Observer) -> Observer:
-    if observer not in _OBSERVERS:
-        _OBSERVERS.append(observer)
-    return observer
-
-
-def default_observers() -> tuple[Observer, ...]:
-    return tuple(_OBSERVERS)
-
 
 class DocumentProducer(Protocol):
     def produce(
@@ -42,8 +33,3 @@ class DocumentProducer(Protocol):
     ) -> Any:
         """Render document ``kind`` for ``case`` as of ``today`` and store it (numbered, hashed, immutable)."""
         ...
-
-
-from mediation.risk.observer import risk_observer  # noqa: E402  (risk facts, rollups, levels, alerts)
-
-register_observer(risk_observer)

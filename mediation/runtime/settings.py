@@ -42,8 +42,6 @@ class Settings:
     #: Transitions render the documents they produce (``MEDIATION_DOCUMENTS_ON_TRANSITION=0`` turns it off,
     #: e.g. for a bulk migration; the documents can then be generated on demand).
     documents_on_transition: bool = True
-    #: Timezone used to decide "today" for deadlines.
-    timezone: str = "Asia/Shanghai"
     sql_echo: bool = False
     #: How many reverse proxies in front of the app set ``X-Forwarded-For``/``-Proto`` (0: none, the headers
     #: are ignored and the client address is the socket's; the throttle counts per client address).
@@ -75,7 +73,6 @@ class Settings:
             font_cache=Path(env.get("MEDIATION_FONT_CACHE", str(instance / "fonts"))).resolve(),
             documents_on_transition=env.get("MEDIATION_DOCUMENTS_ON_TRANSITION", "1").lower()
             not in {"0", "false", "no"},
-            timezone=env.get("MEDIATION_TZ", "Asia/Shanghai"),
             sql_echo=env.get("SQL_ECHO", "") in {"1", "true", "yes"},
             trusted_proxies=_int_setting(env, "MEDIATION_TRUSTED_PROXIES", 0, minimum=0, maximum=5),
             session_hours=_int_setting(env, "MEDIATION_SESSION_HOURS", 12, minimum=1, maximum=24 * 30),

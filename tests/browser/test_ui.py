@@ -37,7 +37,7 @@ def live(committing_engine: Engine) -> Iterator[tuple[str, World, dict[str, int]
         world = build_world(s)
         other = svc.create_case(s, actor=world.actor(world.outsider),
                                 data=application(world, organisation_id=world.other_county.id,
-                                                 title="秀洲区的案件"))
+                                                 title="秀洲区的案件"), env=world.env)
         ids = {"other": other.id}
     app = create_app({"TESTING": True, "SECRET_KEY": "browser"},
                      session_factory=make_session_factory(committing_engine))
@@ -189,9 +189,9 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
         clerk = s.get(User, world.clerk.id)
         assert clerk is not None
         for i in range(3):
-            svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"南湖案件{i}"))
+            svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"南湖案件{i}"), env=world.env)
         svc.create_case(s, actor=actor_for(clerk),
-                        data=application(world, title="集体欠薪", workers_count=25, is_collective=True))
+                        data=application(world, title="集体欠薪", workers_count=25, is_collective=True), env=world.env)
         from mediation.risk.signals import record_signal
         from tests.helpers import signal_data
 

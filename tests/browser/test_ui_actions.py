@@ -24,7 +24,8 @@ def test_withdrawal_needs_the_confirmation_and_errors_are_pages(
     with Session(committing_engine, expire_on_commit=False) as s:
         clerk = s.get(User, world.clerk.id)
         assert clerk is not None
-        case_id = svc.create_case(s, actor=actor_for(clerk), data=application(world, title="待撤回的案件")).id
+        case_id = svc.create_case(s, actor=actor_for(clerk), data=application(world, title="待撤回的案件"),
+                                  env=world.env).id
     pg = page
     _login(pg, base, world.mediator.username)
     problems: list[str] = []

@@ -26,6 +26,7 @@ from mediation.db.models import Case, CaseEvent
 from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument
 from mediation.domain.errors import ValidationFailed
 from mediation.domain.uscc import make_uscc
+from mediation.runtime.env import ServiceEnv
 from tests.factories import WORKER_ID, World, agreement_payload, application, build_world, drive
 from tests.helpers import pdf_pages, pdf_text
 
@@ -38,8 +39,8 @@ pytestmark = pytest.mark.usefixtures("producer")
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    w = build_world(db)
+def world(db: Session, env: ServiceEnv) -> World:
+    w = build_world(db, env=env)
     w.enterprise.uscc = USCC
     db.commit()
     return w
@@ -84,10 +85,10 @@ def docs(db: Session, case_id: int, kind: str | None = None) -> list[GeneratedDo
 
 def agreed_case(db: Session, world: World) -> Case:
     actor = world.actor(world.mediator)
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY, env=world.env)
     case = drive(db, world, case, TODAY, "accept", "record_session")
     return svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=actor, payload=awkward_agreement(),
-                          today=TODAY)
+                          today=TODAY, env=world.env)
 
 
 def assert_contains(text_: str, *needles: str) -> None:
@@ -225,7 +226,7 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
              "early_warning_report"}
 
     # a failed mediation: termination certificate and referral letter
-    failed = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY)
+    failed = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY, env=world.env)
     failed = drive(db, world, failed, TODAY, "accept", "terminate", "refer")
     by_kind = {d.kind: d for d in docs(db, failed.id)}
     t = pdf_text(by_kind["termination_certificate"].content)
@@ -238,9 +239,9 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
     seen |= {"termination_certificate", "referral_letter"}
 
     # not accepted (the other party refuses)
-    rejected = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY)
+    rejected = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY, env=world.env)
     svc.fire_event(db, case_id=rejected.id, event="reject", actor=world.actor(world.mediator), today=TODAY,
-                   payload={"reason_code": "respondent_refuses", "reason": "被申请人书面表示不同意调解"})
+                   payload={"reason_code": "respondent_refuses", "reason": "被申请人书面表示不同意调解"}, env=world.env)
     (notice,) = docs(db, rejected.id, "non_acceptance_notice")
     assert_contains(pdf_text(notice.content), "不予受理通知书", "（2025）东栅劳调不受字第1号", RARE,
                     "对方当事人明确表示不同意调解", "《企业劳动争议协商调解规定》", "不予受理", "一年内",
@@ -251,7 +252,7 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
 
 def test_oral_application_record(db: Session, world: World) -> None:
     case = svc.create_case(db, actor=world.actor(world.clerk), today=TODAY,
-                           data=realistic(world, source="walk_in_oral"))
+                           data=realistic(world, source="walk_in_oral"), env=world.env)
     (doc,) = docs(db, case.id, "application")
     assert doc.title == "口头申请调解笔录"
     assert_contains(pdf_text(doc.content), "口头申请调解笔录", "第十二条", "记录时间", "申请人（签名或捺印）",
@@ -266,7 +267,7 @@ def test_collective_dispute_names_its_representatives(db: Session, world: World)
         {"role": "representative", "name": "孙三", "gender": "male"},
         {"role": "employer", "name": world.enterprise.name, "legal_representative": "王建国"},
     ]
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
     (doc,) = docs(db, case.id, "application")
     assert_contains(pdf_text(doc.content), "申请人：赵一等25名职工。", "代表人：赵一，男", "代表人：钱二，女")
 
@@ -313,7 +314,7 @@ def test_numbering_pattern_configurable_per_organisation(db: Session, world: Wor
 
 def test_renderer_failure_rolls_back_the_transition(db: Session, world: World,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY, env=world.env)
     case = drive(db, world, case, TODAY, "accept")
     version = case.version
 
@@ -323,20 +324,20 @@ def test_renderer_failure_rolls_back_the_transition(db: Session, world: World,
     monkeypatch.setattr(doc_service, "render_pdf", broken)
     with pytest.raises(OSError):
         svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                       payload=awkward_agreement(), today=TODAY)
+                       payload=awkward_agreement(), today=TODAY, env=world.env)
     db.expire_all()
     case = db.get(Case, case.id)
     assert case is not None and case.status == "mediating" and case.version == version and not case.agreements
     assert docs(db, case.id, "mediation_agreement") == []
     monkeypatch.undo()
     case = svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                          payload=awkward_agreement(), today=TODAY)
+                          payload=awkward_agreement(), today=TODAY, env=world.env)
     (doc,) = docs(db, case.id, "mediation_agreement")
     assert doc.number == "（2025）东栅劳调协字第1号"  # the failed attempt's number was given back
 
 
 def test_on_demand_checks_state_and_inputs(db: Session, world: World) -> None:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY, env=world.env)
     with pytest.raises(ValidationFailed, match="尚未达成调解协议"):
         _generate(db, world, case, "mediation_agreement")
     with pytest.raises(ValidationFailed) as exc:
@@ -384,7 +385,7 @@ def test_hostile_party_names_are_text_and_fetch_nothing(db: Session, world: Worl
     data["parties"][0]["name"] = img
     data["parties"][1]["name"] = script
     data["facts"] = css
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
     (doc,) = docs(db, case.id, "application")
     t = pdf_text(doc.content)
     assert img.replace(" ", "") in t and script in t and css.replace(" ", "") in t
@@ -410,7 +411,7 @@ def test_url_fetcher_serves_only_the_template_folder() -> None:
 
 
 def test_rare_characters_are_real_glyphs(db: Session, world: World) -> None:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=realistic(world), today=TODAY, env=world.env)
     (doc,) = docs(db, case.id, "application")
     t = pdf_text(doc.content)
     assert RARE in t and RARE2 in t
@@ -438,8 +439,8 @@ def test_escalating_a_collective_dispute_produces_the_warning_report(db: Session
         {"role": "representative", "name": "钱二", "gender": "female"},
         {"role": "employer", "name": world.enterprise.name, "legal_representative": "王建国"},
     ]
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
-    svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
+    svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY, env=world.env)
     (doc,) = docs(db, case.id, "early_warning_report")
     t = pdf_text(doc.content)
     assert_contains(t, "劳动关系风险预警报告", "东栅工预〔2025〕1号", world.enterprise.name, "集体劳动争议（25人）",

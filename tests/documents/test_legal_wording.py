@@ -22,7 +22,7 @@ from mediation.cases import service as svc
 from mediation.db.models import Case
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.errors import ValidationFailed
-from mediation.runtime.env import cached_calendar
+from mediation.runtime.env import ServiceEnv, cached_calendar
 from tests.factories import WORKER_ID, World, agreement_payload, application, build_world, drive
 from tests.helpers import pdf_text
 
@@ -32,8 +32,8 @@ pytestmark = pytest.mark.usefixtures("producer")
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    return build_world(db)
+def world(db: Session, env: ServiceEnv) -> World:
+    return build_world(db, env=env)
 
 
 def docs(db: Session, case_id: int, kind: str) -> list[GeneratedDocument]:
@@ -82,17 +82,18 @@ def mixed_agreement() -> dict[str, Any]:
 
 
 def agreed(db: Session, world: World, payload: dict[str, Any] | None = None, **overrides: Any) -> Case:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world, **overrides), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world, **overrides), today=TODAY,
+                           env=world.env)
     case = drive(db, world, case, TODAY, "accept", "record_session")
     return svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                          payload=payload or mixed_agreement(), today=TODAY)
+                          payload=payload or mixed_agreement(), today=TODAY, env=world.env)
 
 
 def settled(db: Session, world: World) -> Case:
     case = svc.create_case(db, actor=world.actor(world.clerk), today=TODAY,
-                           data=application(world, source="screening", initial_state="negotiating"))
+                           data=application(world, source="screening", initial_state="negotiating"), env=world.env)
     return svc.fire_event(db, case_id=case.id, event="settle", actor=world.actor(world.mediator),
-                          payload=mixed_agreement(), today=TODAY)
+                          payload=mixed_agreement(), today=TODAY, env=world.env)
 
 
 # --- 3: a negotiated settlement is not a mediation agreement ------------------------------------------------
@@ -130,9 +131,9 @@ def test_review_application_refuses_a_settlement(db: Session, world: World) -> N
 
 
 def _rejected(db: Session, world: World, code: str, note: str) -> str:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY, env=world.env)
     svc.fire_event(db, case_id=case.id, event="reject", actor=world.actor(world.mediator), today=TODAY,
-                   payload={"reason_code": code, "reason": note})
+                   payload={"reason_code": code, "reason": note}, env=world.env)
     return text_of(db, case, "non_acceptance_notice")
 
 
@@ -230,10 +231,10 @@ def test_collective_agreement_names_the_workers_and_annexes_the_list(db: Session
         {"role": "representative", "name": "钱二", "gender": "female"},
         {"role": "employer", "name": world.enterprise.name, "legal_representative": "王建国"},
     ]
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
     case = drive(db, world, case, TODAY, "accept", "record_session")
     case = svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                          payload=mixed_agreement(), today=TODAY)
+                          payload=mixed_agreement(), today=TODAY, env=world.env)
     t = text_of(db, case, "mediation_agreement")
     has(t, "申请人：张三等12名职工（名单附后）。", "代表人：赵一，男。", "代表人：钱二，女。",
         "申请人代表人（签名）", "职工签名见所附职工名单",
@@ -255,7 +256,7 @@ def test_agents_say_whom_they_act_for(db: Session, world: World) -> None:
         {"role": "agent", "name": "吴经理", "agent_kind": "employee", "represents_index": 1},
         {"role": "agent", "name": "郑某"},
     ]
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
     t = text_of(db, case, "application")
     has(t, "申请人张三的委托代理人：周律师（律师）",
         f"被申请人{world.enterprise.name}的委托代理人：吴经理（单位工作人员）",
@@ -270,7 +271,7 @@ def test_agents_say_whom_they_act_for(db: Session, world: World) -> None:
 
 def test_acceptance_notice_lists_the_rights(db: Session, world: World) -> None:
     case = drive(db, world, svc.create_case(db, actor=world.actor(world.clerk), data=application(world),
-                                            today=TODAY), TODAY, "accept")
+                                            today=TODAY, env=world.env), TODAY, "accept")
     t = text_of(db, case, "acceptance_notice")
     has(t, "要求终止调解", "要求调解公开进行或者不公开进行", "要求调解员回避", "自愿达成调解协议")
     lacks(t, "人民调解法")
@@ -287,7 +288,7 @@ def test_acceptance_notice_lists_the_rights(db: Session, world: World) -> None:
 def test_termination_certificate_only_for_terminated_cases_and_its_limitation_is_an_estimate(
         db: Session, world: World) -> None:
     failed = drive(db, world, svc.create_case(db, actor=world.actor(world.clerk), data=application(world),
-                                              today=TODAY), TODAY, "accept", "terminate")
+                                              today=TODAY, env=world.env), TODAY, "accept", "terminate")
     t = text_of(db, failed, "termination_certificate")
     has(t, "本会于2025年10月20日受理", "经调解未能达成协议，本会决定终止调解",
         "按本会记录推算，仲裁时效最迟至", "届满（仅供参考，以劳动人事争议仲裁委员会认定为准）")
@@ -297,15 +298,15 @@ def test_termination_certificate_only_for_terminated_cases_and_its_limitation_is
     generate(db, world, failed, "termination_certificate")
 
     withdrawn = drive(db, world, svc.create_case(db, actor=world.actor(world.clerk), data=application(world),
-                                                 today=TODAY), TODAY, "withdraw")
+                                                 today=TODAY, env=world.env), TODAY, "withdraw")
     with pytest.raises(ValidationFailed, match="撤回"):
         generate(db, world, withdrawn, "termination_certificate")
     rejected = drive(db, world, svc.create_case(db, actor=world.actor(world.clerk), data=application(world),
-                                                today=TODAY), TODAY, "reject")
+                                                today=TODAY, env=world.env), TODAY, "reject")
     with pytest.raises(ValidationFailed, match="不予受理通知书"):
         generate(db, world, rejected, "termination_certificate")
     mediating = drive(db, world, svc.create_case(db, actor=world.actor(world.clerk), data=application(world),
-                                                 today=TODAY), TODAY, "accept")
+                                                 today=TODAY, env=world.env), TODAY, "accept")
     with pytest.raises(ValidationFailed, match="未终止调解"):
         generate(db, world, mediating, "termination_certificate")
     assert not docs(db, withdrawn.id, "termination_certificate") and not docs(db, rejected.id,
@@ -317,7 +318,7 @@ def test_termination_certificate_only_for_terminated_cases_and_its_limitation_is
 
 def test_referral_letter_hands_over_the_file_and_lists_the_right_enclosures(db: Session, world: World) -> None:
     def new() -> Case:
-        return svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY)
+        return svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY, env=world.env)
 
     terminated = drive(db, world, new(), TODAY, "accept", "record_session", "terminate", "refer")
     t = text_of(db, terminated, "referral_letter")
@@ -334,9 +335,9 @@ def test_referral_letter_hands_over_the_file_and_lists_the_right_enclosures(db: 
     case = agreed(db, world, agreement_payload(TODAY))
     later = TODAY + dt.timedelta(days=20)
     svc.fire_event(db, case_id=case.id, event="report_non_performance", actor=world.actor(world.mediator),
-                   payload={}, today=later)
+                   payload={}, today=later, env=world.env)
     case = svc.fire_event(db, case_id=case.id, event="refer", actor=world.actor(world.mediator), payload={},
-                          today=later)
+                          today=later, env=world.env)
     t = text_of(db, case, "referral_letter")
     has(t, "附：调解申请书、调解笔录、调解协议书、履行情况材料复印件。")
     lacks(t, "终止调解书")
@@ -379,7 +380,8 @@ def _context(db: Session, world: World, name: str) -> tuple[str, dict[str, Any]]
         return get_kind(kind).template_for(context), context
 
     def new(*events: str, **overrides: Any) -> Case:
-        case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world, **overrides), today=TODAY)
+        case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world, **overrides), today=TODAY,
+                               env=world.env)
         return drive(db, world, case, TODAY, *events)
 
     if name == "oral_application":

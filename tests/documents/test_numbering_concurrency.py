@@ -10,20 +10,20 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from documents import service as doc_service
+from documents.service import PdfProducer
 from mediation.cases import service as case_service
 from mediation.db.models_documents import GeneratedDocument
-from tests.factories import build_world, drive, new_case
+from tests.factories import build_world, drive, new_case, standard_env
 
 TODAY = dt.date(2025, 10, 20)
 N = 8
 
-pytestmark = pytest.mark.usefixtures("producer")
-
 
 @pytest.mark.postgres_only
-def test_concurrent_generation_allocates_distinct_gapless_numbers(committing_engine: Engine) -> None:
+def test_concurrent_generation_allocates_distinct_gapless_numbers(committing_engine: Engine,
+                                                                 producer: PdfProducer) -> None:
     with Session(committing_engine, expire_on_commit=False) as s:
-        world = build_world(s)
+        world = build_world(s, env=standard_env(s, documents=producer))
         ids = [drive(s, world, new_case(s, world, TODAY), TODAY, "accept").id for _ in range(N + 1)]
         actor = world.actor(world.mediator)
     barrier = threading.Barrier(N + 1)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -34,14 +33,13 @@ from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Enterprise
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
-from mediation.domain.clock import china_today
+from mediation.domain.clock import china_instant, china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
 from mediation.risk import alerts, facts, maintenance, rulesets, scoring, signals
 from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import PASSWORD, PASSWORD_HASH, World, agreement_payload, application, build_world, session_payload
 
-CHINA = ZoneInfo("Asia/Shanghai")
 START = china_today() - dt.timedelta(days=120)
 
 
@@ -87,7 +85,7 @@ class Extra:
 
 
 def at_of(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), CHINA).astimezone(dt.UTC)
+    return china_instant(day, dt.time(hour))
 
 
 class Streams(RuleBasedStateMachine):
@@ -137,7 +135,8 @@ class Streams(RuleBasedStateMachine):
                            source="screening" if start == "reported" else "walk_in_written",
                            claims=[] if amount is None else [{"claim_type": "wages", "amount": amount}],
                            dispute_arose_on=None)
-        case = svc.create_case(self.db, actor=self._actor_for_org(o), data=data, today=self.today, at=self._at())
+        case = svc.create_case(self.db, actor=self._actor_for_org(o), data=data, today=self.today, at=self._at(),
+                               env=self.world.env)
         return case.id
 
     @rule(case_id=cases, steps=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 8), st.booleans()),
@@ -160,7 +159,8 @@ class Streams(RuleBasedStateMachine):
         case = self.db.get(Case, case_id)
         assert case is not None
         actor = self._actor_for_org(case.organisation_id)
-        options = [o.event for o in svc.available_events(self.db, case=case, actor=actor, today=self.today)
+        options = [o.event for o in svc.available_events(self.db, case=case, actor=actor, today=self.today,
+                                                         env=self.world.env)
                    if o.role_allowed]
         if event is None and options:
             event = options[pick % len(options)]
@@ -184,7 +184,7 @@ class Streams(RuleBasedStateMachine):
         }.get(event, {})
         try:
             svc.fire_event(self.db, case_id=case_id, event=event, actor=actor, payload=payload, today=self.today,
-                           at=self._at())
+                           at=self._at(), env=self.world.env)
         except DomainError:
             pass
 
@@ -213,7 +213,8 @@ class Streams(RuleBasedStateMachine):
                                 data={"outcome": "resolved" if action == "resolve" else "dismissed", "note": "核实"},
                                 at=self._at())
             elif action == "convert":
-                signals.convert_to_case(self.db, actor=actor, signal_id=sig, today=self.today, at=self._at())
+                signals.convert_to_case(self.db, actor=actor, signal_id=sig, today=self.today, at=self._at(),
+                                        env=self.world.env)
             else:
                 case_id = self.db.scalar(select(Case.id).where(Case.enterprise_id == s.enterprise_id).limit(1))
                 if case_id is not None:
@@ -235,7 +236,7 @@ class Streams(RuleBasedStateMachine):
         self.today += dt.timedelta(days=days)
         conn = self.outer.connection()
         run_sweep(lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False),
-                  today=self.today)
+                  today=self.today, env=self.world.env)
 
     @precondition(lambda self: self.steps > 0)
     @rule(orange=st.sampled_from([35, 50, 65]), collective=st.sampled_from([10, 20]))

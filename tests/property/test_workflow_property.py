@@ -109,7 +109,8 @@ class Lifecycle(RuleBasedStateMachine):
             parties = [*parties, {"role": "representative", "name": "代表甲"}]
         data = application(self.world, initial_state=start, workers_count=workers, parties=parties,
                            source="screening" if start == "reported" else "walk_in_written")
-        case = svc.create_case(self.db, actor=self.world.actor(self.world.clerk), data=data, today=self.today)
+        case = svc.create_case(self.db, actor=self.world.actor(self.world.clerk), data=data, today=self.today,
+                               env=self.world.env)
         self.case_id, self.state = case.id, case.status
         assert self.state == start
 
@@ -132,7 +133,8 @@ class Lifecycle(RuleBasedStateMachine):
         expected = REFERENCE.get((case.status, event))
         try:
             case = svc.fire_event(self.db, case_id=self.case_id, event=event, actor=actor,
-                                  payload=payload_for(event, case, self.today, good), today=self.today)
+                                  payload=payload_for(event, case, self.today, good), today=self.today,
+                                  env=self.world.env)
         except EventNotAllowed:
             assert expected is None, f"{before[0]} --{event}--> should reach {expected}"
             self._unchanged(before)
@@ -187,7 +189,7 @@ class Lifecycle(RuleBasedStateMachine):
         if self.state in TERMINAL:
             case = self._case()
             opts = svc.available_events(self.db, case=case, actor=self.world.actor(self.world.supervisor),
-                                        today=self.today)
+                                        today=self.today, env=self.world.env)
             assert opts == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -49,10 +50,13 @@ def test_invalid_definitions_are_refused() -> None:
 def test_mermaid_export_names_every_state_and_event(definition: WorkflowDefinition) -> None:
     text = mermaid(definition)
     assert text.lstrip().startswith("---") and "stateDiagram-v2" in text
+    # whole names: "performed" must not be found inside "non_performed", nor "record_performance" inside
+    # "record_late_performance"
+    tokens = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     for s in definition.states:
-        assert s.name in text
+        assert s.name in tokens, s.name
     for t in definition.transitions:
-        assert t.event in text
+        assert t.event in tokens, t.event
     assert "closed --> [*]" in text
 
 

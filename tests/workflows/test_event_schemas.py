@@ -1,19 +1,24 @@
-"""Event payload schemas: built once per known event; unknown names neither fail here nor grow the cache."""
+"""Event payload schemas: one instance per event's spec, built at import; unknown names get the note schema and
+create nothing."""
 
 from __future__ import annotations
 
-from mediation.cases import schemas
+from workflows import events
+from workflows.events.mediating import SessionSchema
 
 
 def test_a_known_event_has_one_schema_instance() -> None:
-    first = schemas.event_schema("record_session")
-    assert schemas.event_schema("record_session") is first
-    assert isinstance(first, schemas.EVENT_SCHEMAS["record_session"])
+    first = events.event_schema("record_session")
+    assert events.event_schema("record_session") is first
+    assert isinstance(first, SessionSchema)
+    assert first is events.SPECS["record_session"].payload
 
 
-def test_unknown_event_names_share_the_note_schema_and_are_not_cached() -> None:
-    before = dict(schemas._SCHEMA_CACHE)
+def test_unknown_event_names_share_the_note_schema_and_create_nothing() -> None:
+    before = {name: spec.payload for name, spec in events.SPECS.items()}
     names = [f"no_such_event_{i}" for i in range(50)]
-    loaded = [schemas.event_schema(n).load({"note": "说明"}) for n in names]
-    assert all(d == {"note": "说明", "reason": ""} for d in loaded)
-    assert schemas._SCHEMA_CACHE == before
+    schemas = [events.event_schema(n) for n in names]
+    assert all(s is schemas[0] for s in schemas)
+    assert all(s.load({"note": "说明"}) == {"note": "说明", "reason": ""} for s in schemas)
+    assert {name: spec.payload for name, spec in events.SPECS.items()} == before
+    assert not any(n in events.SPECS for n in names)

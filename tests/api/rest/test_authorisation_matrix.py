@@ -37,9 +37,9 @@ UNMASKED = {"clerk": True, "mediator": True, "supervisor": False, "city_supervis
 
 @pytest.fixture
 def cases(db: Session, world: World) -> dict[str, Case]:
-    own = svc.create_case(db, actor=world.actor(world.clerk), data=application(world))
+    own = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), env=world.env)
     other = svc.create_case(db, actor=world.actor(world.outsider),
-                            data=application(world, organisation_id=world.other_county.id))
+                            data=application(world, organisation_id=world.other_county.id), env=world.env)
     return {"own": own, "other": other}
 
 
@@ -165,7 +165,7 @@ def test_party_writes(api: Api, db: Session, world: World, cases: dict[str, Case
     case = cases[which]
     editor = world.clerk if which == "own" else world.outsider
     case, extra = party_svc.add_party(db, case_id=case.id, actor=world.actor(editor), expected_version=case.version,
-                                      data={"role": "worker", "name": "王五"})
+                                      data={"role": "worker", "name": "王五"}, env=world.env)
     who = api.as_(_user(world, role))
     base = f"/api/v1/cases/{case.id}/parties"
     r = who.post(base, json={"role": "worker", "name": "赵六", "version": case.version})

@@ -36,12 +36,13 @@ def _user(world: World, role: str) -> Any:
 @pytest.fixture
 def seeded(db: Session, world: World) -> dict[str, Any]:
     s, _ = signals.record_signal(db, actor=world.actor(world.clerk), data=signal_data(world))
-    own = svc.create_case(db, actor=world.actor(world.clerk), data=application(world))
+    own = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), env=world.env)
     other_ent = Enterprise(name="秀洲某纺织厂", industry="C", ownership="private", region_code="330411")
     db.add(other_ent)
     db.commit()
     svc.create_case(db, actor=world.actor(world.outsider),
-                    data=application(world, organisation_id=world.other_county.id, enterprise_id=other_ent.id))
+                    data=application(world, organisation_id=world.other_county.id, enterprise_id=other_ent.id),
+                    env=world.env)
     return {"signal": s, "case": own}
 
 

@@ -35,7 +35,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @pytest.fixture
 def auth_headers(db: Session, world: World) -> dict[str, str]:
-    svc.create_case(db, actor=world.actor(world.clerk), data=application(world))  # something to find
+    svc.create_case(db, actor=world.actor(world.clerk), data=application(world), env=world.env)  # something to find
     _, token = issue_token(db, user=world.admin, name="schemathesis")
     return {"Authorization": f"Bearer {token}"}
 

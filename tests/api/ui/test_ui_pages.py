@@ -18,7 +18,7 @@ from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Deadline, Enterprise
 from mediation.domain.clock import china_today
-from tests.factories import PASSWORD, World, application, drive, new_case
+from tests.factories import PASSWORD, World, application, drive, new_case, standard_env
 
 TODAY = china_today()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -55,7 +55,7 @@ def _token(client: FlaskClient, url: str) -> str:
 def sweep(db: Session, today: dt.date = TODAY) -> None:
     conn = db.connection()
     run_sweep(lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False),
-              today=today)
+              today=today, env=standard_env(db))
 
 
 def text_of(html: str) -> str:
@@ -79,7 +79,7 @@ def _overdue_world(db: Session, world: World) -> dict[str, Case]:
         "in_time": new_case(db, world, long_ago, title="按时受理"),
         "xiuzhou": svc.create_case(db, actor=world.actor(world.outsider), today=long_ago,
                                    data=application(world, organisation_id=world.other_county.id,
-                                                    enterprise_id=xiuzhou.id, title="秀洲逾期")),
+                                                    enterprise_id=xiuzhou.id, title="秀洲逾期"), env=world.env),
     }
     drive(db, world, cases["in_time"], long_ago, "accept", "extend")
     parties = [*application(world)["parties"], {"role": "representative", "name": "代表甲"}]
@@ -168,9 +168,9 @@ def _form(html: str, event: str) -> str:
 
 def test_every_schema_field_is_offered_with_a_chinese_label() -> None:
     from api.ui.forms import event_inputs
-    from mediation.cases.schemas import EVENT_SCHEMAS, event_schema
+    from workflows.events import SPECS, event_schema
 
-    for event in EVENT_SCHEMAS:
+    for event in SPECS:
         inputs = event_inputs(event, (), requires_reason=False)
         assert {i.name for i in inputs} == set(event_schema(event).fields), event
         assert all(not i.label.isascii() for i in inputs), event
@@ -299,7 +299,7 @@ def test_session_record_pdf_keeps_the_record_lines(db: Session, world: World) ->
     drive(db, world, case, TODAY, "accept")
     svc.fire_event(db, case_id=case.id, event="record_session", actor=world.actor(world.mediator), today=TODAY,
                    payload={**session_payload(), "recorder": "李记录",
-                            "record": "申请人陈述：工资未发。\n被申请人陈述：资金困难。"})
+                            "record": "申请人陈述：工资未发。\n被申请人陈述：资金困难。"}, env=world.env)
     doc = doc_service.generate_on_demand(db, actor=world.actor(world.mediator), case_id=case.id,
                                          kind="session_record", params={})
     text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(doc.content)).pages)
@@ -398,7 +398,7 @@ def test_performance_form_withdrawn_once_everything_is_performed(client: FlaskCl
     ob = db.get(Case, case.id).current_agreement.obligations[0]  # type: ignore[union-attr]
     svc.fire_event(db, case_id=case.id, event="record_performance", actor=world.actor(world.mediator), today=TODAY,
                    payload={"obligation_id": ob.id, "performed_on": TODAY.isoformat(), "amount": str(ob.amount),
-                            "proof": "银行回单"})
+                            "proof": "银行回单"}, env=world.env)
     html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     form = _form(html, "record_performance")
     assert 'name="obligation_id"' not in form and "协议约定的义务均已履行完毕" in form  # the guard's reason

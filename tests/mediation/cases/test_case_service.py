@@ -20,14 +20,15 @@ from mediation.domain.errors import (
     UnknownEvent,
     ValidationFailed,
 )
-from tests.factories import World, agreement_payload, build_world, drive, new_case, session_payload
+from mediation.runtime.env import ServiceEnv
+from tests.factories import World, agreement_payload, application, build_world, drive, new_case, session_payload
 
 TODAY = dt.date(2025, 10, 20)
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    return build_world(db)
+def world(db: Session, env: ServiceEnv) -> World:
+    return build_world(db, env=env)
 
 
 def _event_count(db: Session, case_id: int) -> int:
@@ -84,14 +85,14 @@ def test_full_path_to_archive(db: Session, world: World) -> None:
     actor = world.actor(world.mediator)
     case = svc.fire_event(db, case_id=case.id, event="record_performance", actor=actor, today=TODAY,
                           payload={"obligation_id": ob.id, "performed_on": TODAY.isoformat(), "amount": "10000",
-                                   "proof": "银行回单0001"})
+                                   "proof": "银行回单0001"}, env=world.env)
     assert case.status == "performing" and ob.status == "partial"
     with pytest.raises(GuardFailed) as exc:
-        svc.fire_event(db, case_id=case.id, event="confirm_performed", actor=actor, today=TODAY)
+        svc.fire_event(db, case_id=case.id, event="confirm_performed", actor=actor, today=TODAY, env=world.env)
     assert "尚有1项" in exc.value.detail
     svc.fire_event(db, case_id=case.id, event="record_performance", actor=actor, today=TODAY,
                    payload={"obligation_id": ob.id, "performed_on": TODAY.isoformat(), "amount": "14000",
-                            "proof": "银行回单0002"})
+                            "proof": "银行回单0002"}, env=world.env)
     assert ob.status == "performed"
     case = drive(db, world, case, TODAY, "confirm_performed", "close")
     assert case.status == "closed" and case.closed_on == TODAY
@@ -104,7 +105,8 @@ def test_guard_failure_explains_and_writes_nothing(db: Session, world: World) ->
     case = new_case(db, world, TODAY)
     version, events = case.version, _event_count(db, case.id)
     with pytest.raises(GuardFailed) as exc:
-        svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator), today=TODAY)
+        svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator), today=TODAY,
+                       env=world.env)
     err = exc.value
     assert err.state == "applied" and "accept" in err.allowed
     assert [b.guard for b in err.blockers] == ["respondent_consents"]
@@ -121,7 +123,7 @@ def test_agreement_needs_terms_amounts_deadline_and_signatures(db: Session, worl
     payload["terms"] = ""
     with pytest.raises(GuardFailed) as exc:
         svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                       payload=payload, today=TODAY)
+                       payload=payload, today=TODAY, env=world.env)
     missing = exc.value.blockers[0].missing
     assert "terms" in missing and "sealed" in missing
     db.expire_all()
@@ -132,18 +134,19 @@ def test_event_not_allowed_names_state_and_allowed_events(db: Session, world: Wo
     case = new_case(db, world, TODAY)
     with pytest.raises(EventNotAllowed) as exc:
         svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                       payload=agreement_payload(TODAY), today=TODAY)
+                       payload=agreement_payload(TODAY), today=TODAY, env=world.env)
     assert exc.value.state == "applied"
     assert set(exc.value.allowed) == {"accept", "reject", "withdraw", "escalate"}
     with pytest.raises(UnknownEvent):
-        svc.fire_event(db, case_id=case.id, event="teleport", actor=world.actor(world.mediator), today=TODAY)
+        svc.fire_event(db, case_id=case.id, event="teleport", actor=world.actor(world.mediator), today=TODAY,
+                       env=world.env)
 
 
 def test_system_only_event_refused_to_people(db: Session, world: World) -> None:
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept")
     with pytest.raises(EventNotAllowed):
         svc.fire_event(db, case_id=case.id, event="lapse", actor=world.actor(world.supervisor),
-                       today=TODAY + dt.timedelta(days=30))
+                       today=TODAY + dt.timedelta(days=30), env=world.env)
 
 
 def test_bad_payload_is_a_validation_error(db: Session, world: World) -> None:
@@ -151,7 +154,7 @@ def test_bad_payload_is_a_validation_error(db: Session, world: World) -> None:
     bad = session_payload() | {"started_at": "not a time", "unexpected": 1}
     with pytest.raises(ValidationFailed) as exc:
         svc.fire_event(db, case_id=case.id, event="record_session", actor=world.actor(world.mediator),
-                       payload=bad, today=TODAY)
+                       payload=bad, today=TODAY, env=world.env)
     assert "started_at" in exc.value.errors and "unexpected" in exc.value.errors
 
 
@@ -159,7 +162,7 @@ def test_bad_intake_is_rejected_with_field_errors(db: Session, world: World) -> 
     data = {"title": "", "category": "weather", "source": "walk_in_written", "organisation_id": world.township.id,
             "parties": [{"role": "worker", "name": "李四", "id_number": "330402199003070011"}]}
     with pytest.raises(ValidationFailed) as exc:
-        svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY)
+        svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
     errs = exc.value.errors
     assert "title" in errs and "category" in errs
     assert "校验位" in str(errs["parties"])
@@ -171,14 +174,14 @@ def test_stale_version_conflicts(db: Session, world: World) -> None:
     drive(db, world, case, TODAY, "accept")
     with pytest.raises(ConflictError):
         svc.fire_event(db, case_id=case.id, event="withdraw", actor=world.actor(world.mediator2),
-                       payload={"reason": "撤回"}, expected_version=seen, today=TODAY)
+                       payload={"reason": "撤回"}, expected_version=seen, today=TODAY, env=world.env)
 
 
 def test_out_of_scope_case_is_not_found(db: Session, world: World) -> None:
     case = new_case(db, world, TODAY)
     with pytest.raises(NotFound):
         svc.fire_event(db, case_id=case.id, event="withdraw", actor=world.actor(world.outsider),
-                       payload={"reason": "x"}, today=TODAY)
+                       payload={"reason": "x"}, today=TODAY, env=world.env)
     # the county supervisor above the township sees it
     assert svc.get_case(db, case_id=case.id, actor=world.actor(world.supervisor)).id == case.id
 
@@ -189,7 +192,7 @@ def test_extension_moves_mediation_end_within_cap(db: Session, world: World) -> 
     assert _deadline(case, "mediation_end").due_on == dt.date(2025, 11, 14)
     with pytest.raises(GuardFailed) as exc:
         svc.fire_event(db, case_id=case.id, event="extend", actor=world.actor(world.mediator), today=TODAY,
-                       payload={"worker_agrees": True, "employer_agrees": True, "days": 10})
+                       payload={"worker_agrees": True, "employer_agrees": True, "days": 10}, env=world.env)
     assert "尚可延长5日" in exc.value.detail
 
 
@@ -197,7 +200,7 @@ def test_non_performance_offers_arbitration_and_payment_order(db: Session, world
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept", "sign_agreement")
     later = TODAY + dt.timedelta(days=20)
     case = svc.fire_event(db, case_id=case.id, event="report_non_performance", actor=world.actor(world.mediator),
-                          today=later)
+                          today=later, env=world.env)
     assert case.status == "non_performed"
     last = case.events[-1]
     routes = {r["route"] for r in last.payload["remedies"]}
@@ -213,17 +216,19 @@ def test_collective_dispute_escalates_without_representatives_but_needs_them_to_
     case = new_case(db, world, TODAY, workers_count=35, title="35名职工集体讨薪")
     assert case.is_collective
     assert _deadline(case, "collective_report")
-    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY)}
+    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY,
+                                                     env=world.env)}
     # The early report (早报告) never waits for the workers to elect representatives (LDMAL art. 7: 可以).
     assert opts["escalate"].allowed
     assert not opts["accept"].allowed
     with pytest.raises(GuardFailed) as exc:
         svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator), today=TODAY,
-                       payload={"respondent_consents": True})
+                       payload={"respondent_consents": True}, env=world.env)
     [blocker] = exc.value.blockers
     assert blocker.guard == "collective_has_representatives"
     assert "可以推举代表" in blocker.reason
-    case = svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+    case = svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY,
+                          env=world.env)
     assert case.escalated_at is not None
     assert _deadline(case, "collective_report", "met")
 
@@ -232,22 +237,26 @@ def test_collective_with_representatives_escalates_and_meets_report_deadline(db:
     reps = [{"role": "representative", "name": n} for n in ("赵一", "钱二", "孙三")]
     data_parties = [*reps, {"role": "employer", "name": world.enterprise.name}]
     case = new_case(db, world, TODAY, workers_count=35, parties=data_parties)
-    case = svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+    case = svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY,
+                          env=world.env)
     assert case.status == "applied" and case.escalated_at is not None
     assert _deadline(case, "collective_report", "met")
     with pytest.raises(GuardFailed):
-        svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY)
+        svc.fire_event(db, case_id=case.id, event="escalate", actor=world.actor(world.mediator), today=TODAY,
+                       env=world.env)
     assert_invariants(db, case)
 
 
 def test_available_events_lists_inputs_and_blockers(db: Session, world: World) -> None:
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept")
-    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY)}
+    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY,
+                                                     env=world.env)}
     assert set(opts) == {"record_session", "extend", "sign_agreement", "lapse", "terminate", "withdraw", "escalate"}
     assert opts["sign_agreement"].allowed and "obligations" in opts["sign_agreement"].inputs
     assert not opts["lapse"].allowed and not opts["lapse"].role_allowed
     assert opts["terminate"].requires_reason
-    clerk = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.clerk), today=TODAY)}
+    clerk = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.clerk), today=TODAY,
+                                                      env=world.env)}
     assert not clerk["sign_agreement"].allowed
 
 
@@ -264,7 +273,7 @@ def test_non_performance_limitation_runs_from_the_day_after_the_missed_date(db: 
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept", "sign_agreement")
     due = case.current_agreement.obligations[0].due_on  # type: ignore[union-attr]
     case = svc.fire_event(db, case_id=case.id, event="report_non_performance", actor=world.actor(world.mediator),
-                          today=due + dt.timedelta(days=3))
+                          today=due + dt.timedelta(days=3), env=world.env)
     lim = _deadline(case, "limitation")
     assert lim.anchor_on == due + dt.timedelta(days=1) and lim.due_on >= lim.anchor_on.replace(year=due.year + 1)
     arbitration = next(r for r in case.events[-1].payload["remedies"] if r["route"] == "arbitration")
@@ -291,10 +300,12 @@ def test_failing_observer_rolls_back_the_whole_transition(db: Session, world: Wo
     assert not [d for d in fresh.deadlines if d.kind == "mediation_end"]
 
 
-def test_new_workflow_version_does_not_change_open_cases(db: Session, world: World, monkeypatch) -> None:
+def test_new_workflow_version_does_not_change_open_cases(db: Session, world: World) -> None:
     import dataclasses
 
     from workflows import definitions as defs
+    from workflows.binding import Workflows
+    from workflows.events import SPECS
 
     case = new_case(db, world, TODAY)
     current = defs.CURRENT_VERSION
@@ -303,14 +314,17 @@ def test_new_workflow_version_does_not_change_open_cases(db: Session, world: Wor
     v99 = dataclasses.replace(defs.get_definition(current), version="99",
                               transitions=tuple(t for t in defs.get_definition(current).transitions
                                                 if t.event != "reject"))
-    monkeypatch.setitem(defs.DEFINITIONS, "99", v99)  # type: ignore[index]
-    monkeypatch.setattr(defs, "CURRENT_VERSION", "99")
-    monkeypatch.setattr(svc, "CURRENT_VERSION", "99")
-    newer = new_case(db, world, TODAY)
+    published = Workflows((*defs.DEFINITIONS.values(), v99), SPECS.values(), current="99")
+    mediator = world.actor(world.mediator)
+    newer = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), env=world.env, today=TODAY,
+                            workflows=published)
     assert newer.workflow_version == "99"
+    reject = {"reason_code": "out_of_scope", "reason": "不属于受理范围"}
     with pytest.raises(UnknownEvent):
-        drive(db, world, newer, TODAY, "reject")
-    case = drive(db, world, case, TODAY, "reject")
+        svc.fire_event(db, case_id=newer.id, event="reject", actor=mediator, payload=reject, env=world.env,
+                       today=TODAY, workflows=published)
+    case = svc.fire_event(db, case_id=case.id, event="reject", actor=mediator, payload=reject, env=world.env,
+                          today=TODAY, workflows=published)
     assert case.status == "not_accepted" and case.workflow_version == current
 
 
@@ -322,7 +336,7 @@ def test_changed_statutory_default_recomputes_with_audit(db: Session, world: Wor
     case = new_case(db, world, dt.date(2025, 9, 30))
     before = _deadline(case, "acceptance").due_on
     rules = with_overrides(default_rules(), "2026.1", {"acceptance": 5})
-    report = recompute_deadlines(db, reason="受理期限调整为5个工作日", rules=rules)
+    report = recompute_deadlines(db, reason="受理期限调整为5个工作日", rules=rules, env=world.env)
     db.expire_all()
     case = db.get(Case, case.id)  # type: ignore[assignment]
     after = _deadline(case, "acceptance")

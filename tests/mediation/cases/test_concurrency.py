@@ -14,13 +14,14 @@ from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, CaseEvent
 from mediation.domain.errors import ConflictError, DomainError
 from mediation.runtime.env import ServiceEnv
-from tests.factories import build_world, drive, new_case
+from tests.factories import build_world, drive, new_case, standard_env
 
 TODAY = dt.date(2025, 10, 20)
 N = 8
 
 
-def _race(engine: Engine, case_id: int, version: int, actors: list, event: str, payload: dict) -> list[object]:
+def _race(engine: Engine, case_id: int, version: int, actors: list, event: str, payload: dict,
+          env: ServiceEnv) -> list[object]:
     barrier = threading.Barrier(len(actors))
     results: list[object] = [None] * len(actors)
 
@@ -29,7 +30,7 @@ def _race(engine: Engine, case_id: int, version: int, actors: list, event: str, 
             barrier.wait()
             try:
                 svc.fire_event(s, case_id=case_id, event=event, actor=actors[i], payload=payload,
-                               expected_version=version, today=TODAY)
+                               expected_version=version, today=TODAY, env=env)
                 results[i] = "ok"
             except DomainError as exc:
                 results[i] = exc
@@ -49,7 +50,8 @@ def test_one_winner_many_conflicts(committing_engine: Engine) -> None:
         case = new_case(s, world, TODAY)
         case_id, version = case.id, case.version
         actors = [world.actor(world.mediator), world.actor(world.mediator2)] * (N // 2)
-    results = _race(committing_engine, case_id, version, actors, "accept", {"respondent_consents": True})
+    results = _race(committing_engine, case_id, version, actors, "accept", {"respondent_consents": True},
+                    world.env)
     assert results.count("ok") == 1, results
     conflicts = [r for r in results if isinstance(r, ConflictError)]
     assert len(conflicts) == N - 1, results
@@ -72,9 +74,7 @@ def test_concurrent_sweeps_lapse_once(committing_engine: Engine) -> None:
         return Session(committing_engine, expire_on_commit=False)
 
     with factory() as s:
-        from mediation.runtime.env import load_calendar
-
-        env = ServiceEnv(calendar=load_calendar(s))
+        env = standard_env(s)
     reports: list[object] = []
     threads = [threading.Thread(target=lambda: reports.append(run_sweep(factory, today=later, env=env)))
                for _ in range(3)]

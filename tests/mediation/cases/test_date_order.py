@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from mediation.cases import service as svc
 from mediation.db.models import Case, MediationSession
-from mediation.runtime.env import default_env
 from tests.factories import World, agreement_payload, application, drive, new_case, session_payload
 from tests.fixtures import Api
 from tests.helpers import TODAY
@@ -68,7 +67,7 @@ def test_a_session_is_recorded_once_it_has_started(db: Session, world: World) ->
 
 
 def test_intake_received_before_the_dispute_arose_is_refused(api: Api, db: Session, world: World) -> None:
-    today = default_env(db).today()
+    today = world.env.today()
     data = application(world, dispute_arose_on=(today - dt.timedelta(days=5)).isoformat(),
                        received_on=(today - dt.timedelta(days=10)).isoformat())
     r = api.as_(world.clerk).post("/api/v1/cases/", json=data)
@@ -78,8 +77,8 @@ def test_intake_received_before_the_dispute_arose_is_refused(api: Api, db: Sessi
 
 
 def test_late_application_date_over_http(api: Api, db: Session, world: World) -> None:
-    today = default_env(db).today()
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=today)
+    today = world.env.today()
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=today, env=world.env)
     r = api.as_(world.mediator).post(f"/api/v1/cases/{case.id}/transitions", json={
         "event": "accept", "version": case.version,
         "payload": {"respondent_consents": True, "accepted_on": (today - dt.timedelta(days=30)).isoformat()}})

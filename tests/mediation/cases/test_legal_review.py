@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 from mediation.cases import service as svc
 from mediation.db.models import Case, Deadline
 from mediation.domain.errors import GuardFailed, ValidationFailed
+from mediation.runtime.env import ServiceEnv
 from tests.factories import World, agreement_payload, application, build_world, drive, new_case
 
 D = dt.date
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    return build_world(db)
+def world(db: Session, env: ServiceEnv) -> World:
+    return build_world(db, env=env)
 
 
 def rows(case: Case, kind: str, status: str | None = "open") -> list[Deadline]:
@@ -29,7 +30,7 @@ def rows(case: Case, kind: str, status: str | None = "open") -> list[Deadline]:
 def fire(db: Session, world: World, case: Case, event: str, today: dt.date, payload: dict[str, Any] | None = None,
          user: Any = None) -> Case:
     return svc.fire_event(db, case_id=case.id, event=event, actor=world.actor(user or world.mediator),
-                          payload=payload or {}, today=today)
+                          payload=payload or {}, today=today, env=world.env)
 
 
 # --- 1: the limitation restarts from the event's effective date -------------------------------------------------
@@ -37,7 +38,7 @@ def fire(db: Session, world: World, case: Case, event: str, today: dt.date, payl
 def test_application_restarts_the_limitation_from_its_receipt_not_its_entry(db: Session, world: World) -> None:
     # Probe F: received 2025-09-02, entered 2025-09-20.
     case = svc.create_case(db, actor=world.actor(world.clerk), today=D(2025, 9, 20), data=application(
-        world, source="screening", initial_state="reported", dispute_arose_on="2025-06-01"))
+        world, source="screening", initial_state="reported", dispute_arose_on="2025-06-01"), env=world.env)
     case = fire(db, world, case, "begin_triage", D(2025, 9, 20))
     case = fire(db, world, case, "register_application", D(2025, 9, 20), {"received_on": "2025-09-02"})
     [lim] = rows(case, "limitation")
@@ -46,7 +47,7 @@ def test_application_restarts_the_limitation_from_its_receipt_not_its_entry(db: 
 
 def test_an_application_or_agreement_dated_in_the_future_is_refused(db: Session, world: World) -> None:
     case = svc.create_case(db, actor=world.actor(world.clerk), today=D(2025, 9, 20), data=application(
-        world, source="screening", initial_state="reported"))
+        world, source="screening", initial_state="reported"), env=world.env)
     case = fire(db, world, case, "begin_triage", D(2025, 9, 20))
     with pytest.raises(ValidationFailed) as exc:
         fire(db, world, case, "register_application", D(2025, 9, 20), {"received_on": "2025-09-21"})
@@ -71,7 +72,7 @@ def test_a_twelve_worker_case_can_be_reported_at_once(db: Session, world: World)
     # Probe E: 12 workers, no representatives yet: the report must be possible; acceptance waits for them.
     case = new_case(db, world, D(2025, 10, 20), workers_count=12)
     opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator),
-                                                     today=D(2025, 10, 20))}
+                                                     today=D(2025, 10, 20), env=world.env)}
     assert opts["escalate"].allowed
     assert [b.guard for b in opts["accept"].blockers] == ["collective_has_representatives"]
     assert "劳动者可以推举代表" in opts["accept"].blockers[0].reason
@@ -104,7 +105,8 @@ def test_refusal_basis_is_pml_17_only_for_peoples_mediation_committees(db: Sessi
 
 def settlement_case(db: Session, world: World, today: dt.date) -> Case:
     return svc.create_case(db, actor=world.actor(world.clerk), today=today,
-                           data=application(world, source="walk_in_written", initial_state="negotiating"))
+                           data=application(world, source="walk_in_written", initial_state="negotiating"),
+                           env=world.env)
 
 
 def test_settlement_needs_the_parties_signatures_but_no_mediator_or_seal(db: Session, world: World) -> None:
@@ -124,7 +126,8 @@ def test_settlement_needs_the_parties_signatures_but_no_mediator_or_seal(db: Ses
 def test_no_review_or_confirmation_for_a_settlement(db: Session, world: World) -> None:
     today = D(2025, 10, 20)
     case = fire(db, world, settlement_case(db, world, today), "settle", today, agreement_payload(today))
-    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=today)}
+    opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=today,
+                                                     env=world.env)}
     assert not opts["request_review"].allowed
     assert opts["request_review"].blockers[0].guard == "agreement_from_mediation"
     with pytest.raises(GuardFailed) as exc:
@@ -233,7 +236,7 @@ def test_no_limitation_runs_out_while_performance_is_not_due(db: Session, world:
         def __exit__(self, *exc: object) -> None:
             return None
 
-    run_sweep(_Same, today=D(2026, 10, 23))
+    run_sweep(_Same, today=D(2026, 10, 23), env=world.env)
     db.expire_all()
     case = db.get(Case, case.id)  # type: ignore[assignment]
     assert [d for d in case.deadlines if d.kind == "limitation" and d.status == "overdue"] == []
@@ -260,7 +263,7 @@ def _lapsed(db: Session, world: World) -> Case:
     from mediation.domain.policy import Actor
 
     case = drive(db, world, new_case(db, world, D(2025, 10, 20)), D(2025, 10, 20), "accept")  # period to 11-04
-    return svc.fire_event(db, case_id=case.id, event="lapse", actor=Actor.system(), today=D(2025, 11, 5))
+    return svc.fire_event(db, case_id=case.id, event="lapse", actor=Actor.system(), today=D(2025, 11, 5), env=world.env)
 
 
 def test_extension_from_lapsed_resumes_mediation(db: Session, world: World) -> None:
@@ -317,7 +320,7 @@ def test_no_performance_can_be_recorded_once_everything_is_performed(db: Session
     payment = {"obligation_id": only.id, "performed_on": "2025-11-20", "amount": "1000.00", "proof": "回单"}
     case = fire(db, world, case, "record_performance", D(2025, 11, 20), payment)
     options = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator),
-                                                          today=D(2025, 11, 21))}
+                                                          today=D(2025, 11, 21), env=world.env)}
     assert not options["record_performance"].allowed
     assert [b.guard for b in options["record_performance"].blockers] == ["obligation_outstanding"]
     assert options["confirm_performed"].allowed

@@ -34,7 +34,7 @@ def _past_milestone_case(db: Session, world: World) -> Case:
     case = drive(db, world, case, TODAY - dt.timedelta(days=20), "accept")
     return svc.fire_event(db, case_id=case.id, event="extend", actor=world.actor(world.mediator),
                           today=TODAY - dt.timedelta(days=19),
-                          payload={"worker_agrees": True, "employer_agrees": True, "days": 15})
+                          payload={"worker_agrees": True, "employer_agrees": True, "days": 15}, env=world.env)
 
 
 def _milestone(case: Case) -> Deadline:
@@ -51,7 +51,7 @@ def _overdue_ids(db: Session, world: World) -> set[int]:
 def test_the_sweep_never_marks_the_milestone_overdue_and_it_counts_nowhere(db: Session, world: World) -> None:
     case = _past_milestone_case(db, world)
     assert _milestone(case).due_on < TODAY
-    report = run_sweep(_sessions(db), today=TODAY)
+    report = run_sweep(_sessions(db), today=TODAY, env=world.env)
     assert report.overdue_marked == 0
     db.expire_all()
     case = db.get(Case, case.id)  # type: ignore[assignment]
@@ -73,7 +73,7 @@ def test_rows_marked_overdue_before_are_corrected_by_the_sweep(db: Session, worl
         row = _milestone(c)
         row.status, row.overdue_recorded_at = "overdue", dt.datetime.now(dt.UTC)
     db.commit()
-    report = run_sweep(_sessions(db), today=TODAY)
+    report = run_sweep(_sessions(db), today=TODAY, env=world.env)
     assert report.milestones_corrected == 2 and "更正" in report.summary()
     db.expire_all()
     case, ended = db.get(Case, case.id), db.get(Case, ended.id)  # type: ignore[assignment]
@@ -82,7 +82,7 @@ def test_rows_marked_overdue_before_are_corrected_by_the_sweep(db: Session, worl
     assert case.id not in _overdue_ids(db, world)
     last = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())).first()
     assert last is not None and last.event == "deadline_corrected" and "不是期限" in last.reason
-    assert run_sweep(_sessions(db), today=TODAY).milestones_corrected == 0
+    assert run_sweep(_sessions(db), today=TODAY, env=world.env).milestones_corrected == 0
     assert verify(db).ok  # the derived risk tables followed
 
 

@@ -27,7 +27,8 @@ REP_ID = "11010519491231002X"  # check character valid (GB 11643)
 def _collective(db: Session, world: World, today: dt.date = TODAY) -> Case:
     return svc.create_case(db, actor=world.actor(world.clerk), today=today, data=application(
         world, workers_count=15, title="十五名职工追索工资",
-        parties=[{"role": "worker", "name": "集体代表甲"}, {"role": "employer", "name": world.enterprise.name}]))
+        parties=[{"role": "worker", "name": "集体代表甲"}, {"role": "employer", "name": world.enterprise.name}]),
+                           env=world.env)
 
 
 def _accept_payload(world: World) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def test_service_adds_a_representative_records_it_and_bumps_the_version(db: Sess
     version, status, events = case.version, case.status, case.last_event_seq
     case, rep = party_svc.add_party(db, case_id=case.id, actor=world.actor(world.clerk), expected_version=version,
                                     data={"role": "representative", "name": " 李代表 ", "id_number": REP_ID.lower(),
-                                          "phone": "13900001111"})
+                                          "phone": "13900001111"}, env=world.env)
     assert (rep.name, rep.id_number) == ("李代表", REP_ID)
     assert case.status == status and case.version == version + 1 and case.last_event_seq == events + 1
     ev = db.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1))
@@ -48,7 +49,7 @@ def test_service_adds_a_representative_records_it_and_bumps_the_version(db: Sess
     # a stale version is a conflict, and nothing is written
     with pytest.raises(ConflictError):
         party_svc.add_party(db, case_id=case.id, actor=world.actor(world.clerk), expected_version=version,
-                            data={"role": "worker", "name": "王五"})
+                            data={"role": "worker", "name": "王五"}, env=world.env)
     assert db.scalar(select(func.count()).select_from(Party).where(Party.case_id == case.id)) == 3
 
 
@@ -64,7 +65,7 @@ def test_the_same_validation_as_intake(db: Session, world: World, data: dict[str
     case = _collective(db, world)
     with pytest.raises(ValidationFailed) as exc:
         party_svc.add_party(db, case_id=case.id, actor=world.actor(world.clerk), data=data,
-                            expected_version=case.version)
+                            expected_version=case.version, env=world.env)
     assert message in str(exc.value.errors[field])
 
 
@@ -72,7 +73,7 @@ def test_representatives_only_for_collective_disputes(db: Session, world: World)
     case = new_case(db, world, TODAY)
     with pytest.raises(ValidationFailed) as exc:
         party_svc.add_party(db, case_id=case.id, actor=world.actor(world.mediator), expected_version=case.version,
-                            data={"role": "representative", "name": "李代表"})
+                            data={"role": "representative", "name": "李代表"}, env=world.env)
     assert "集体争议" in exc.value.errors["role"][0]
 
 
@@ -82,7 +83,7 @@ def test_agents_correction_and_removal(db: Session, world: World) -> None:
     actor = world.actor(world.mediator)
     case, agent = party_svc.add_party(db, case_id=case.id, actor=actor, expected_version=case.version,
                                       data={"role": "agent", "name": "赵律师", "represents_id": worker.id,
-                                            "agent_kind": "委托代理"})
+                                            "agent_kind": "委托代理"}, env=world.env)
     assert agent.represents_id == worker.id
     case, agent = party_svc.update_party(db, case_id=case.id, party_id=agent.id, actor=actor,
                                          expected_version=case.version, data={"phone": "13700001234"})
@@ -101,12 +102,12 @@ def test_closed_cases_and_supervisors_cannot_change_parties(db: Session, world: 
     case = new_case(db, world, TODAY)
     with pytest.raises(PermissionDenied):
         party_svc.add_party(db, case_id=case.id, actor=world.actor(world.supervisor), expected_version=case.version,
-                            data={"role": "worker", "name": "王五"})
+                            data={"role": "worker", "name": "王五"}, env=world.env)
     case = svc.fire_event(db, case_id=case.id, event="withdraw", actor=world.actor(world.clerk),
-                          payload={"reason": "撤回"}, today=TODAY)
+                          payload={"reason": "撤回"}, today=TODAY, env=world.env)
     with pytest.raises(ConflictError, match="不能再变更当事人"):
         party_svc.add_party(db, case_id=case.id, actor=world.actor(world.clerk), expected_version=case.version,
-                            data={"role": "worker", "name": "王五"})
+                            data={"role": "worker", "name": "王五"}, env=world.env)
 
 
 # --- API ------------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from mediation.cases import service as svc
 from mediation.db.models import Case, PerformanceRecord
 from mediation.domain.errors import GuardFailed
-from mediation.runtime.env import default_env
 from tests.factories import World, agreement_payload, application, drive, session_payload
 from tests.fixtures import Api
 from tests.helpers import TODAY
@@ -59,8 +58,8 @@ def test_a_payment_is_dated_between_the_agreement_and_today(db: Session, world: 
 
 
 def test_performance_over_http_is_a_422_problem_naming_the_balance(api: Api, db: Session, world: World) -> None:
-    today = default_env(db).today()
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=today)
+    today = world.env.today()
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=today, env=world.env)
     case = drive(db, world, case, today, "accept")
     case = _fire(db, world, case, "record_session", {**session_payload(), "started_at": f"{today}T09:00:00+08:00"},
                  today)

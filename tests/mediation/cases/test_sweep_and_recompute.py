@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session
 from mediation.cases.calendar_admin import load_year
 from mediation.cases.sweep import recompute_deadlines, run_sweep
 from mediation.db.models import Case, CaseEvent, DeadlineChange
-from mediation.runtime.env import ServiceEnv, invalidate_calendar_cache, load_calendar
+from mediation.runtime.env import ServiceEnv, invalidate_calendar_cache
 from tests.factories import World, build_world, drive, new_case
 
 TODAY = dt.date(2025, 10, 20)
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    return build_world(db)
+def world(db: Session, env: ServiceEnv) -> World:
+    return build_world(db, env=env)
 
 
 def _factory(db: Session):  # the sweep opens sessions; in tests they all share the test transaction
@@ -35,7 +35,7 @@ def _factory(db: Session):  # the sweep opens sessions; in tests they all share 
 
 def test_sweep_lapses_day_15_and_is_idempotent(db: Session, world: World) -> None:
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept")
-    env = ServiceEnv(calendar=load_calendar(db))
+    env = world.env
     # day 15 itself is still within the period
     r = run_sweep(_factory(db), today=dt.date(2025, 11, 4), env=env)
     assert r.lapsed == [] and r.due_today >= 1
@@ -57,7 +57,7 @@ def test_sweep_lapses_day_15_and_is_idempotent(db: Session, world: World) -> Non
     # the lapsed case offers termination and referral
     from mediation.cases.service import available_events
 
-    opts = {o.event for o in available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY)}
+    opts = {o.event for o in available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY, env=env)}
     assert {"terminate", "refer"} <= opts
 
 
@@ -79,7 +79,7 @@ def test_loading_next_years_schedule_recomputes_with_audit(db: Session, world: W
     assert acceptance.due_on == dt.date(2026, 12, 31)
     load_year(db, SCHEDULE_2027)
     invalidate_calendar_cache()
-    report = recompute_deadlines(db, reason="载入2027年节假日安排")
+    report = recompute_deadlines(db, reason="载入2027年节假日安排", env=world.env)
     assert report.changed >= 1 and case.id in report.cases
     db.expire_all()
     lim = next(d for d in db.get(Case, case.id).deadlines if d.kind == "limitation" and d.status == "open")  # type: ignore[union-attr]
@@ -89,7 +89,7 @@ def test_loading_next_years_schedule_recomputes_with_audit(db: Session, world: W
     ev = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())).first()
     assert ev is not None and ev.event == "deadlines_recomputed" and ev.to_state == "applied"
     # running it again changes nothing
-    assert recompute_deadlines(db, reason="再次重算").changed == 0
+    assert recompute_deadlines(db, reason="再次重算", env=world.env).changed == 0
 
 
 def test_bad_schedule_is_refused(db: Session) -> None:

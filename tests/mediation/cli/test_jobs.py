@@ -11,14 +11,15 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from mediation.cli.jobs import CHINA, JobResult, Scheduler, run_daily
+from mediation.cli.jobs import JobResult, Scheduler, run_daily
 from mediation.cli.main import main
 from mediation.db.models import Case, CaseEvent
+from mediation.domain.clock import CHINA_TZ
 from tests.factories import build_world, drive, new_case
 
 
 def china(y: int, m: int, d: int, hh: int, mm: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, hh, mm, tzinfo=CHINA)
+    return dt.datetime(y, m, d, hh, mm, tzinfo=CHINA_TZ)
 
 
 class Recorder:

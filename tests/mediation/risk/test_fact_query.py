@@ -16,9 +16,9 @@ TODAY = dt.date(2025, 10, 20)
 
 
 def _case(db: Session, world: World) -> tuple[int, int]:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY, env=world.env)
     case = svc.fire_event(db, case_id=case.id, event="accept", actor=world.actor(world.mediator),
-                          payload={"respondent_consents": True}, today=TODAY)
+                          payload={"respondent_consents": True}, today=TODAY, env=world.env)
     return case.id, case.organisation_id
 
 

@@ -40,7 +40,7 @@ def data(db: Session, world: World) -> dict[str, Any]:
     assert agreement is not None
     svc.fire_event(db, case_id=c1.id, event="record_performance", actor=world.actor(world.mediator),
                    payload={"obligation_id": agreement.obligations[0].id, "performed_on": TODAY.isoformat(),
-                            "amount": "24000.00", "proof": "银行回单"}, today=TODAY)
+                            "amount": "24000.00", "proof": "银行回单"}, today=TODAY, env=world.env)
     c2 = new_case(db, world, TODAY, category="dismissal", claims=[{"claim_type": "economic_compensation",
                                                                     "amount": "30000.00"}])
     drive(db, world, c2, TODAY, "accept", "terminate")
@@ -48,10 +48,11 @@ def data(db: Session, world: World) -> dict[str, Any]:
     c3 = new_case(db, world, TODAY, workers_count=14, parties=parties, title="十四名职工追索工资")
     c4 = new_case(db, world, TODAY, enterprise_id=None, category="labour_relationship", claims=[])
     c5 = svc.create_case(db, actor=world.actor(world.outsider),
-                         data=application(world, organisation_id=world.other_county.id, enterprise_id=other_ent.id))
+                         data=application(world, organisation_id=world.other_county.id, enterprise_id=other_ent.id),
+                         env=world.env)
     c6 = svc.create_case(db, actor=world.actor(world.outsider),
                          data=application(world, organisation_id=world.other_county.id, enterprise_id=other_ent.id,
-                                          category="hours_leave_insurance"))
+                                          category="hours_leave_insurance"), env=world.env)
     return {"cases": [c1, c2, c3, c4, c5, c6], "other_ent": other_ent}
 
 
@@ -204,9 +205,9 @@ def test_early_intervention_and_report_times(db: Session, world: World) -> None:
                                  at=t0)
     case = signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s.id,
                                    data={"workers_count": 20, "requests": "补发拖欠工资"},
-                                   at=t0 + dt.timedelta(hours=1))
+                                   at=t0 + dt.timedelta(hours=1), env=world.env)
     m = world.actor(world.mediator)
-    svc.fire_event(db, case_id=case.id, event="begin_triage", actor=m, at=t0 + dt.timedelta(hours=2))
+    svc.fire_event(db, case_id=case.id, event="begin_triage", actor=m, at=t0 + dt.timedelta(hours=2), env=world.env)
     # the collective dispute is reported upward (escalated) five hours after the signal
     from mediation.db.models import Party
 
@@ -214,11 +215,11 @@ def test_early_intervention_and_report_times(db: Session, world: World) -> None:
     db.add(Party(case_id=case.id, role="worker", name="张三"))
     db.commit()
     db.expire_all()
-    svc.fire_event(db, case_id=case.id, event="escalate", actor=m, at=t0 + dt.timedelta(hours=5))
+    svc.fire_event(db, case_id=case.id, event="escalate", actor=m, at=t0 + dt.timedelta(hours=5), env=world.env)
     svc.fire_event(db, case_id=case.id, event="register_application", actor=m,
-                   payload={}, at=t0 + dt.timedelta(hours=20))
+                   payload={}, at=t0 + dt.timedelta(hours=20), env=world.env)
     svc.fire_event(db, case_id=case.id, event="accept", actor=m, payload={"respondent_consents": True},
-                   at=t0 + dt.timedelta(hours=30))
+                   at=t0 + dt.timedelta(hours=30), env=world.env)
     result = hotspots.early(db, actor=world.actor(world.city_supervisor), args={}, today=TODAY)
     [item] = [i for i in result["items"] if i["organisation"]["id"] == world.township.id]
     assert item["cases_from_signals"] == 1 and item["intervened"] == 1
@@ -292,7 +293,7 @@ def test_agreement_amounts_and_overdue_appear(db: Session, world: World) -> None
 
     conn = db.connection()
     run_sweep(lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False),
-              today=TODAY)
+              today=TODAY, env=world.env)
     row = rows(run(db, world.actor(world.city_supervisor), by="county"))["330402"]
     assert row["overdue"] == 1 and row["overdue_open"] == 1 and row["open_cases"] == 1
     assert agreement_payload  # imported for the fixtures above

@@ -127,7 +127,7 @@ def test_signal_becomes_a_case_in_one_step_with_its_lineage(db: Session, world: 
                                                    description="四十余名职工到街道信访"),
                                   at=at + dt.timedelta(hours=3))
     case = signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s1.id,
-                                   data={"also_signal_ids": [s2.id]})
+                                   data={"also_signal_ids": [s2.id]}, env=world.env)
     assert case.status == "reported" and case.source == "screening"
     assert case.enterprise_id == world.enterprise.id and case.organisation_id == world.township.id
     assert case.workers_count == 42 and case.is_collective
@@ -147,9 +147,9 @@ def test_signal_becomes_a_case_in_one_step_with_its_lineage(db: Session, world: 
 
     # converting again is refused, and so is an unknown signal
     with pytest.raises(ValidationFailed):
-        signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s1.id)
+        signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s1.id, env=world.env)
     with pytest.raises(NotFound):
-        signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=999_999)
+        signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=999_999, env=world.env)
     # a later signal attaches to the same case
     s3, _ = signals.record_signal(db, actor=world.actor(world.clerk), data=signal_data(world), at=at)
     signals.attach_to_case(db, actor=world.actor(world.clerk), signal_id=s3.id, data={"case_id": case.id})
@@ -161,10 +161,10 @@ def test_a_failed_conversion_leaves_nothing_behind(db: Session, world: World) ->
     cases_before = db.scalar(select(func.count()).select_from(Case))
     with pytest.raises(ValidationFailed):
         signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s.id,
-                                data={"category": "not-a-category"})
+                                data={"category": "not-a-category"}, env=world.env)
     with pytest.raises(ValidationFailed):  # a mediator of another organisation
         signals.convert_to_case(db, actor=world.actor(world.supervisor), signal_id=s.id,
-                                data={"lead_mediator_id": world.outsider.id})
+                                data={"lead_mediator_id": world.outsider.id}, env=world.env)
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Case)) == cases_before
     assert db.get(RiskSignal, s.id).status == "open"  # type: ignore[union-attr]
@@ -261,7 +261,7 @@ def test_case_creation_rolls_back_when_the_observer_fails(db: Session, world: Wo
     monkeypatch.setattr(facts, "apply_fact_change", boom)
     before = db.scalar(select(func.count()).select_from(Case))
     with pytest.raises(RuntimeError):
-        case_service.create_case(db, actor=world.actor(world.clerk), data=application(world))
+        case_service.create_case(db, actor=world.actor(world.clerk), data=application(world), env=world.env)
     assert db.scalar(select(func.count()).select_from(Case)) == before
 
 

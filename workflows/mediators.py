@@ -1,13 +1,16 @@
-"""Recusal (回避): a mediator who has declared a conflict with the enterprise or a party of a case may not
-lead it. One check, used by the assignment service and by the acceptance that names a mediator."""
+"""Who may lead a case: an active mediator (or supervisor) of the case's organisation, and — recusal (回避) — not
+one who has declared a conflict with the enterprise or a party of the case. One check each, used by intake
+(``create_case`` naming a lead mediator), the acceptance that names one (:mod:`workflows.events.acceptance`) and
+the assignment service (:mod:`mediation.cases.assignment`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mediation.db.models import Case
+from mediation.db.models import Case, Organisation, User
 from mediation.db.models_access import MediatorConflict
+from mediation.domain.enums import Role
 from mediation.domain.errors import ValidationFailed
 
 
@@ -32,3 +35,13 @@ def conflict_reason(session: Session, user_id: int, case: Case) -> str | None:
         if c.party_name and c.party_name in names:
             return f"已申报与当事人{c.party_name}存在利害关系：{c.reason}"
     return None
+
+
+def check_mediator(session: Session, user_id: int, org: Organisation) -> User:
+    """The user named to lead a case of ``org``: active, a mediator or supervisor, of that organisation."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.role not in (Role.MEDIATOR, Role.SUPERVISOR):
+        raise ValidationFailed("调解员不存在或已停用", errors={"mediator_id": ["调解员不存在或已停用"]})
+    if user.organisation_id != org.id:
+        raise ValidationFailed("调解员不属于本调解组织", errors={"mediator_id": ["调解员不属于本调解组织"]})
+    return user

@@ -1,6 +1,8 @@
 """Deadline rows: opening, resolving, the limitation, and the per-kind anchors.
 
-Every function works inside the caller's transaction; none commits.
+Pure row helpers on the ORM models (they read and change a case's ``deadlines``; nothing above the models and
+the domain's rules): the events' specs (:mod:`workflows.events`) open, meet and cancel deadlines with them, and
+the case services use them at intake. Every function works inside the caller's transaction; none commits.
 """
 
 from __future__ import annotations

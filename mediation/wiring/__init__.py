@@ -1,0 +1,38 @@
+"""The assembly: the one place that decides what a unit of work runs with.
+
+The application factory (:func:`api.app.create_app`) and the command line (:mod:`mediation.cli`) both call
+:func:`env_factory` once and pass what it returns down to the services (``env=factory(session)``); the tests
+build their own environment in a fixture (``tests/fixtures.py``). What is decided here:
+
+- the observers of every case event: :func:`mediation.risk.observer.risk_observer` (risk facts, rollups,
+  levels and alerts, kept in the event's own transaction);
+- the document producer transitions render their documents with (:class:`documents.service.PdfProducer`),
+  unless the settings turn it off (``MEDIATION_DOCUMENTS_ON_TRANSITION=0``, e.g. for a bulk migration);
+- the clock: "today" for the law is the date in China (:func:`mediation.domain.clock.china_today`);
+- the deadline rules (the statutory defaults).
+
+This package sits in its own layer between ``api | mediation.cli`` and ``documents`` (pyproject's
+import-linter contract): it may import everything it wires, and nothing but the two entry points imports it.
+"""
+
+from __future__ import annotations
+
+from documents.service import PdfProducer
+from mediation.domain.clock import china_today
+from mediation.risk.observer import risk_observer
+from mediation.runtime.env import EnvFactory
+from mediation.runtime.hooks import Observer
+from mediation.runtime.settings import Settings
+
+#: Every case event is observed by these, in this order, inside its unit of work.
+OBSERVERS: tuple[Observer, ...] = (risk_observer,)
+
+
+def env_factory(settings: Settings, *, documents: bool | None = None) -> EnvFactory:
+    """The environment factory of a process: ``documents`` overrides the settings' choice of producing the
+    documents of a transition (``None``: as the settings say)."""
+    produce = settings.documents_on_transition if documents is None else documents
+    return EnvFactory(observers=OBSERVERS, documents=PdfProducer() if produce else None, today=china_today)
+
+
+__all__ = ["OBSERVERS", "env_factory"]
