@@ -17,7 +17,7 @@ def main() -> None:
 
 for command in (
     db.db, seed.seed_demo_command, users.create_user_command, users.users, tokens.tokens, workflow.workflow,
-    deadlines.deadlines, calendar.calendar_group, jobs.daily, jobs.scheduler, risk.risk,
+    deadlines.deadlines, calendar.calendar_group, jobs.daily, jobs.worker, risk.risk,
 ):
     main.add_command(command)
 

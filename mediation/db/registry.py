@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mediation.db import models, models_access, models_documents, models_risk
+from mediation.db import models, models_access, models_documents, models_ops, models_risk
 
-__all__ = ["models", "models_access", "models_documents", "models_risk"]
+__all__ = ["models", "models_access", "models_documents", "models_ops", "models_risk"]
