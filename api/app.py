@@ -16,7 +16,7 @@ from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.routing import IntegerConverter
 
-from api import auth, db, errors
+from api import auth, db, errors, ops
 from api.errors import PROBLEM
 from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
@@ -25,6 +25,7 @@ from documents import producer, renderer
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import make_session_factory
 from mediation.runtime.env import install_document_producer
+from mediation.runtime.logs import configure_logging
 from mediation.runtime.settings import Settings, engine_from_settings
 
 #: ASCII: client generators name their package after it (the Chinese name is ``info.x-title-zh``).
@@ -55,6 +56,7 @@ class ProblemSchema(Schema):
     allowed_events = fields.List(fields.String(), metadata={"description": "当前状态下可执行的操作"})
     blockers = fields.List(fields.Dict(), metadata={"description": "不满足的条件及原因"})
     current_version = fields.Integer(allow_none=True)
+    request_id = fields.String(metadata={"description": "本次请求的编号（与响应头 X-Request-ID、日志一致）"})
 
 
 class ProblemResponses(BasePlugin):
@@ -89,7 +91,9 @@ class MediationApi(Api):
 def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.json = _JSONProvider(app)
-    settings = Settings.from_env()
+    settings = Settings.from_env().check()  # production refuses settings that keep state on one node
+    if not app.config.get("TESTING") and not (test_config or {}).get("TESTING"):
+        configure_logging(settings)
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,
@@ -116,6 +120,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
         session_factory = make_session_factory(engine)
     db.init_app(app, session_factory)
+    ops.init_app(app, settings)
     auth.init_app(app)
 
     app.url_map.converters["id"] = IdConverter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, json
+from flask import Flask, Response, current_app, g, has_request_context, json
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -28,6 +28,7 @@ _TITLES = {
     428: ("precondition_required", "请提供您看到的案件版本"),
     429: ("too_many_requests", "请求过于频繁"),
     500: ("internal_error", "系统内部错误"),
+    503: ("service_unavailable", "服务暂时不可用"),
 }
 _DETAILS = {
     400: "请求无法解析，请检查提交的JSON格式。",
@@ -38,6 +39,7 @@ _DETAILS = {
     413: "提交的内容超过了允许的大小。",
     415: "请使用 Content-Type: application/json 提交。",
     500: "系统内部错误，已记录，请稍后重试或联系管理员。",
+    503: "数据库暂时无法连接，请稍后重试。",
 }
 
 
@@ -52,6 +54,9 @@ def problem(status: int, *, code: str | None = None, title: str | None = None, d
         "detail": detail or _DETAILS.get(status, default_title),
     }
     body.update({k: (translate(v) if k == "errors" else v) for k, v in extra.items() if v is not None})
+    rid = g.get("request_id") if has_request_context() else None
+    if rid:
+        body["request_id"] = rid  # the same id as the response's X-Request-ID header and the log lines
     resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -134,9 +139,25 @@ def register_error_handlers(app: Flask) -> None:
         return problem(status, detail=detail, errors=errors, headers=headers)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Any:
+        if _database_unavailable(exc):
+            current_app.logger.error("database unavailable: %s", type(exc).__name__)
+            if _is_page():  # a plain page: the usual one reads the user from the database
+                return Response("<!doctype html><meta charset=utf-8><title>服务暂时不可用</title>"
+                                "<h1>服务暂时不可用</h1><p>数据库暂时无法连接，请稍后刷新重试。</p>",
+                                status=503, mimetype="text/html", headers={"Retry-After": "5"})
+            return problem(503, code="database_unavailable", headers={"Retry-After": "5"})
         current_app.logger.exception("unhandled error", exc_info=exc)
         return problem(500)
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, restarting, connection lost): 503, not 500."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _is_page() -> bool:

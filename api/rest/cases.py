@@ -45,6 +45,7 @@ from mediation.domain.errors import ConflictError, DomainError
 from mediation.domain.identity import mask_address, mask_id_number, mask_phone
 from mediation.domain.policy import Actor, can
 from mediation.runtime.env import default_env
+from mediation.runtime.metrics import TRANSITIONS
 from workflows.definitions import get_definition
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件：登记、查询、流转与历史")
@@ -273,6 +274,7 @@ class Transitions(MethodView):
         version = expected_version(data.get("version"))
         case = svc.fire_event(session, case_id=case_id, event=data["event"], actor=actor,
                               payload=data.get("payload") or {}, expected_version=version)
+        TRANSITIONS.labels(data["event"]).inc()
         if "return=minimal" in request.headers.get("Prefer", ""):
             resp = Response(status=204)
             resp.headers["ETag"] = _etag(case)

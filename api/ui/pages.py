@@ -38,6 +38,7 @@ from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount
 from mediation.domain.policy import can
 from mediation.runtime.env import default_env
+from mediation.runtime.metrics import TRANSITIONS
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
@@ -305,6 +306,7 @@ def act(case_id: int, event: str) -> Any:
     try:
         svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
                        payload=_event_payload(event, request.form), expected_version=version)
+        TRANSITIONS.labels(event).inc()
     except ValidationFailed as exc:
         return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event=event,
                             status=422)

@@ -36,3 +36,27 @@ class PeriodicRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+def bump_config_version(session: object, name: str) -> None:
+    """Count one change of ``name`` in the caller's transaction (every process reloads its cache of it)."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    table = ConfigVersion.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(table).values(name=name, version=1, updated_at=utcnow())
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["name"], set_={"version": table.c.version + 1, "updated_at": utcnow()}))
+
+
+def config_version(session: object, name: str) -> int:
+    """The current version of ``name`` (0: never changed)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    return session.scalar(select(ConfigVersion.version).where(ConfigVersion.name == name)) or 0

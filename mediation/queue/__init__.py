@@ -118,3 +118,46 @@ def conninfo(url: str) -> str:
 
     u = make_url(url)
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """What is waiting and how long the oldest has waited (``lag``, seconds), per queue and overall."""
+
+    waiting: Mapping[str, int]
+    doing: Mapping[str, int]
+    failed: Mapping[str, int]
+    lag: Mapping[str, float]
+
+    @property
+    def max_lag(self) -> float:
+        return max(self.lag.values(), default=0.0)
+
+    @property
+    def depth(self) -> int:
+        return sum(self.waiting.values())
+
+
+def queue_stats(session: Session) -> QueueStats | None:
+    """The queue's figures (``None`` on SQLite: jobs run inline, nothing waits)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    rows = session.execute(text(
+        "SELECT j.queue_name, j.status::text, count(*), "
+        "       coalesce(extract(epoch FROM now() - min(coalesce(j.scheduled_at, e.at))), 0) "
+        "FROM procrastinate_jobs j "
+        "LEFT JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred' "
+        "WHERE j.status IN ('todo', 'doing', 'failed') "
+        "  AND (j.status <> 'todo' OR j.scheduled_at IS NULL OR j.scheduled_at <= now()) "
+        "GROUP BY 1, 2")).all()
+    waiting: dict[str, int] = {}
+    doing: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    lag: dict[str, float] = {}
+    for queue, status, n, oldest in rows:
+        {"todo": waiting, "doing": doing, "failed": failed}[status][queue] = int(n)
+        if status == "todo":
+            lag[queue] = float(oldest)
+    return QueueStats(waiting, doing, failed, lag)
