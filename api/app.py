@@ -22,6 +22,7 @@ from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
 from api.ui import dashboard, login, pages, parties, signals
 from documents import producer, renderer
+from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import make_session_factory
 from mediation.runtime.env import install_document_producer
@@ -120,6 +121,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
         session_factory = make_session_factory(engine)
     db.init_app(app, session_factory)
+    app.extensions["mediation.blobs"] = store_from_spec(app.config.get("BLOB_STORE") or settings.blob_store,
+                                                        endpoint_url=settings.s3_endpoint_url)
     ops.init_app(app, settings)
     auth.init_app(app)
 
@@ -168,6 +171,6 @@ def _env_overrides(app: Flask) -> dict[str, str]:
 def _install_documents(app: Flask, settings: Settings) -> None:
     """Official documents are produced by transitions (unless turned off in the settings)."""
     on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
-    install_document_producer(producer.default_producer() if on else None)
+    install_document_producer(producer.default_producer(app.extensions["mediation.blobs"]) if on else None)
     for w in renderer.check_fonts():
         logging.getLogger("documents").warning(w)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from mediation.blobs import BlobStore
+
 SessionFactory = Callable[[], Session]
 
 
@@ -26,3 +28,8 @@ def db_session() -> Session:
         session = current_app.extensions["mediation.session_factory"]()
         g.db = session
     return session
+
+
+def blob_store() -> BlobStore:
+    """The store of the application's files (PDFs), built from the settings by the application factory."""
+    return current_app.extensions["mediation.blobs"]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from api.auth import csrf
-from api.db import db_session
+from api.db import blob_store, db_session
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
 from api.ui.forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, leftover, payload_from_form
@@ -362,7 +362,7 @@ def generate_document(case_id: int) -> Any:
         params.pop("kind")
         doc_service.check_generation_args(kind, params)
         doc = doc_service.generate_on_demand(db_session(), actor=_actor(), case_id=case_id, kind=kind,
-                                             params=params)
+                                             params=params, blobs=blob_store())
     except ValidationError as exc:
         return _render_case(case_id, errors=field_errors(exc.normalized_messages()),
                             message="文书内容有误，请按提示修改", failed_event="documents", status=422)
