@@ -67,7 +67,8 @@ def s3_endpoint() -> Iterator[str]:
 
 
 def test_s3_store_against_moto_server(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+    for k, v in credentials.items():
         monkeypatch.setenv(k, v)
     store = store_from_spec("s3://mediation-pdf/prod/docs", endpoint_url=s3_endpoint)
     assert isinstance(store, S3BlobStore) and store.prefix == "prod/docs"
