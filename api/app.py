@@ -16,15 +16,17 @@ from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.routing import IntegerConverter
 
-from api import auth, db, errors, security
+from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
 from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
 from api.ui import dashboard, login, pages, parties, signals
 from documents import renderer
+from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import make_session_factory
 from mediation.runtime.env import EnvFactory
+from mediation.runtime.logs import configure_logging
 from mediation.runtime.settings import DEV_SECRET_KEY, Settings, engine_from_settings
 from mediation.wiring import env_factory as build_env_factory
 
@@ -56,6 +58,7 @@ class ProblemSchema(Schema):
     allowed_events = fields.List(fields.String(), metadata={"description": "当前状态下可执行的操作"})
     blockers = fields.List(fields.Dict(), metadata={"description": "不满足的条件及原因"})
     current_version = fields.Integer(allow_none=True)
+    request_id = fields.String(metadata={"description": "本次请求的编号（与响应头 X-Request-ID、日志一致）"})
 
 
 class ProblemResponses(BasePlugin):
@@ -94,7 +97,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     ``DOCUMENTS_ON_TRANSITION`` config turn it off, the clock); the routes take both from the app."""
     app = Flask(__name__, instance_relative_config=False)
     app.json = _JSONProvider(app)
-    settings = Settings.from_env()
+    settings = Settings.from_env().check()  # production refuses settings that keep state on one node
+    if not app.config.get("TESTING") and not (test_config or {}).get("TESTING"):
+        configure_logging(settings)
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or (DEV_SECRET_KEY if settings.is_development else ""),
         DATABASE_URL=settings.database_url,
@@ -124,10 +129,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     if session_factory is None:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))
         session_factory = make_session_factory(engine)
+    blobs = store_from_spec(app.config.get("BLOB_STORE") or settings.blob_store, endpoint_url=settings.s3_endpoint_url)
+    app.extensions["mediation.blobs"] = blobs
     if env_factory is None:
         on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
-        env_factory = build_env_factory(settings, documents=bool(on))
+        env_factory = build_env_factory(settings, documents=bool(on), blobs=blobs)
     db.init_app(app, session_factory, env_factory)
+    ops.init_app(app, settings)
     auth.init_app(app)
     app.before_request(_authenticate_api_first)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from mediation.blobs import BlobStore
 from mediation.runtime.env import EnvFactory, ServiceEnv
 
 SessionFactory = Callable[[], Session]
@@ -43,3 +44,8 @@ def service_env() -> ServiceEnv:
     if env is None:
         env = g.service_env = current_app.extensions["mediation.env_factory"](db_session())
     return env
+
+
+def blob_store() -> BlobStore:
+    """The store of the application's files (PDFs), built from the settings by the application factory."""
+    return current_app.extensions["mediation.blobs"]

@@ -7,7 +7,7 @@ import json as stdjson
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, json
+from flask import Flask, Response, current_app, g, has_request_context, json
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -58,6 +58,9 @@ def problem(status: int, *, code: str | None = None, title: str | None = None, d
         "detail": detail or _DETAILS.get(status, default_title),
     }
     body.update({k: (translate(v) if k == "errors" else v) for k, v in extra.items() if v is not None})
+    rid = g.get("request_id") if has_request_context() else None
+    if rid:
+        body["request_id"] = rid  # the same id as the response's X-Request-ID header and the log lines
     resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -204,7 +207,7 @@ def _database_problem(exc: BaseException) -> Response | None:
                        detail="与其他同时进行的操作冲突，本次未做任何修改，请重试。", headers={"Retry-After": "1"})
     if _db_unavailable(exc):
         current_app.logger.error("database unavailable: %s", exc)
-        return problem(503, headers={"Retry-After": "30"})
+        return problem(503, code="database_unavailable", headers={"Retry-After": "5"})
     if isinstance(exc, sa_exc.IntegrityError):
         return problem(409, code="integrity_conflict", title="与已有数据冲突",
                        detail="提交的内容与已有记录冲突（例如编号或代码重复），本次未做任何修改。")

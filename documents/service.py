@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session, defer
 from documents.builders.common import BuildInput, mediator_name
 from documents.catalogue import DocumentKind, get_kind
 from documents.renderer import render_html, render_pdf
+from mediation.blobs import BlobStore
 from mediation.cases import service as case_service
 from mediation.cases.numbering import next_number
 from mediation.db.models import Case, CaseEvent, MediationSession
 from mediation.db.models_access import PersonalDataAccess
-from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument
+from mediation.db.models_documents import DocumentNumberFormat, GeneratedDocument, read_content
 from mediation.db.uow import unit_of_work
 from mediation.domain.clock import china_today
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -65,8 +66,10 @@ def generate(
     params: Mapping[str, Any] | None = None,
     today: dt.date | None = None,
     trigger: CaseEvent | None = None,
+    blobs: BlobStore | None = None,
 ) -> GeneratedDocument:
-    """Render and store one document (the caller holds the case row locked and commits)."""
+    """Render and store one document (the caller holds the case row locked and commits). The PDF goes to
+    ``blobs`` (the row keeps its hash, size and key); without a store, into the row itself."""
     kind = get_kind(kind_name)
     params = dict(params or {})
     today = today or china_today()
@@ -90,11 +93,12 @@ def generate(
                 **{k: v for k, v in context.items() if k != "number"}}
     rendered = render_pdf(html, title=title, organisation=context["org"]["name"], case_number=case.number,
                           snapshot=snapshot)
+    ref = blobs.put(rendered.pdf) if blobs is not None else None
     doc = GeneratedDocument(
         case_id=case.id, kind=kind.kind, subject=subject, version=version, number=number, title=title,
         sha256=hashlib.sha256(rendered.pdf).hexdigest(), size=len(rendered.pdf), pages=rendered.pages,
-        content=rendered.pdf, snapshot=snapshot, event_seq=trigger.seq if trigger else None,
-        created_by_id=actor.user_id,
+        content=None if ref else rendered.pdf, blob_key=ref.key if ref else None, snapshot=snapshot,
+        event_seq=trigger.seq if trigger else None, created_by_id=actor.user_id,
     )
     session.add(doc)
     session.flush()
@@ -109,14 +113,17 @@ def generate(
 class PdfProducer:
     """The :class:`mediation.runtime.hooks.DocumentProducer` that transitions call."""
 
+    def __init__(self, blobs: BlobStore | None = None) -> None:
+        self.blobs = blobs
+
     def produce(
         self, session: Session, case: Case, kind: str, *, actor: Actor, event: CaseEvent, today: dt.date
     ) -> Any:
-        return generate(session, case, kind, actor=actor, today=today, trigger=event)
+        return generate(session, case, kind, actor=actor, today=today, trigger=event, blobs=self.blobs)
 
 
-def default_producer() -> PdfProducer:
-    return PdfProducer()
+def default_producer(blobs: BlobStore | None = None) -> PdfProducer:
+    return PdfProducer(blobs)
 
 
 # --- use cases (own the transaction) -------------------------------------------------------------------
@@ -132,13 +139,13 @@ def list_documents(session: Session, *, actor: Actor, case_id: int) -> Sequence[
 
 def generate_on_demand(
     session: Session, *, actor: Actor, case_id: int, kind: str, params: Mapping[str, Any] | None = None,
-    today: dt.date | None = None,
+    today: dt.date | None = None, blobs: BlobStore | None = None,
 ) -> GeneratedDocument:
     with unit_of_work(session):
         case = case_service.get_case(session, case_id=case_id, actor=actor, for_update=True)
         if not can(actor, "act", case):
             raise PermissionDenied("您无权为该案件制作文书")
-        doc = generate(session, case, kind, actor=actor, params=params, today=today)
+        doc = generate(session, case, kind, actor=actor, params=params, today=today, blobs=blobs)
         return doc
 
 
@@ -150,9 +157,11 @@ def get_document(session: Session, *, actor: Actor, case_id: int, document_id: i
     return doc
 
 
-def download(session: Session, *, actor: Actor, case_id: int, document_id: int, endpoint: str) -> GeneratedDocument:
+def download(session: Session, *, actor: Actor, case_id: int, document_id: int, endpoint: str,
+             blobs: BlobStore | None = None) -> tuple[GeneratedDocument, bytes]:
     """The PDF holds the parties' full particulars: only the roles that handle parties may download it,
-    and every download is recorded as a read of personal data."""
+    and every download is recorded as a read of personal data. The bytes are verified against the recorded
+    SHA-256 before they are served."""
     with unit_of_work(session):
         case = case_service.get_case(session, case_id=case_id, actor=actor)
         doc = session.get(GeneratedDocument, document_id)
@@ -163,7 +172,8 @@ def download(session: Session, *, actor: Actor, case_id: int, document_id: int, 
         if actor.user_id is not None:
             session.add(PersonalDataAccess(user_id=actor.user_id, case_id=case.id,
                                            fields=["document", doc.kind, doc.number], endpoint=endpoint))
-        return doc
+        pdf = read_content(doc, blobs)
+        return doc, pdf
 
 
 def verify(session: Session, *, actor: Actor, case_id: int, document_id: int, data: bytes) -> dict[str, Any]:

@@ -32,6 +32,11 @@ PG_ADMIN_URL = os.environ.get("MEDIATION_TEST_PG_URL", "postgresql://postgres@12
 PG_PREFIX = os.environ.get("MEDIATION_TEST_PG_PREFIX", "mediation_test")
 
 
+#: The queue's own tables (PostgreSQL only; created by migration 0040 from procrastinate's schema).
+PROCRASTINATE_TABLES = ("procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs",
+                        "procrastinate_workers")
+
+
 def pytest_report_header() -> str:
     return f"mediation test database backend: {BACKEND}"
 
@@ -112,7 +117,7 @@ def committing_engine(_committing_engine: Engine) -> Iterator[Engine]:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with _committing_engine.begin() as conn:
         if _committing_engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("TRUNCATE " + ", ".join([*tables, *PROCRASTINATE_TABLES]) + " RESTART IDENTITY CASCADE"))
         else:
             for t in tables:
                 conn.execute(text(f"DELETE FROM {t}"))

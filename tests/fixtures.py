@@ -30,13 +30,15 @@ def env(db: Session, request: pytest.FixtureRequest) -> ServiceEnv:
 
 
 @pytest.fixture
-def app(db: Session) -> Iterator[Flask]:
+def app(db: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     conn = db.connection()
 
     def factory() -> Session:
         return Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True}, session_factory=factory)
+    blobs = tmp_path_factory.mktemp("blobs")
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True, "BLOB_STORE": f"dir:{blobs}"},
+                     session_factory=factory)
     yield app
 
 

@@ -43,6 +43,7 @@ from mediation.domain.enums import ClaimType, DisputeCategory, PartyRole
 from mediation.domain.errors import ConflictError, DomainError
 from mediation.domain.identity import mask_address, mask_id_number, mask_phone
 from mediation.domain.policy import Actor, can
+from mediation.runtime.metrics import TRANSITIONS
 from workflows import deadlines as dl
 from workflows.definitions import get_definition
 
@@ -273,6 +274,7 @@ class Transitions(MethodView):
         version = expected_version(data.get("version"))
         case = svc.fire_event(session, case_id=case_id, event=data["event"], actor=actor,
                               payload=data.get("payload") or {}, expected_version=version, env=service_env())
+        TRANSITIONS.labels(data["event"]).inc()
         if "return=minimal" in request.headers.get("Prefer", ""):
             resp = Response(status=204)
             resp.headers["ETag"] = _etag(case)

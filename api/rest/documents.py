@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api.auth import current_actor
-from api.db import db_session
+from api.db import blob_store, db_session
 from api.rest.schemas import Id, Strict
 from documents import service
 from documents.builders.service_receipt import SERVICE_METHODS
@@ -124,7 +124,7 @@ class CaseDocuments(MethodView):
         params = {k: v for k, v in data.items() if v is not None}
         service.check_generation_args(kind, params)
         doc = service.generate_on_demand(db_session(), actor=current_actor(), case_id=case_id, kind=kind,
-                                         params=params)
+                                         params=params, blobs=blob_store())
         return _out(doc)
 
 
@@ -145,11 +145,11 @@ class CaseDocumentPdf(MethodView):
     @blp.doc(operationId="downloadDocumentPdf")
     def get(self, case_id: int, document_id: int) -> Response:
         """下载文书 PDF（含个人信息，下载会被记录）"""
-        doc = service.download(db_session(), actor=current_actor(), case_id=case_id, document_id=document_id,
-                               endpoint="document_pdf")
+        doc, pdf = service.download(db_session(), actor=current_actor(), case_id=case_id, document_id=document_id,
+                                    endpoint="document_pdf", blobs=blob_store())
         filename = f"{doc.title}-{doc.number}-v{doc.version}.pdf"
         ascii_name = f"document-{doc.id}-v{doc.version}.pdf"
-        resp = Response(doc.content, mimetype="application/pdf")
+        resp = Response(pdf, mimetype="application/pdf")
         resp.headers["Content-Disposition"] = (
             f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
         resp.headers["X-Content-SHA256"] = doc.sha256

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from api.auth import csrf
-from api.db import db_session, service_env
+from api.db import blob_store, db_session, service_env
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
 from api.ui.forms import (
@@ -45,6 +45,7 @@ from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount, parse_money_input
 from mediation.domain.policy import can
+from mediation.runtime.metrics import TRANSITIONS
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
@@ -313,6 +314,7 @@ def act(case_id: int, event: str) -> Any:
     try:
         svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
                        payload=_event_payload(event, request.form), expected_version=version, env=service_env())
+        TRANSITIONS.labels(event).inc()
     except ValidationFailed as exc:
         return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event=event,
                             status=422)
@@ -369,7 +371,7 @@ def generate_document(case_id: int) -> Any:
         params.pop("kind")
         doc_service.check_generation_args(kind, params)
         doc = doc_service.generate_on_demand(db_session(), actor=_actor(), case_id=case_id, kind=kind,
-                                             params=params)
+                                             params=params, blobs=blob_store())
     except ValidationError as exc:
         return _render_case(case_id, errors=field_errors(exc.normalized_messages()),
                             message="文书内容有误，请按提示修改", failed_event="documents", status=422)

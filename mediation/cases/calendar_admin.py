@@ -10,6 +10,7 @@ from sqlalchemy import delete, extract
 from sqlalchemy.orm import Session
 
 from mediation.db.models import CalendarDay, CalendarYear
+from mediation.db.models_ops import bump_config_version
 from mediation.db.uow import unit_of_work
 
 
@@ -44,4 +45,5 @@ def load_year(session: Session, data: Mapping[str, Any]) -> int:
         for d in workdays:
             session.add(CalendarDay(day=d, is_workday=True, is_holiday=False, note="调休上班"))
         session.add(CalendarYear(year=year, source=source))
+        bump_config_version(session, "calendar")  # every process of every node reloads its calendar
     return year

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from mediation.cli import backup, calendar, db, deadlines, jobs, privacy, risk, seed, tokens, users, workflow
+from mediation.cli import backup, blobs, calendar, db, deadlines, jobs, privacy, risk, seed, tokens, users, workflow
 
 
 @click.group(help="劳动争议调解案件管理引擎 — labour-dispute mediation engine")
@@ -17,7 +17,7 @@ def main() -> None:
 
 for command in (
     db.db, seed.seed_demo_command, users.create_user_command, users.users, tokens.tokens, workflow.workflow,
-    deadlines.deadlines, calendar.calendar_group, jobs.daily, jobs.scheduler, risk.risk, privacy.privacy,
+    deadlines.deadlines, calendar.calendar_group, jobs.daily, jobs.worker, risk.risk, blobs.blobs, privacy.privacy,
     backup.backup_command, backup.restore_command,
 ):
     main.add_command(command)

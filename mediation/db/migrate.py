@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from mediation.db.engine import normalise_url
 
@@ -38,3 +38,23 @@ def current(engine: Engine) -> str | None:
     with engine.connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
     return ", ".join(sorted(heads)) if heads else None
+
+
+def script_heads() -> tuple[str, ...]:
+    """The heads of this code's migrations (cached: the scripts don't change while the process runs)."""
+    global _SCRIPT_HEADS
+    if _SCRIPT_HEADS is None:
+        from alembic.script import ScriptDirectory
+
+        _SCRIPT_HEADS = tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+    return _SCRIPT_HEADS
+
+
+_SCRIPT_HEADS: tuple[str, ...] | None = None
+
+
+def current_heads(conn: Connection) -> tuple[str, ...]:
+    """The revisions applied to the database of ``conn``."""
+    from alembic.runtime.migration import MigrationContext
+
+    return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))

@@ -133,6 +133,9 @@ class RiskAlert(Base):
     __table_args__ = (Index("ix_risk_alerts_org_status", "organisation_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: What makes the alert one of a kind (``collective:<case>``, ``level:<enterprise>:<from>-<to>:<China date>``):
+    #: unique, so the same alert is never raised twice, however many workers rescore at the same time.
+    dedupe_key: Mapped[str | None] = mapped_column(String(96), unique=True)
     #: ``level_raised`` or ``collective_dispute``.
     kind: Mapped[str] = mapped_column(String(32))
     #: ``open``, ``acknowledged``, ``reported`` or ``closed``.

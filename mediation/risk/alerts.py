@@ -54,24 +54,45 @@ def _due(at: dt.datetime, days: int) -> dt.date:
     return china_date(at) + dt.timedelta(days=days)
 
 
+def _insert_alert(session: Session, values: Mapping[str, Any]) -> RiskAlert | None:
+    """Insert an alert unless one with the same ``dedupe_key`` exists (raised by another transaction or worker
+    at the same time): the unique key decides, not a prior SELECT. The new alert, or ``None``."""
+    session.flush()
+    stmt = (facts._insert(session, RiskAlert.__table__).values(**values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(RiskAlert.__table__.c.id))
+    alert_id = session.execute(stmt).scalar_one_or_none()
+    if alert_id is None:
+        return None
+    alert = session.get(RiskAlert, alert_id)
+    assert alert is not None
+    _notify(session, alert)
+    return alert
+
+
+def level_alert_key(enterprise_id: int, previous_level: str, level: str, at: dt.datetime) -> str:
+    """One alert per enterprise, rise and China date."""
+    from mediation.risk.scoring import china_date
+
+    return f"level:{enterprise_id}:{previous_level}-{level}:{china_date(at).isoformat()}"
+
+
 def raise_level_alert(
     session: Session, *, enterprise_id: int, organisation_id: int, level: str, previous_level: str,
     assessment: Assessment, features: Mapping[str, Any], at: dt.datetime, rules: RiskRules,
     signal_id: int | None = None, case_id: int | None = None,
-) -> RiskAlert:
+) -> RiskAlert | None:
+    """The alert of a rise (``None`` if the same rise was already alerted today)."""
     from mediation.risk.scoring import jsonable_features
 
-    alert = RiskAlert(
+    return _insert_alert(session, dict(
+        dedupe_key=level_alert_key(enterprise_id, previous_level, level, at),
         kind="level_raised", status="open", enterprise_id=enterprise_id, case_id=case_id, signal_id=signal_id,
         organisation_id=organisation_id, level=level, previous_level=previous_level, score=assessment.score,
         workers=int(features.get("workers_affected") or 0), raised_at=at,
         report_due_on=_due(at, rules.report_days(level)), rule_set_version=rules.version,
         snapshot={"indicators": jsonable_features(features), "explanation": assessment.explanation()},
-    )
-    session.add(alert)
-    session.flush()
-    _notify(session, alert)
-    return alert
+        actions="", acknowledged_at=None,
+    ))
 
 
 def is_collective(case: Case, rules: RiskRules) -> bool:
@@ -86,7 +107,8 @@ def raise_collective_alert(session: Session, case: Case, *, at: dt.datetime, rul
     due = session.scalar(select(func.min(Deadline.due_on)).where(
         Deadline.case_id == case.id, Deadline.kind == DeadlineKind.COLLECTIVE_REPORT))
     risk = session.get(EnterpriseRisk, case.enterprise_id) if case.enterprise_id else None
-    alert = RiskAlert(
+    return _insert_alert(session, dict(
+        dedupe_key=f"collective:{case.id}",
         kind="collective_dispute", status="open", enterprise_id=case.enterprise_id, case_id=case.id,
         organisation_id=case.organisation_id, level=risk.level if risk else "none",
         previous_level=risk.level if risk else "none", score=risk.score if risk else 0,
@@ -96,11 +118,8 @@ def raise_collective_alert(session: Session, case: Case, *, at: dt.datetime, rul
                   "explanation": dict(risk.explanation) if risk else {},
                   "case": {"number": case.number, "title": case.title, "category": case.category,
                            "workers_count": case.workers_count, "reported_on": case.reported_on.isoformat()}},
-    )
-    session.add(alert)
-    session.flush()
-    _notify(session, alert)
-    return alert
+        actions="", acknowledged_at=None,
+    ))
 
 
 # --- reading and acting -------------------------------------------------------------------------------

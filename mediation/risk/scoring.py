@@ -261,12 +261,18 @@ def rescore_all(
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
     facts_built: bool = True,
+    commit: Callable[[], None] | None = None,
 ) -> RescoreSummary:
     """Re-assess every enterprise that has cases or signals (inside the caller's transaction).
 
     Inputs are loaded per range of enterprise ids; the assessment is the same function as the live
     path. New risk rows and level changes are written in bulk; enterprises whose level changed get their
     facts moved and, for a rise into orange/red, an alert.
+
+    ``commit``: called after each batch (e.g. ``session.commit``), so a run over millions of enterprises
+    holds its locks and its transaction one batch at a time. A batch first locks the risk rows it will
+    change, so two runs at the same time (two workers) take turns per batch and the second finds nothing
+    left to change; new rows and alerts are inserted "on conflict do nothing" (their keys are unique).
     """
     rules = active_rules(session)
     summary = RescoreSummary()
@@ -278,11 +284,11 @@ def rescore_all(
         def cond(col: Any, lo: int = lo, top: int = top) -> ColumnElement[bool]:
             return col.between(lo, top)
 
-        signals, cases, unions = load_inputs(session, cond, at, rules)
-        ids = sorted(set(signals) | set(cases) | set(session.scalars(
-            select(EnterpriseRisk.enterprise_id).where(cond(EnterpriseRisk.enterprise_id))).all()))
         existing = {r.enterprise_id: r for r in session.scalars(
-            select(EnterpriseRisk).where(cond(EnterpriseRisk.enterprise_id))).all()}
+            select(EnterpriseRisk).where(cond(EnterpriseRisk.enterprise_id))
+            .with_for_update().execution_options(populate_existing=True)).all()}
+        signals, cases, unions = load_inputs(session, cond, at, rules)
+        ids = sorted(set(signals) | set(cases) | set(existing))
         new_rows: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
         for eid in ids:
@@ -312,7 +318,16 @@ def rescore_all(
             summary.changed += int(result.level_changed)
             summary.alerts += int(result.alert is not None)
         if new_rows:
-            session.execute(EnterpriseRisk.__table__.insert(), new_rows)
+            # another run may have created some of them since this batch was read: theirs stand
+            table = EnterpriseRisk.__table__
+            created: set[int] = set()
+            for i in range(0, len(new_rows), 500):  # under both databases' limit of bound parameters
+                created.update(session.scalars(
+                    facts._insert(session, table).values(new_rows[i:i + 500])
+                    .on_conflict_do_nothing(index_elements=["enterprise_id"]).returning(table.c.enterprise_id)))
+            if len(created) < len(new_rows):
+                new_rows = [r for r in new_rows if r["enterprise_id"] in created]
+                changes = [c for c in changes if c["enterprise_id"] in created]  # (only new rows' changes here)
             # Facts that already exist (an enterprise scored for the first time) take the new level.
             for r in new_rows if facts_built else ():
                 if r["level"] != "none":
@@ -322,6 +337,8 @@ def rescore_all(
         if changes:
             session.execute(EnterpriseRiskChange.__table__.insert(), changes)
         session.flush()
+        if commit is not None:
+            commit()
         if progress is not None:
             progress(len(ids))
         lo = top + 1

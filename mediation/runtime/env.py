@@ -7,7 +7,7 @@ rules) and adds the calendar of the session's database. The one assembly is :mod
 nothing here is a module-level default or registry.
 
 The calendar combines the library's holiday data with the override table (``calendar_days``); it is
-cached per process for a short time so a transition does not re-read the table.
+cached per process and reloaded when the database's ``calendar`` version changes (see :func:`cached_calendar`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import CalendarDay, CalendarYear
+from mediation.db.models_ops import config_version
 from mediation.domain.calendar import ChineseWorkdayCalendar, DayOverride, WorkdayCalendar
 from mediation.domain.clock import Today, china_today
 from mediation.domain.deadline_rules import RuleSet, default_rules
 from mediation.runtime.hooks import DocumentProducer, Observer
 
-CALENDAR_TTL_SECONDS = 60.0
+CALENDAR_TTL_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,23 @@ def load_calendar(session: Session) -> ChineseWorkdayCalendar:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[str, tuple[float, ChineseWorkdayCalendar]] = {}
+_cache: dict[str, tuple[float, int, ChineseWorkdayCalendar]] = {}
 
 
 def cached_calendar(session: Session) -> ChineseWorkdayCalendar:
+    """The calendar of the session's database, cached per process **and checked against the database's
+    ``calendar`` version** (one primary-key read per operation): a schedule loaded on one node is used by every
+    process of every node from their next operation on. The TTL only bounds memory of a stale entry."""
     key = str(session.get_bind().engine.url)
+    version = config_version(session, "calendar")
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
-        if hit and now - hit[0] < CALENDAR_TTL_SECONDS:
-            return hit[1]
+        if hit and hit[1] == version and now - hit[0] < CALENDAR_TTL_SECONDS:
+            return hit[2]
     cal = load_calendar(session)
     with _cache_lock:
-        _cache[key] = (now, cal)
+        _cache[key] = (now, version, cal)
     return cal
 
 

@@ -18,6 +18,7 @@ import-linter contract): it may import everything it wires, and nothing but the 
 from __future__ import annotations
 
 from documents.service import PdfProducer
+from mediation.blobs import BlobStore, store_from_spec
 from mediation.domain.clock import china_today
 from mediation.risk.observer import risk_observer
 from mediation.runtime.env import EnvFactory
@@ -28,11 +29,14 @@ from mediation.runtime.settings import Settings
 OBSERVERS: tuple[Observer, ...] = (risk_observer,)
 
 
-def env_factory(settings: Settings, *, documents: bool | None = None) -> EnvFactory:
+def env_factory(settings: Settings, *, documents: bool | None = None, blobs: BlobStore | None = None) -> EnvFactory:
     """The environment factory of a process: ``documents`` overrides the settings' choice of producing the
-    documents of a transition (``None``: as the settings say)."""
+    documents of a transition (``None``: as the settings say); the documents' files go to ``blobs`` (default:
+    the store the settings name)."""
     produce = settings.documents_on_transition if documents is None else documents
-    return EnvFactory(observers=OBSERVERS, documents=PdfProducer() if produce else None, today=china_today)
+    if produce and blobs is None:
+        blobs = store_from_spec(settings.blob_store, endpoint_url=settings.s3_endpoint_url)
+    return EnvFactory(observers=OBSERVERS, documents=PdfProducer(blobs) if produce else None, today=china_today)
 
 
 __all__ = ["OBSERVERS", "env_factory"]

@@ -1,5 +1,6 @@
-"""The scheduler: when it runs the sweep and the daily jobs, that a failing job is reported without stopping
-the others, and (against the pass's real database) that it lapses an expired mediation and rescores."""
+"""The periodic jobs: the in-process runner (SQLite demo) runs the sweep on its interval and the daily jobs once
+per China date after the hour (the claim decides), a failing job is reported without stopping the others, and
+(against the pass's real database) the daily jobs lapse an expired mediation and rescore."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from mediation.cli.jobs import JobResult, Scheduler, run_daily
 from mediation.cli.main import main
 from mediation.db.models import Case, CaseEvent
 from mediation.domain.clock import CHINA_TZ
+from mediation.tasks.periodic import JobResult, PeriodicRunner, daily_job, run_daily
 from tests.factories import build_world, drive, new_case
 
 
@@ -37,53 +38,35 @@ class Recorder:
         return run
 
 
-def scheduler(rec: Recorder, **kw: object) -> Scheduler:
-    return Scheduler(lambda: None, jobs={"sweep": rec.job("sweep"), "rescore": rec.job("rescore")},  # type: ignore[arg-type]
-                     **kw)  # type: ignore[arg-type]
+def runner(rec: Recorder, **kw: object) -> PeriodicRunner:
+    return PeriodicRunner(lambda: None, jobs={"sweep": rec.job("sweep"), "daily": rec.job("daily")},  # type: ignore[arg-type]
+                          **kw)  # type: ignore[arg-type]
 
 
 def names(results: list[JobResult]) -> list[str]:
     return [r.job for r in results]
 
 
-def test_sweeps_on_interval_and_runs_the_daily_jobs_once_a_day_after_the_hour() -> None:
+def test_runs_the_periodic_jobs_on_the_interval() -> None:
     rec = Recorder()
-    s = scheduler(rec, sweep_every=dt.timedelta(minutes=15), daily_at=dt.time(1, 30))
-    # started mid-morning: today's daily jobs have not run yet, so they run at once (the sweep first)
-    assert names(s.tick(china(2026, 11, 26, 10, 0))) == ["期限检查", "风险重新评估"]
+    s = runner(rec, sweep_every=dt.timedelta(minutes=15))
+    assert names(s.tick(china(2026, 11, 26, 10, 0))) == ["期限检查", "每日任务"]
     assert s.tick(china(2026, 11, 26, 10, 5)) == []
-    assert names(s.tick(china(2026, 11, 26, 10, 15))) == ["期限检查"]
-    assert s.tick(china(2026, 11, 26, 10, 29)) == []
-    # after midnight but before the daily hour: only the sweep
-    assert names(s.tick(china(2026, 11, 27, 0, 40))) == ["期限检查"]
-    assert names(s.tick(china(2026, 11, 27, 1, 29))) == ["期限检查"]
-    # the daily hour on China time, whatever the clock's zone
-    utc = china(2026, 11, 27, 1, 31).astimezone(dt.UTC)
-    assert names(s.tick(utc)) == ["期限检查", "风险重新评估"]
-    assert s.tick(utc + dt.timedelta(minutes=1)) == []
-    assert [n for n, _ in rec.calls].count("rescore") == 2
-
-
-def test_started_before_the_daily_hour_only_sweeps() -> None:
-    rec = Recorder()
-    s = scheduler(rec, daily_at=dt.time(1, 30))
-    assert names(s.tick(china(2026, 11, 26, 0, 10))) == ["期限检查"]
-    assert names(s.tick(china(2026, 11, 26, 1, 30))) == ["期限检查", "风险重新评估"]
+    assert names(s.tick(china(2026, 11, 26, 10, 15))) == ["期限检查", "每日任务"]
 
 
 def test_a_failing_job_is_reported_and_the_others_still_run() -> None:
     rec = Recorder(fail={"sweep"})
-    s = scheduler(rec)
+    s = runner(rec)
     results = s.tick(china(2026, 11, 26, 9, 0))
-    assert [(r.job, r.ok) for r in results] == [("期限检查", False), ("风险重新评估", True)]
+    assert [(r.job, r.ok) for r in results] == [("期限检查", False), ("每日任务", True)]
     assert "sweep 出错" in results[0].summary and "失败" in results[0].line()
-    # the loop goes on: the next interval sweeps again
-    assert names(s.tick(china(2026, 11, 26, 9, 15))) == ["期限检查"]
+    assert names(s.tick(china(2026, 11, 26, 9, 15))) == ["期限检查", "每日任务"]
 
 
 def test_serve_stops_when_asked() -> None:
     rec = Recorder()
-    s = scheduler(rec)
+    s = runner(rec)
     stop = threading.Event()
     seen: list[JobResult] = []
 
@@ -95,14 +78,27 @@ def test_serve_stops_when_asked() -> None:
                                                               "clock": lambda: china(2026, 11, 26, 0, 5)})
     t.start()
     t.join(timeout=10)
-    assert not t.is_alive() and names(seen) == ["期限检查"]
+    assert not t.is_alive() and names(seen)[0] == "期限检查"
 
 
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError):
-        Scheduler(lambda: None, sweep_every=dt.timedelta(0))  # type: ignore[arg-type,return-value]
-    r = CliRunner().invoke(main, ["scheduler", "--daily-at", "25:99"])
+        PeriodicRunner(lambda: None, sweep_every=dt.timedelta(0))  # type: ignore[arg-type,return-value]
+    r = CliRunner().invoke(main, ["worker", "--daily-at", "25:99"])
     assert r.exit_code != 0 and "HH:MM" in r.output
+
+
+def test_the_daily_jobs_run_once_per_china_date_after_the_hour(committing_engine: Engine) -> None:
+    def factory() -> Session:
+        return Session(committing_engine, expire_on_commit=False)
+
+    # before 01:30 China time: not due (17:00 UTC is 01:00 the next day in China)
+    assert "未到" in daily_job(factory, china(2026, 11, 26, 1, 0))
+    first = daily_job(factory, china(2026, 11, 26, 1, 45), job_id=1)
+    assert "期限检查完成" in first and "风险重新评估完成" in first
+    # another worker's job the same day: skipped; the next China day: runs
+    assert "已由其他进程运行" in daily_job(factory, china(2026, 11, 26, 9, 0), job_id=2)
+    assert "期限检查完成" in daily_job(factory, china(2026, 11, 27, 1, 31), job_id=3)
 
 
 def test_daily_jobs_lapse_expired_mediation_and_rescore(committing_engine: Engine) -> None:
