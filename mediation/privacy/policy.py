@@ -22,6 +22,29 @@ SUBJECTS = ("parties", "documents")
 ACTIONS = ("anonymise", "keep")
 
 
+#: The policies migration 0012 installs (kept there as its own copy): used to put them back where they are missing.
+DEFAULT_POLICIES: tuple[dict[str, Any], ...] = (
+    {"subject": "parties", "action": "anonymise", "years_after_archive": 10,
+     "fields": ["name", "id_number", "phone", "address", "birth_date", "legal_representative"],
+     "note": "结案归档满10年后，匿名化当事人（自然人）的姓名、身份证号码、电话、住址、出生日期"
+             "及用人单位法定代表人姓名；案件、请求与统计数据保留。"},
+    {"subject": "documents", "action": "keep", "years_after_archive": 30, "fields": [],
+     "note": "文书按档案管理规定保存（30年），不自动删除；每次下载均记入个人信息访问记录。"},
+)
+
+
+def ensure_default_policies(session: Session) -> list[str]:
+    """Insert the default policy of every subject that has none; the subjects inserted."""
+    added = []
+    for d in DEFAULT_POLICIES:
+        if policy_for(session, d["subject"]) is None:
+            session.add(RetentionPolicy(active=True, **d))
+            added.append(d["subject"])
+    if added:
+        session.commit()
+    return added
+
+
 def audit(session: Session, action: str, actor: str, *, case_id: int | None = None, subject_hash: str | None = None,
           **details: Any) -> PrivacyAudit:
     row = PrivacyAudit(action=action, actor=actor[:64], case_id=case_id, subject_hash=subject_hash,
