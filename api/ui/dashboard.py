@@ -18,7 +18,7 @@ from flask_login import login_required
 from api.auth import csrf
 from api.db import db_session
 from api.ui.pages import _actor, _ctx, page_error
-from mediation.cases.queries import list_cases
+from mediation.cases.queries import list_cases, supervisor_today
 from mediation.db.models import Organisation
 from mediation.domain import divisions
 from mediation.domain.enums import Role
@@ -168,6 +168,50 @@ def export(fmt: str) -> Response:
     resp = Response(body, mimetype=mime)
     resp.headers["Content-Disposition"] = f'attachment; filename="hotspots-{region.code}-{by}.{fmt}"'
     return resp
+
+
+def group_alerts(alerts: list[Any]) -> list[dict[str, Any]]:
+    """One entry per enterprise (or per case for an alert without one): the newest alert first, with the
+    earlier ones of the same enterprise still to handle behind it — three open alerts for one firm are one
+    thing to do, not three."""
+    groups: dict[Any, dict[str, Any]] = {}
+    for a in alerts:  # newest first
+        key = ("e", a["enterprise"]["id"]) if a["enterprise"] else ("c", a["case_id"] or a["id"])
+        if key in groups:
+            groups[key]["earlier"].append(a)
+        else:
+            groups[key] = {"alert": a, "earlier": []}
+    return list(groups.values())
+
+
+@bp.route("/today")
+@login_required
+def today() -> Any:
+    """今日督办: what a supervisor must deal with today in their subtree, grouped by committee, each item with
+    the action to take — red alerts not yet reported, collective disputes not reported within their 1-day
+    limit, cases whose mediation period ends within three days."""
+    actor = _supervisor()
+    session = db_session()
+    today_ = default_env(session).today()
+    red, _ = alert_svc.list_alerts(session, actor=actor, status=("open", "acknowledged"), level="red", limit=500)
+    todo = supervisor_today(session, actor=actor, today=today_)
+    by_org: dict[int, dict[str, Any]] = {}
+
+    def slot(org: Any) -> dict[str, Any]:
+        return by_org.setdefault(org.id, {"org": org, "alerts": [], "collective": [], "lapsing": []})
+
+    for a in red:
+        slot(a.organisation)["alerts"].append(alert_svc.alert_dict(a, today_))
+    for item in todo.collective_unreported:
+        slot(item.case.organisation)["collective"].append(item)
+    for item in todo.lapsing:
+        slot(item.case.organisation)["lapsing"].append(item)
+    groups = sorted(by_org.values(), key=lambda g: g["org"].path)
+    for g in groups:
+        g["alerts"] = group_alerts(g["alerts"])
+    totals = {"alerts": sum(len(g["alerts"]) for g in groups),
+              "collective": len(todo.collective_unreported), "lapsing": len(todo.lapsing)}
+    return render_template("ui/today.html", groups=groups, totals=totals, level_colours=LEVEL_COLOURS, **_ctx())
 
 
 @bp.route("/alerts")

@@ -143,7 +143,7 @@ def test_swept_overdue_deadlines_stay_on_the_workbench_and_case_page_until_dealt
     assert status == "overdue"
     login(client, world.mediator.username)
     html = client.get("/ui/").get_data(as_text=True)
-    panel = html[html.index('data-panel="red-1"'):html.index('data-panel="amber-2"')]
+    panel = html[html.index('data-panel="overdue"'):html.index('data-panel="today"')]
     assert case.number in panel and "受理期限" in panel and 'class="countdown overdue"' in panel
     page = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     table = page[page.index("<h2>期限</h2>"):page.index("</table>", page.index("<h2>期限</h2>"))]
@@ -152,7 +152,7 @@ def test_swept_overdue_deadlines_stay_on_the_workbench_and_case_page_until_dealt
     db.expire_all()
     drive(db, world, case, TODAY, "accept")  # accepted late: a missed deadline, no longer an open matter
     html = client.get("/ui/").get_data(as_text=True)
-    panel = html[html.index('data-panel="red-1"'):html.index('data-panel="amber-2"')]
+    panel = html[html.index('data-panel="overdue"'):html.index('data-panel="today"')]
     assert case.number not in panel
     page = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     table = page[page.index("<h2>期限</h2>"):page.index("</table>", page.index("<h2>期限</h2>"))]
