@@ -10,9 +10,10 @@ from flask_login import current_user, login_required
 
 from api.auth import csrf
 from api.db import db_session
+from api.ui.forms import field_errors
 from mediation.cases import parties as party_svc
 from mediation.domain.enums import PartyRole
-from mediation.domain.errors import DomainError, ValidationFailed
+from mediation.domain.errors import ConflictError, DomainError, ValidationFailed
 from workflows.definitions import get_definition
 
 bp = Blueprint("ui_parties", __name__, template_folder="templates", url_prefix="/ui")
@@ -79,7 +80,12 @@ def add_party(case_id: int) -> Any:
                                        data=_form_payload(request.form),
                                        expected_version=int(version) if version.isdigit() else -1)
     except ValidationFailed as exc:
-        return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event="parties", status=422)
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="parties",
+                            status=422)
+    except ConflictError as exc:
+        from api.ui.pages import _stale
+
+        return _stale(case_id, "parties", exc.status)
     except DomainError as exc:
         return _render_case(case_id, message=exc.detail, failed_event="parties", status=exc.status)
     flash(f"已登记当事人：{party.name}", "ok")

@@ -29,7 +29,157 @@
     }
   }
 
+  /* --- the calculator: show the fields of the chosen kind -------------------------------------------- */
+  function showCalcKind(root) {
+    var select = root.querySelector('[data-calc-kind]');
+    if (!select) { return; }
+    root.querySelectorAll('[data-for]').forEach(function (el) {
+      el.hidden = el.dataset.for.split(' ').indexOf(select.value) < 0;
+    });
+  }
+
+  /* After the calculator answers: mark the fields it names invalid (or valid again) and focus the first. */
+  function markCalcErrors(output) {
+    var root = output.closest('[data-calc]') || document;
+    var bad = (output.querySelector('.calc-output') || output).dataset.invalid || '';
+    var names = bad ? bad.split(' ') : [];
+    root.querySelectorAll('[name^="calc_"]').forEach(function (el) {
+      if (el.closest('.calc-fill')) { return; }
+      if (names.indexOf(el.name) >= 0) { el.setAttribute('aria-invalid', 'true'); } else { el.removeAttribute('aria-invalid'); }
+    });
+    if (names.length) {
+      var first = root.querySelector('[name="' + names[0] + '"]');
+      if (first) { first.focus(); }
+    }
+  }
+
+  /* --- the agreement's instalment rows ----------------------------------------------------------------- */
+  function renumber(fieldset) {
+    var rows = fieldset.querySelectorAll('[data-rows] [data-row]');
+    rows.forEach(function (row, i) {
+      row.querySelectorAll('[data-n-label]').forEach(function (label) {
+        label.textContent = label.dataset.nLabel.replace('{n}', i + 1);
+      });
+      row.querySelectorAll('[data-n-aria]').forEach(function (b) {
+        b.setAttribute('aria-label', b.dataset.nAria.replace('{n}', i + 1));
+      });
+      row.querySelectorAll('[id]').forEach(function (el) {
+        var old = el.id;
+        var id = old.replace(/-(\d+|__)-(desc|amount|due|type|err)$/, '-' + i + '-$2');
+        if (id !== old) {
+          el.id = id;
+          var label = row.querySelector('label[for="' + old + '"]');
+          if (label) { label.htmlFor = id; }
+        }
+      });
+    });
+    var total = 0;
+    fieldset.querySelectorAll('input[name=ob_amount]').forEach(function (el) {
+      var v = parseFloat((el.value || '').replace(/[,，\s]/g, ''));
+      if (!isNaN(v)) { total += v; }
+    });
+    var out = fieldset.querySelector('[data-total]');
+    if (out) { out.textContent = '共' + rows.length + '项' + (total ? '，合计' + total.toLocaleString('zh-CN', {minimumFractionDigits: 2, maximumFractionDigits: 2}) + '元' : ''); }
+  }
+
+  function addRow(fieldset) {
+    var tpl = fieldset.querySelector('template[data-row-template]');
+    var holder = fieldset.querySelector('[data-rows]');
+    var row = tpl.content.firstElementChild.cloneNode(true);
+    holder.appendChild(row);
+    renumber(fieldset);
+    return row;
+  }
+
+  function emptyRow(row) {
+    return !row.querySelector('input[name=ob_description]').value.trim() &&
+      !row.querySelector('input[name=ob_amount]').value.trim();
+  }
+
+  function addMonths(iso, months) {
+    var p = iso.split('-').map(Number);
+    var y = p[0], m = p[1] - 1 + months, d = p[2];
+    y += Math.floor(m / 12); m = ((m % 12) + 12) % 12;
+    var last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+    var day = Math.min(d, last);
+    return y + '-' + String(m + 1).padStart(2, '0') + '-' + String(day).padStart(2, '0');
+  }
+
+  /* Split an amount into n instalments (equal, the cents left over in the last one) and fill the rows. */
+  function fillRows(button) {
+    var fill = button.closest('.calc-fill');
+    var fieldset = button.closest('[data-obligations]');
+    var status = fill.querySelector('.fill-status');
+    var amountEl = fill.querySelector('[name=calc_fill_amount]');
+    var countEl = fill.querySelector('[name=calc_fill_count]');
+    var firstEl = fill.querySelector('[name=calc_fill_first]');
+    var gapEl = fill.querySelector('[name=calc_fill_interval]');
+    var cents = Math.round(parseFloat((amountEl.value || '').replace(/[,，\s元]/g, '')) * 100);
+    var n = parseInt(countEl.value, 10);
+    var gap = parseInt(gapEl.value, 10) || 1;
+    [amountEl, countEl, firstEl].forEach(function (el) { el.removeAttribute('aria-invalid'); });
+    var problem = null;
+    if (!(cents > 0)) { problem = [amountEl, '填入金额应为大于0的数字']; }
+    else if (!(n >= 1 && n <= 36)) { problem = [countEl, '期数应为1至36']; }
+    else if (!/^\d{4}-\d{2}-\d{2}$/.test(firstEl.value)) { problem = [firstEl, '请填写第一期履行期限']; }
+    if (problem) {
+      problem[0].setAttribute('aria-invalid', 'true');
+      status.textContent = problem[1];
+      status.classList.add('field-error');
+      problem[0].focus();
+      return;
+    }
+    status.classList.remove('field-error');
+    var each = Math.floor(cents / n);
+    var rows = Array.prototype.filter.call(fieldset.querySelectorAll('[data-rows] [data-row]'), emptyRow);
+    var filled = [];
+    for (var k = 0; k < n; k++) {
+      var row = rows[k] || addRow(fieldset);
+      var part = k === n - 1 ? cents - each * (n - 1) : each;
+      var desc = fill.dataset.description + (n > 1 ? '（第' + (k + 1) + '期，共' + n + '期）' : '');
+      row.querySelector('input[name=ob_description]').value = desc;
+      row.querySelector('input[name=ob_amount]').value = (part / 100).toFixed(2);
+      row.querySelector('input[name=ob_due_on]').value = addMonths(firstEl.value, k * gap);
+      var type = row.querySelector('select[name=ob_claim_type]');
+      if (type.querySelector('option[value="' + fill.dataset.claimType + '"]')) { type.value = fill.dataset.claimType; }
+      filled.push(row);
+    }
+    renumber(fieldset);
+    status.textContent = '已填入' + n + '项履行事项，合计' + (cents / 100).toFixed(2) + '元，请核对。';
+    filled[0].querySelector('input[name=ob_description]').focus();
+  }
+
+  document.addEventListener('click', function (ev) {
+    var t = ev.target.closest('button');
+    if (!t) { return; }
+    var fieldset = t.closest('[data-obligations]');
+    if (t.hasAttribute('data-add-row') && fieldset) {
+      addRow(fieldset).querySelector('input').focus();
+    } else if (t.hasAttribute('data-remove-row') && fieldset) {
+      var rows = fieldset.querySelectorAll('[data-rows] [data-row]');
+      var row = t.closest('[data-row]');
+      if (rows.length > 1) { row.remove(); } else { row.querySelectorAll('input').forEach(function (i) { i.value = ''; }); }
+      renumber(fieldset);
+      var add = fieldset.querySelector('[data-add-row]');
+      if (add) { add.focus(); }
+    } else if (t.hasAttribute('data-fill-rows')) {
+      fillRows(t);
+    }
+  });
+  document.addEventListener('change', function (ev) {
+    if (ev.target.matches('[data-calc-kind]')) { showCalcKind(ev.target.closest('[data-calc]') || document); }
+  });
+  document.addEventListener('input', function (ev) {
+    var fieldset = ev.target.name === 'ob_amount' && ev.target.closest('[data-obligations]');
+    if (fieldset) { renumber(fieldset); }
+  });
+  document.addEventListener('htmx:afterSwap', function (ev) {
+    if (ev.target.querySelector('.calc-output')) { markCalcErrors(ev.target); }
+  });
+
   ready(function () {
+    document.querySelectorAll('[data-calc]').forEach(showCalcKind);
+    document.querySelectorAll('[data-obligations]').forEach(renumber);
     if (!focusFirstInvalid(document)) { openFromHash(); }
     window.addEventListener('hashchange', openFromHash);
   });
