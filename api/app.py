@@ -20,7 +20,7 @@ from api import auth, db, errors
 from api.errors import PROBLEM
 from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
-from api.ui import caselist, dashboard, login, pages, parties, signals
+from api.ui import caselist, dashboard, intake, login, pages, parties, signals
 from documents import producer, renderer
 from mediation.db import registry  # noqa: F401  (all tables)
 from mediation.db.engine import make_session_factory
@@ -133,7 +133,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     _install_documents(app, settings)
     errors.register_error_handlers(app)
 
-    for bp in (login.bp, pages.bp, caselist.bp, dashboard.bp, signals.bp, parties.bp):
+    for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp):
         app.register_blueprint(bp)
     return app
 

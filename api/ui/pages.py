@@ -22,12 +22,12 @@ from api.auth import csrf
 from api.db import db_session
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
+from api.ui import intake as intake_form
 from api.ui.calc import KINDS as CALC_KINDS
 from api.ui.calc import LABELS as CALC_LABELS
 from api.ui.calc import calculate
 from api.ui.casepage import changes_since, conflict_message, current_documents, deadline_views, split_actions
 from api.ui.forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, leftover, payload_from_form
-from api.ui.parties import extra_intake_parties
 from api.ui.wording import CHECKS, missing_message, public, refusal
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
@@ -122,49 +122,6 @@ def workbench_page() -> str:
 
 # --- intake -----------------------------------------------------------------------------------------
 
-def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
-    worker: dict[str, Any] = {"role": "worker", "name": form.get("worker_name", "").strip()}
-    for f in ("gender", "id_number", "phone", "address", "job_title", "hired_on"):
-        v = form.get(f"worker_{f}", "").strip()
-        if v:
-            worker[f] = v
-    parties = [worker]
-    ent_id = form.get("enterprise_id", "").strip()
-    ent_name = form.get("employer_name", "").strip()
-    employer: dict[str, Any] = {"role": "employer", "name": ent_name}
-    if ent_id.isdigit():
-        ent = db_session().get(Enterprise, int(ent_id))
-        if ent is not None:
-            employer.update(name=ent.name, uscc=ent.uscc, legal_representative=ent.legal_representative,
-                            address=ent.address)
-    # the worker is party 0 and the employer party 1 (the form's error aliases say so), the extra workers or
-    # representatives of a collective dispute follow
-    parties += [employer, *extra_intake_parties(form)]
-    claims = []
-    if form.get("claim_type"):
-        claim: dict[str, Any] = {"claim_type": form["claim_type"], "description": form.get("claim_description", "")}
-        if form.get("claim_amount", "").strip():
-            claim["amount"] = form["claim_amount"].strip().replace(",", "")
-        claims.append(claim)
-    data: dict[str, Any] = {
-        "title": form.get("title", "").strip() or f"{worker['name']}与{employer['name']}劳动争议",
-        "category": form.get("category", ""),
-        "source": form.get("source", ""),
-        "organisation_id": actor.organisation_id,
-        "workers_count": int(form["workers_count"]) if form.get("workers_count", "").isdigit() else 1,
-        "facts": form.get("facts", ""),
-        "requests": form.get("requests", ""),
-        "parties": parties,
-        "claims": claims,
-    }
-    if ent_id.isdigit():
-        data["enterprise_id"] = int(ent_id)
-    for f in ("dispute_arose_on", "received_on"):
-        if form.get(f):
-            data[f] = form[f]
-    return data
-
-
 def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
     session = db_session()
     name = form.get("worker_name", "").strip()
@@ -179,50 +136,86 @@ def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
         stmt = stmt.where(Party.name == name)
         if form.get("enterprise_id", "").isdigit():
             stmt = stmt.where(Case.enterprise_id == int(form["enterprise_id"]))
-    from mediation.domain.policy import can
-
     return [c for c in session.scalars(stmt.distinct().limit(10)).all() if can(actor, "read", c)]
 
 
-#: The intake form's fields; the service's errors are renamed to them (party 0 is the worker, party 1 the
-#: employer, claim 0 the claim) so every message lands next to the field it concerns.
-INTAKE_FIELDS = ("source", "category", "worker_name", "worker_gender", "worker_id_number", "worker_phone",
-                 "worker_address", "worker_job_title", "worker_hired_on", "enterprise_id", "employer_name",
-                 "claim_type", "claim_amount", "workers_count", "title", "requests", "facts", "dispute_arose_on",
-                 "received_on", "parties", "claims")
-INTAKE_ALIASES = {"parties.0.": "worker_", "parties.1.name": "employer_name", "parties.1.": "enterprise_id",
-                  "claims.0.amount": "claim_amount", "claims.0.": "claim_type", "organisation_id": "_schema",
-                  "is_collective": "workers_count"}
+#: The order the intake form shows its fields in (the error summary lists them in this order).
+INTAKE_ORDER = ("source", "category", "worker_name", "worker_gender", "worker_id_number", "worker_phone",
+                "worker_address", "worker_job_title", "worker_hired_on", "enterprise_id", "new_ent_name",
+                "new_ent_uscc", "new_ent_legal_representative", "new_ent_address", "new_ent_phone", "roster",
+                "workers_unlisted", "claim_type", "claim_amount", "title", "requests", "facts", "dispute_arose_on",
+                "received_on")
+
+
+def _error_list(errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    """(the field's id, its name in Chinese, the message) for the summary above the form, in the form's order."""
+    out = []
+    rank = {k: i for i, k in enumerate(INTAKE_ORDER)}
+
+    def key(k: str) -> tuple[int, int, str]:
+        m = re.match(r"^extra\.(\d+)\.", k)
+        return (rank["roster"], int(m[1]), k) if m else (rank.get(k, 99), 0, k)
+
+    for k in sorted(errors, key=key):
+        m = re.match(r"^extra\.(\d+)\.(\w+)$", k)
+        if m:
+            field = {"name": "姓名", "id_number": "身份证号码", "phone": "联系电话", "role": "身份"}.get(m[2], m[2])
+            out.append((f"extra-{m[1]}-{m[2]}", f"劳动者名单第{int(m[1]) + 1}行的{field}", "；".join(errors[k])))
+        elif k in intake_form.LABELS:
+            out.append((f"f-{k}", intake_form.LABELS[k], "；".join(errors[k])))
+        else:
+            out.append(("intake-form", "", "；".join(errors[k])))
+    return out
 
 
 @bp.route("/intake", methods=["GET", "POST"])
 @login_required
 def intake() -> Any:
+    """登记案件: every error at once, each naming its field; a collective dispute's workers listed row by row,
+    pasted or imported; the employer chosen from the area's enterprises or registered on the spot."""
     actor = _actor()
     session = db_session()
-    errors: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     duplicates: list[Case] = []
     message = None
+    form = request.form
+    chosen = None
+    raw_ent = form.get("enterprise_id", "").strip()
+    if raw_ent.isdigit() and len(raw_ent) < 12:
+        chosen = session.get(Enterprise, int(raw_ent))
     if request.method == "POST":
         csrf.protect()
-        duplicates = _possible_duplicates(request.form, actor)
-        if duplicates and request.form.get("confirm_duplicate") != "yes":
-            message = "该劳动者已有未办结的案件，请核对；确认不是重复登记后勾选“确认继续登记”再提交。"
-        else:
-            try:
-                case = svc.create_case(session, actor=actor, data=_intake_payload(request.form, actor))
-                flash(f"已登记案件 {case.number}", "ok")
-                return redirect(url_for("ui.case_page", case_id=case.id))
-            except ValidationFailed as exc:
-                errors, message = field_errors(exc.errors, INTAKE_ALIASES), exc.detail
-            except DomainError as exc:
-                message = exc.detail
-    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.name).limit(500)).all()
+        today = default_env(session).today()
+        data = intake_form.payload(form, actor, chosen)
+        errors = intake_form.validate(form, data, today, enterprise_chosen=chosen is not None)
+        if not errors:
+            duplicates = _possible_duplicates(form, actor)
+            if duplicates and form.get("confirm_duplicate") != "yes":
+                message = "该劳动者已有未办结的案件，请核对；确认不是重复登记后勾选“确认继续登记”再提交。"
+            else:
+                try:
+                    if chosen is None:  # registered with the case, in the same unit of work
+                        chosen = intake_form.register_enterprise(session, form, actor)
+                        data = intake_form.payload(form, actor, chosen)
+                    case = svc.create_case(session, actor=actor, data=data)
+                    flash(f"已登记案件 {case.number}", "ok")
+                    return redirect(url_for("ui.case_page", case_id=case.id))
+                except ValidationFailed as exc:
+                    errors = intake_form._alias_rows(field_errors(exc.errors, intake_form.ALIASES))
+                    chosen = None if not raw_ent else chosen
+                except DomainError as exc:
+                    message = public(exc.detail)
+        if errors:
+            message = f"未能登记，请修改以下{len(errors)}项："
+    rows = intake_form.all_rows(form) if request.method == "POST" else []
+    listed = 1 + len([r for r in rows if not r.blank])
+    unlisted = form.get("workers_unlisted", "").strip()
     status = 422 if (errors or message) and request.method == "POST" else 200
-    return render_template("ui/intake.html", form=request.form, errors=errors, message=message,
-                           other_errors=leftover(errors, INTAKE_FIELDS),
-                           duplicates=duplicates, enterprises=enterprises, categories=DisputeCategory.choices(),
-                           claim_types=ClaimType.choices(),
+    return render_template("ui/intake.html", form=form, errors=errors, message=message,
+                           error_list=_error_list(errors), duplicates=duplicates, chosen=chosen, rows=rows,
+                           roles=intake_form.ROW_ROLES, listed=listed,
+                           total=listed + (int(unlisted) if unlisted.isdigit() and len(unlisted) < 8 else 0),
+                           categories=DisputeCategory.choices(), claim_types=ClaimType.choices(),
                            sources=[(s.value, s.label) for s in CaseSource], **_ctx()), status
 
 

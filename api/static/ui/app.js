@@ -55,7 +55,7 @@
 
   /* --- the agreement's instalment rows ----------------------------------------------------------------- */
   function renumber(fieldset) {
-    var rows = fieldset.querySelectorAll('[data-rows] [data-row]');
+    var rows = fieldset.querySelectorAll('[data-rows] > [data-row]');
     rows.forEach(function (row, i) {
       row.querySelectorAll('[data-n-label]').forEach(function (label) {
         label.textContent = label.dataset.nLabel.replace('{n}', i + 1);
@@ -65,7 +65,7 @@
       });
       row.querySelectorAll('[id]').forEach(function (el) {
         var old = el.id;
-        var id = old.replace(/-(\d+|__)-(desc|amount|due|type|err)$/, '-' + i + '-$2');
+        var id = old.replace(/-(\d+|__)-([a-z_]+)$/, '-' + i + '-$2');
         if (id !== old) {
           el.id = id;
           var label = row.querySelector('label[for="' + old + '"]');
@@ -73,6 +73,7 @@
         }
       });
     });
+    if (fieldset.hasAttribute('data-roster')) { headcount(fieldset); return; }
     var total = 0;
     fieldset.querySelectorAll('input[name=ob_amount]').forEach(function (el) {
       var v = parseFloat((el.value || '').replace(/[,，\s]/g, ''));
@@ -89,6 +90,38 @@
     holder.appendChild(row);
     renumber(fieldset);
     return row;
+  }
+
+  /* The intake roster: the head count is the applicant, the listed workers and the unlisted ones. */
+  function headcount(fieldset) {
+    var listed = 1;
+    fieldset.querySelectorAll('[data-rows] > [data-row]').forEach(function (row) {
+      var name = row.querySelector('input[name=extra_name]').value.trim();
+      var id = row.querySelector('input[name=extra_id_number]').value.trim();
+      if (name || id) { listed += 1; }
+    });
+    var unlisted = parseInt((fieldset.querySelector('input[name=workers_unlisted]') || {}).value, 10) || 0;
+    var total = listed + Math.max(unlisted, 0);
+    var out = fieldset.querySelector('[data-headcount]');
+    if (out) {
+      out.innerHTML = '';
+      out.appendChild(document.createTextNode('涉及劳动者：'));
+      var strong = document.createElement('strong');
+      strong.setAttribute('data-total', '');
+      strong.textContent = String(total);
+      out.appendChild(strong);
+      out.appendChild(document.createTextNode('人（名单' + listed + '人' + (unlisted ? '，名单以外' + unlisted + '人' : '') + '）'));
+      if (total >= 10) {
+        var badge = document.createElement('span');
+        badge.className = 'badge red';
+        badge.setAttribute('data-collective', '');
+        badge.textContent = '集体争议';
+        out.appendChild(document.createTextNode(' '));
+        out.appendChild(badge);
+      }
+    }
+    var form = fieldset.closest('form');
+    if (form) { form.classList.toggle('is-collective', total >= 10); }
   }
 
   function emptyRow(row) {
@@ -150,13 +183,16 @@
   }
 
   document.addEventListener('click', function (ev) {
+    var pick = ev.target.closest('[data-pick-enterprise]');
+    if (pick) { pickEnterprise(pick); return; }
     var t = ev.target.closest('button');
     if (!t) { return; }
-    var fieldset = t.closest('[data-obligations]');
+    if (t.hasAttribute('data-unpick')) { unpickEnterprise(t); return; }
+    var fieldset = t.closest('[data-obligations], [data-roster]');
     if (t.hasAttribute('data-add-row') && fieldset) {
       addRow(fieldset).querySelector('input').focus();
     } else if (t.hasAttribute('data-remove-row') && fieldset) {
-      var rows = fieldset.querySelectorAll('[data-rows] [data-row]');
+      var rows = fieldset.querySelectorAll('[data-rows] > [data-row]');
       var row = t.closest('[data-row]');
       if (rows.length > 1) { row.remove(); } else { row.querySelectorAll('input').forEach(function (i) { i.value = ''; }); }
       renumber(fieldset);
@@ -172,14 +208,53 @@
   document.addEventListener('input', function (ev) {
     var fieldset = ev.target.name === 'ob_amount' && ev.target.closest('[data-obligations]');
     if (fieldset) { renumber(fieldset); }
+    var roster = /^(extra_name|extra_id_number|workers_unlisted)$/.test(ev.target.name) && ev.target.closest('[data-roster]');
+    if (roster) { headcount(roster); }
   });
   document.addEventListener('htmx:afterSwap', function (ev) {
     if (ev.target.querySelector('.calc-output')) { markCalcErrors(ev.target); }
+    var roster = ev.target.closest('[data-roster]');
+    if (roster) {
+      // imported rows: drop the blank rows left before them, renumber, clear what was imported
+      var rows = roster.querySelectorAll('[data-rows] > [data-row]');
+      rows.forEach(function (row) { if (rows.length > 1 && !row.querySelector('input[name=extra_name]').value.trim() && !row.querySelector('input[name=extra_id_number]').value.trim()) { row.remove(); } });
+      renumber(roster);
+      var text = roster.querySelector('textarea[name=roster_text]');
+      var status = document.getElementById('roster-status');
+      if (status && !status.classList.contains('field-error')) {
+        if (text) { text.value = ''; }
+        var file = roster.querySelector('input[name=roster_file]');
+        if (file) { file.value = ''; }
+      }
+    }
   });
+
+  /* --- the employer picker ---------------------------------------------------------------------------- */
+  function pickEnterprise(button) {
+    var box = button.closest('[data-employer]');
+    box.querySelector('input[name=enterprise_id]').value = button.dataset.pickEnterprise;
+    box.querySelector('[data-chosen-name]').textContent = button.dataset.name;
+    box.querySelector('#ent-chosen').hidden = false;
+    box.querySelector('[data-picker]').hidden = true;
+    box.querySelector('[data-new-enterprise]').hidden = true;
+    box.querySelector('#ent-results').innerHTML = '';
+    var search = box.querySelector('input[name=ent_q]');
+    search.removeAttribute('aria-invalid');
+    box.querySelector('[data-unpick]').focus();
+  }
+
+  function unpickEnterprise(button) {
+    var box = button.closest('[data-employer]');
+    box.querySelector('input[name=enterprise_id]').value = '';
+    box.querySelector('#ent-chosen').hidden = true;
+    box.querySelector('[data-picker]').hidden = false;
+    box.querySelector('[data-new-enterprise]').hidden = false;
+    box.querySelector('input[name=ent_q]').focus();
+  }
 
   ready(function () {
     document.querySelectorAll('[data-calc]').forEach(showCalcKind);
-    document.querySelectorAll('[data-obligations]').forEach(renumber);
+    document.querySelectorAll('[data-obligations], [data-roster]').forEach(renumber);
     if (!focusFirstInvalid(document)) { openFromHash(); }
     window.addEventListener('hashchange', openFromHash);
   });
