@@ -6,7 +6,9 @@ checking what the user sees at each step. Screenshots of each page go to test-ar
   agreement with the embedded calculator (a bad amount is named, the result fills two instalment rows), signs
   it (first without the seal), reads the PDF, and records two payments (the proof is the existing text field:
   uploaded proof files belong to the later ledger work);
-- the same mediator in two tabs: the stale tab keeps what was typed and says it was the same user.
+- the same mediator in two tabs: the stale tab keeps what was typed and says it was the same user;
+- the clerk registers a collective dispute: every error at once, the employer found by search, the workers
+  pasted as a list (rows appear, the head count follows), the common claim.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Case
 from mediation.domain.clock import china_today
+from mediation.domain.identity import id_check_character
 from tests.browser.test_ui import CHROMIUM, _action, _login, _shot, live, page  # noqa: F401  (fixtures)
 from tests.factories import World
 from tests.helpers import pdf_pages, pdf_text
@@ -35,7 +38,8 @@ def _register(pg: object, base: str, name: str) -> str:
     pg.fill("input[name=worker_name]", name)  # type: ignore[attr-defined]
     pg.fill("input[name=worker_id_number]", "330402199003070015")  # type: ignore[attr-defined]
     pg.fill("input[name=worker_address]", "嘉兴市南湖区建国路1号")  # type: ignore[attr-defined]
-    pg.fill("input[name=employer_name]", "嘉兴市南湖精密机械有限公司")  # type: ignore[attr-defined]
+    pg.fill("#f-enterprise_id", "南湖精密")  # type: ignore[attr-defined]
+    pg.locator("#ent-results button.pick").first.click()  # type: ignore[attr-defined]
     pg.fill("input[name=claim_amount]", "12000")  # type: ignore[attr-defined]
     pg.fill("textarea[name=requests]", "支付拖欠工资12,000元")  # type: ignore[attr-defined]
     pg.click("form#intake-form button[type=submit]")  # type: ignore[attr-defined]
@@ -198,3 +202,75 @@ def test_two_tabs_of_the_same_user_keep_the_typed_record(
     assert re.search(r"调解会议及笔录（1）", other.content())  # the current page: tab A's session is there
     _shot(other, "flow-two-tabs")
     other.close()
+
+
+def _id(n: int) -> str:
+    body = f"33040219850101{n:03d}"
+    return body + id_check_character(body)
+
+
+def test_clerk_registers_a_collective_dispute_with_a_pasted_list(
+        live: tuple[str, World, dict[str, int]], page: object, committing_engine: Engine) -> None:  # noqa: F811
+    base, world, _ = live
+    pg = page
+    _login(pg, base, world.clerk.username)
+    pg.goto(f"{base}/ui/intake")  # type: ignore[attr-defined]
+    # a first submit with several mistakes: all of them at once, each naming its field, focus on the first
+    pg.fill("#f-worker_name", "   ")  # type: ignore[attr-defined]
+    pg.fill("#f-worker_id_number", "330402199003070099")  # wrong check digit  # type: ignore[attr-defined]
+    pg.fill("#f-received_on", (china_today() + dt.timedelta(days=2)).isoformat())  # type: ignore[attr-defined]
+    pg.click("form#intake-form > button[type=submit]")  # type: ignore[attr-defined]
+    pg.wait_for_selector("#form-errors .error-box")  # type: ignore[attr-defined]
+    summary = pg.inner_text("#form-errors")  # type: ignore[attr-defined]
+    for words in ("争议类别：请选择争议类别", "申请人姓名：请填写申请人姓名", "申请人身份证号码：", "校验位",
+                  "被申请人（用人单位）：", "收到申请日期：日期不能晚于今天"):
+        assert words in summary, words
+    assert "长度应为" not in summary
+    assert pg.evaluate("document.activeElement.id") == "f-category"  # type: ignore[attr-defined]
+    _shot(pg, "flow-intake-errors")
+
+    pg.select_option("#f-category", "remuneration")  # type: ignore[attr-defined]
+    pg.fill("#f-worker_name", "张三")  # type: ignore[attr-defined]
+    pg.fill("#f-worker_id_number", "330402199003070015")  # type: ignore[attr-defined]
+    pg.fill("#f-received_on", china_today().isoformat())  # type: ignore[attr-defined]
+    # the employer: searched within the area, picked
+    pg.fill("#f-enterprise_id", "南湖精密")  # type: ignore[attr-defined]
+    pg.wait_for_selector("#ent-results button.pick")  # type: ignore[attr-defined]
+    pg.click(f"#ent-results button[data-pick-enterprise='{world.enterprise.id}']")  # type: ignore[attr-defined]
+    assert world.enterprise.name in pg.inner_text("#ent-chosen")  # type: ignore[attr-defined]
+    # the workers: one typed row (a representative), then twelve pasted lines
+    rows = pg.locator("[data-roster] [data-rows] > [data-row]")  # type: ignore[attr-defined]
+    pg.click("[data-roster] [data-add-row]")  # type: ignore[attr-defined]
+    assert rows.count() == 1 and rows.first.locator("select[name=extra_role]").input_value() == "worker"
+    rows.first.locator("select[name=extra_role]").select_option("representative")
+    rows.first.locator("input[name=extra_name]").fill("代表甲")
+    rows.first.locator("input[name=extra_id_number]").fill(_id(99))
+    pg.click("details.import summary")  # type: ignore[attr-defined]
+    pasted = "\n".join(f"工人{i}\t{_id(i)}\t1381234{i:04d}" for i in range(1, 13))
+    pg.fill("#f-roster_text", pasted)  # type: ignore[attr-defined]
+    pg.click("[data-import-text]")  # type: ignore[attr-defined]
+    pg.wait_for_selector("#roster-status:has-text('已导入12人')")  # type: ignore[attr-defined]
+    assert rows.count() == 13 and rows.nth(12).locator("input[name=extra_name]").input_value() == "工人12"
+    assert rows.nth(12).locator("label").first.inner_text() == "第13行 身份"  # renumbered labels
+    assert pg.input_value("#f-roster_text") == ""  # type: ignore[attr-defined]
+    pg.fill("#f-workers_unlisted", "5")  # type: ignore[attr-defined]
+    headcount = pg.inner_text("[data-headcount]")  # type: ignore[attr-defined]
+    assert "涉及劳动者：19人" in headcount and "集体争议" in headcount  # 1 + 13 + 5
+    rows.nth(3).locator("button[data-remove-row]").click()  # a wrong line: removed
+    assert rows.count() == 12 and "涉及劳动者：18人" in pg.inner_text("[data-headcount]")  # type: ignore[attr-defined]
+    _shot(pg, "flow-intake-collective")
+    pg.click("form#intake-form > button[type=submit]")  # no common claim yet  # type: ignore[attr-defined]
+    pg.wait_for_selector("#form-errors .error-box")  # type: ignore[attr-defined]
+    assert "集体争议请写明全体劳动者的共同请求" in pg.inner_text("#form-errors")  # type: ignore[attr-defined]
+    assert rows.count() == 12  # the list survives the refusal
+    pg.fill("#f-requests", "全体职工共同请求支付拖欠的2个月工资")  # type: ignore[attr-defined]
+    pg.click("form#intake-form > button[type=submit]")  # type: ignore[attr-defined]
+    pg.wait_for_selector("text=已登记案件")  # type: ignore[attr-defined]
+    assert "集体争议 18人" in pg.inner_text("h1")  # type: ignore[attr-defined]
+    parties = pg.inner_text("table.parties")  # type: ignore[attr-defined]
+    assert "劳动者代表" in parties and "职工代表" not in parties and "工人12" in parties
+    _shot(pg, "flow-case-collective")
+    with Session(committing_engine) as s:
+        case = s.get(Case, int(pg.url.rsplit("/", 1)[1]))  # type: ignore[attr-defined]
+        assert case is not None and case.workers_count == 18 and case.is_collective
+        assert case.requests == "全体职工共同请求支付拖欠的2个月工资"

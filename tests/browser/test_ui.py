@@ -6,7 +6,6 @@ are saved under test-artifacts/screenshots/ (kept by CI as artefacts).
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import threading
 from collections.abc import Iterator
@@ -20,9 +19,7 @@ from werkzeug.serving import make_server
 from api.app import create_app
 from mediation.cases import service as svc
 from mediation.db.engine import make_session_factory
-from mediation.domain.clock import china_today
 from tests.factories import PASSWORD, World, application, build_world
-from tests.helpers import pdf_text
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -87,81 +84,8 @@ def _action(page: object, event: str) -> object:
     return details
 
 
-def test_intake_to_agreement_in_the_browser(live: tuple[str, World, dict[str, int]], page: object) -> None:
-    base, world, _ = live
-    pg = page
-    _login(pg, base, world.clerk.username)
-    _shot(pg, "workbench-clerk")
-    pg.click("text=登记案件")  # type: ignore[attr-defined]
-    pg.select_option("select[name=category]", "remuneration")  # type: ignore[attr-defined]
-    pg.fill("input[name=worker_name]", "李堃")  # type: ignore[attr-defined]
-    pg.fill("input[name=worker_id_number]", "330402199003070099")  # wrong check digit  # type: ignore[attr-defined]
-    pg.select_option("select[name=enterprise_id]", str(world.enterprise.id))  # type: ignore[attr-defined]
-    pg.fill("input[name=claim_amount]", "24000")  # type: ignore[attr-defined]
-    pg.fill("textarea[name=requests]", "支付拖欠工资24,000元")  # type: ignore[attr-defined]
-    pg.click("button:has-text('登记')")  # type: ignore[attr-defined]
-    assert "校验位错误" in pg.content()  # inline, in Chinese  # type: ignore[attr-defined]
-    pg.fill("input[name=worker_id_number]", "330402199003070015")  # type: ignore[attr-defined]
-    pg.click("button:has-text('登记')")  # type: ignore[attr-defined]
-    pg.wait_for_selector("text=已登记案件")  # type: ignore[attr-defined]
-    case_url = pg.url  # type: ignore[attr-defined]
-    _shot(pg, "case-applied")
-
-    _login(pg, base, world.mediator.username)
-    pg.goto(case_url)  # type: ignore[attr-defined]
-    accept = _action(pg, "accept")
-    accept.locator("button[type=submit]").click()  # without consent: refused with the reason
-    assert "同意调解" in pg.content()  # type: ignore[attr-defined]
-    accept = _action(pg, "accept")
-    accept.locator("input[name=respondent_consents]").check()
-    accept.locator("button[type=submit]").click()
-    pg.wait_for_selector("text=已完成：受理")  # type: ignore[attr-defined]
-    assert "调解中" in pg.content()  # type: ignore[attr-defined]
-
-    session = _action(pg, "record_session")
-    session.locator("input[name=started_at]").fill(f"{china_today().isoformat()}T09:30")
-    session.locator("input[name=place]").fill("东栅街道调解室")
-    session.locator("input[name=attendees]").fill("李堃、王建国")
-    session.locator("textarea[name=record]").fill("双方陈述意见，同意调解。")
-    session.locator("button[type=submit]").click()
-    pg.wait_for_selector("text=已完成：记录调解会议")  # type: ignore[attr-defined]
-
-    # the reference calculator, in the same session (htmx partial)
-    pg.goto(f"{base}/ui/calculator")  # type: ignore[attr-defined]
-    form = pg.locator("form:has(input[value=compensation])")  # type: ignore[attr-defined]
-    form.locator("input[name=monthly_wage]").fill("8000")
-    form.locator("input[name=start]").fill("2022-03-01")
-    form.locator("input[name=end]").fill("2025-09-30")
-    form.locator("button").click()
-    pg.wait_for_selector("#calc-result >> text=32,000.00元")  # type: ignore[attr-defined]
-    assert "叁万贰仟元整" in pg.inner_text("#calc-result")  # type: ignore[attr-defined]
-    _shot(pg, "calculator")
-
-    pg.goto(case_url)  # type: ignore[attr-defined]
-    sign = _action(pg, "sign_agreement")
-    sign.locator("textarea[name=terms]").fill("被申请人支付申请人经济补偿32,000元。")
-    sign.locator("input[name=ob_description]").first.fill("支付经济补偿")
-    sign.locator("input[name=ob_amount]").first.fill("32000")
-    sign.locator("input[name=ob_due_on]").first.fill((china_today() + dt.timedelta(days=10)).isoformat())
-    sign.locator("select[name=ob_claim_type]").first.select_option("economic_compensation")
-    for box in ("signed_by_parties", "signed_by_mediator", "sealed"):
-        sign.locator(f"input[name={box}]").check()
-    sign.locator("button[type=submit]").click()
-    pg.wait_for_selector("text=已完成：签署调解协议")  # type: ignore[attr-defined]
-    text = pg.content()  # type: ignore[attr-defined]
-    assert "已达成协议" in text and "叁万贰仟元整" in text
-    _shot(pg, "case-agreed")
-
-    # the agreement the transition produced: download the PDF and read it back
-    row = pg.locator("#documents tr[data-kind=mediation_agreement]")  # type: ignore[attr-defined]
-    with pg.expect_download() as info:  # type: ignore[attr-defined]
-        row.locator("a.download").click()
-    download = info.value
-    assert download.suggested_filename.endswith(".pdf") and "劳动争议调解协议书" in download.suggested_filename
-    pdf = Path(download.path()).read_bytes()
-    words = pdf_text(pdf)
-    assert "劳动争议调解协议书" in words and "32,000.00元（人民币叁万贰仟元整）" in words
-    assert "支付经济补偿" in words and "劳调协字第1号" in words
+# The intake-to-agreement walk (list, search, accept, session, calculator, signing, PDF, payments) is in
+# tests/browser/test_flows.py.
 
 
 def test_mediator_cannot_open_another_organisations_case(live: tuple[str, World, dict[str, int]],
