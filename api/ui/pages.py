@@ -34,7 +34,7 @@ from documents.catalogue import CATALOGUE
 from mediation.cases import assignment as assign_svc
 from mediation.cases import service as svc
 from mediation.cases.queries import workbench
-from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, User
+from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, PerformanceRecord, User
 from mediation.domain.clock import CHINA_TZ
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import ConflictError, DomainError, ValidationFailed
@@ -267,6 +267,11 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     elif failed_event == "parties":
         shown.update(("role", "name", "id_number", "phone", "represents_id"))
     obligations = {o["id"]: o for a in data["agreements"] for o in a["obligations"]}
+    payments: dict[int, list[PerformanceRecord]] = {}
+    if obligations:
+        for rec in session.scalars(select(PerformanceRecord).where(PerformanceRecord.obligation_id.in_(obligations))
+                                   .order_by(PerformanceRecord.performed_on, PerformanceRecord.id)).all():
+            payments.setdefault(rec.obligation_id, []).append(rec)
     outstanding = [o for o in obligations.values() if o["status"] != "performed"]
     pending, past = deadline_views(data["deadlines"], DEADLINE_LABELS,
                                    {i: o["description"] for i, o in obligations.items()})
@@ -280,7 +285,8 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
         can_download=can(actor, "read_personal", case), document_kinds=CATALOGUE.values(),
         event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms, actions=actions,
         later=later, confirm_events=CONFIRM_EVENTS, outstanding=outstanding, pending=pending, past=past,
-        seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, show_checksums=actor.role == Role.ADMIN, bases=bases or [],
+        seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=payments,
+        show_checksums=actor.role == Role.ADMIN, bases=bases or [],
         changes=changes or [], typed=typed, is_clerk=actor.role == Role.CLERK,
         errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,
         form=request.form, claim_types=ClaimType.choices(), capitals=amount_in_capitals, fmt=format_amount, **_ctx(),

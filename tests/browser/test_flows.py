@@ -164,6 +164,8 @@ def test_mediator_finds_accepts_records_drafts_signs_and_records_payments(
         pg.wait_for_selector("text=已完成：登记履行情况")  # type: ignore[attr-defined]
         table = pg.inner_text(".agreement table")  # type: ignore[attr-defined]
         assert table.count("已履行") >= i + 2  # the header, then one more instalment each time
+    payments = pg.inner_text(".agreement table")  # type: ignore[attr-defined]
+    assert "凭证：工商银行转账回单 No.1001" in payments and "凭证：工商银行转账回单 No.1002" in payments
     _shot(pg, "flow-payments")
     with Session(committing_engine) as s:
         case = s.get(Case, case_id)
