@@ -92,11 +92,12 @@ def _overdue_world(db: Session, world: World) -> dict[str, Case]:
 
 
 def _kpi_and_list(html: str) -> tuple[int, int, list[str]]:
-    kpi = re.search(r"<span>在办逾期</span><strong[^>]*>(\d+)</strong>", html)
+    kpi = re.search(r"<span>在办逾期</span><strong[^>]*><a href=\"[^\"]+\">(\d+)</a></strong>", html)
     listed = re.search(r"在办逾期案件（(\d+)）", html)
     assert kpi and listed, html
     section = html[html.index("在办逾期案件（"):html.index("在办集体争议（")]
-    return int(kpi[1]), int(listed[1]), re.findall(r'href="/ui/cases/\d+">[^<]+</a></td><td>([^<]+)</td>', section)
+    return int(kpi[1]), int(listed[1]), re.findall(
+        r'href="/ui/cases/\d+" class="nowrap">[^<]+</a></td><td data-label="案由">([^<]+)</td>', section)
 
 
 def test_dashboard_overdue_kpi_equals_its_list_and_follows_the_region(client: FlaskClient, db: Session,
@@ -107,21 +108,21 @@ def test_dashboard_overdue_kpi_equals_its_list_and_follows_the_region(client: Fl
     kpi, listed, titles = _kpi_and_list(html)
     assert kpi == listed == len(titles) == 4
     assert set(titles) == {"逾期未受理一", "逾期未受理二", "无单位逾期", "秀洲逾期"}
-    table = re.findall(r'<tr><td><a href="\?region=(\d+)[^>]*>[^<]+</a></td><td>\d+</td><td>\d+</td><td>(\d+)</td>',
-                       html)
+    table = re.findall(r'<tr data-key="(\d+)"><td[^>]*>\s*<a href="/ui/dashboard\?region=\d+[^>]*>[^<]+</a>\s*</td>'
+                       r'<td[^>]*>\d+</td><td[^>]*>\d+</td><td[^>]*>(\d+)</td>', html)
     assert sum(int(n) for _, n in table) == kpi
-    assert "在办集体争议（1）" in html and "十四名职工追索工资" in html and "待处理预警（1）" in html  # its alert
+    assert "在办集体争议（1）" in html and "十四名职工追索工资" in html and "待签收预警（1）" in html  # its alert
 
     html = client.get("/ui/dashboard?region=330411").get_data(as_text=True)  # drill down to 秀洲区
     kpi, listed, titles = _kpi_and_list(html)
     assert kpi == listed == 1 and titles == ["秀洲逾期"]
     assert "逾期未受理一" not in html and "在办集体争议（0）" in html and "十四名职工追索工资" not in html
-    assert "待处理预警（0）" in html
+    assert "待签收预警（0）" in html
 
     html = client.get("/ui/dashboard?region=110000").get_data(as_text=True)  # 北京市: nothing of Jiaxing
     kpi, listed, titles = _kpi_and_list(html)
     assert kpi == listed == 0 and titles == []
-    assert "待处理预警（0）" in html
+    assert "待签收预警（0）" in html
 
 
 def test_overdue_case_list_api_matches_the_kpi(api: Any, db: Session, world: World) -> None:
