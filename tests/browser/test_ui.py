@@ -6,6 +6,7 @@ are saved under test-artifacts/screenshots/ (kept by CI as artefacts).
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from werkzeug.serving import make_server
 from api.app import create_app
 from mediation.cases import service as svc
 from mediation.db.engine import make_session_factory
+from mediation.domain.clock import china_today
 from tests.factories import PASSWORD, World, application, build_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -114,7 +116,7 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
         assert clerk is not None
         for i in range(3):
             svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"南湖案件{i}"))
-        svc.create_case(s, actor=actor_for(clerk),
+        svc.create_case(s, actor=actor_for(clerk), today=china_today() - dt.timedelta(days=3),
                         data=application(world, title="集体欠薪", workers_count=25, is_collective=True))
         from mediation.risk.signals import record_signal
         from tests.helpers import signal_data
@@ -157,17 +159,53 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
     _shot(page, "dashboard-tablet")
     page.set_viewport_size({"width": 1366, "height": 768})  # type: ignore[attr-defined]
 
-    page.click("#areas >> text=南湖区")  # type: ignore[attr-defined]  # drill down: the district's parks
-    page.wait_for_selector("#map[data-ready]")  # type: ignore[attr-defined]
-    assert world.park.name in page.inner_text("#areas")  # type: ignore[attr-defined]
+    # the levels chart counts enterprises (家), most severe first, like the sentence under it
+    page.wait_for_selector("#levels[data-ready]")  # type: ignore[attr-defined]
+    assert page.get_attribute("#levels", "data-ready") == "red:1,orange:0,yellow:0"  # type: ignore[attr-defined]
 
-    page.goto(f"{base}/ui/alerts")  # type: ignore[attr-defined]
+    page.click("#areas >> text=南湖区")  # type: ignore[attr-defined]  # drill down: the district's parks
+    page.wait_for_selector("#parks-chart[data-ready]")  # type: ignore[attr-defined]
+    assert world.park.name in page.inner_text("#areas")  # type: ignore[attr-defined]
+    _shot(page, "dashboard-district")
+    page.click(f"#areas >> text={world.park.name}")  # type: ignore[attr-defined]  # and into the park
+    page.wait_for_selector("text=园区内各企业案件")  # type: ignore[attr-defined]
+    assert world.park.name in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert page.inner_text("#kpi-cases") == "5"  # type: ignore[attr-defined]
+    _shot(page, "dashboard-park")
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        page.click("text=Excel 工作簿")  # type: ignore[attr-defined]
+    name = info.value.suggested_filename
+    assert name.startswith("督导看板_南湖区_") and world.park.name in name and name.endswith(".xlsx")
+    page.click(f"#enterprises >> text={world.enterprise.name}")  # type: ignore[attr-defined]  # its cases
+    page.wait_for_selector("#case-table")  # type: ignore[attr-defined]
+    assert f"用人单位：{world.enterprise.name}" in page.inner_text("main")  # type: ignore[attr-defined]
+
+    # 今日督办: grouped by committee, each item with its action
+    page.click("header.top >> text=今日督办")  # type: ignore[attr-defined]
+    group = page.locator(f"section[data-org='{world.township.id}']")  # type: ignore[attr-defined]
+    text = group.inner_text()
+    assert "红色预警，尚未报告" in text and world.enterprise.name in text
+    assert "集体争议待上报" in text and "集体欠薪" in text and "已逾期" in text
+    _shot(page, "today")
+    group.locator("a.button", has_text="去处置").first.click()
+
+    # the alert: signed with a note (shown), then reported with the measures
+    page.wait_for_url("**/ui/alerts**")  # type: ignore[attr-defined]
     inbox = page.inner_text("main")  # type: ignore[attr-defined]
-    assert "风险等级升高" in inbox and not any(f"原{lv}" in inbox for lv in ("blue", "yellow", "orange", "red"))
-    row = page.locator("tr[data-alert]", has_text="集体").first  # type: ignore[attr-defined]
+    assert "风险等级升高" in inbox and "待处置" not in inbox and "已接报" not in inbox
+    item = page.locator("article[data-alert]", has_text=world.enterprise.name).first  # type: ignore[attr-defined]
     _shot(page, "alerts")
-    row.locator("button").click()
+    item.locator("input[name=note]").fill("已电话核实，企业承认拖欠三个月工资")
+    item.locator("button", has_text="签收").click()
     page.wait_for_selector("text=已签收预警")  # type: ignore[attr-defined]
+    page.click("nav.tabs >> text=已签收")  # type: ignore[attr-defined]
+    item = page.locator("article[data-alert]", has_text=world.enterprise.name).first  # type: ignore[attr-defined]
+    assert "签收说明：已电话核实，企业承认拖欠三个月工资" in item.inner_text()
+    item.locator("textarea[name=actions]").fill("约谈企业负责人，督促三日内发放")
+    item.locator("button", has_text="报告").click()
+    page.wait_for_selector("text=已报告预警")  # type: ignore[attr-defined]
+    assert "已采取的措施：约谈企业负责人，督促三日内发放" in page.inner_text("main")  # type: ignore[attr-defined]
+    _shot(page, "alerts-reported")
 
 
 def test_signal_intake_and_conversion_to_a_case(live: tuple[str, World, dict[str, int]], page: object) -> None:
