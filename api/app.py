@@ -20,7 +20,7 @@ from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
 from api.rest import cases, documents, hotspots, reference, users
 from api.rest.schemas import MAX_ID
-from api.ui import dashboard, login, pages, parties, signals
+from api.ui import caselist, dashboard, intake, login, pages, parties, signals
 from documents import renderer
 from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
@@ -155,7 +155,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         logging.getLogger("documents").warning(w)
     errors.register_error_handlers(app)
 
-    for bp in (login.bp, pages.bp, dashboard.bp, signals.bp, parties.bp):
+    for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp):
         app.register_blueprint(bp)
     return app
 

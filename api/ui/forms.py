@@ -134,8 +134,11 @@ def payload_from_form(event: str, form: Any) -> dict[str, Any]:
     for name, f in _schema_fields(event).items():
         raw = _text(form, name)
         if isinstance(f, fields.Boolean):
-            if name in form or f"has_{name}" in form:
-                p[name] = form.get(name) in ("on", "true", "1", "yes")
+            # A box left unticked is "not confirmed", never "refused": it is left out (every such field
+            # defaults to False/None), so a guard says what has to be confirmed. An explicit refusal is its own
+            # action (e.g. 不予受理), not an empty box.
+            if form.get(name) in ("on", "true", "1", "yes"):
+                p[name] = True
         elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
             p[name] = _obligations(form)
         elif not raw:
@@ -167,8 +170,13 @@ def _obligations(form: Any) -> list[dict[str, Any]]:
     for i, desc in enumerate(descs):
         if not desc.strip() and not at(amounts, i):
             continue
-        rows.append({"description": desc.strip(), "amount": at(amounts, i).replace(",", ""), "due_on": at(dues, i),
-                     "claim_type": at(types, i) or "other"})
+        row = {"description": desc.strip(), "claim_type": at(types, i) or "other"}
+        # a blank amount or date is left out, so the schema says it is required (not "not a number")
+        if at(amounts, i):
+            row["amount"] = at(amounts, i).replace(",", "").replace("，", "")
+        if at(dues, i):
+            row["due_on"] = at(dues, i)
+        rows.append(row)
     return rows
 
 

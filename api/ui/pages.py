@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -23,38 +22,35 @@ from api.auth import csrf
 from api.db import blob_store, db_session, service_env
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
-from api.ui.forms import (
-    CONFIRM_EVENTS,
-    FIELD_LABELS,
-    event_inputs,
-    field_errors,
-    form_int,
-    leftover,
-    payload_from_form,
-)
-from api.ui.parties import extra_intake_parties
+from api.ui import intake as intake_form
+from api.ui.calc import KINDS as CALC_KINDS
+from api.ui.calc import LABELS as CALC_LABELS
+from api.ui.calc import calculate
+from api.ui.casepage import changes_since, conflict_message, current_documents, deadline_views, split_actions
+from api.ui.forms import CONFIRM_EVENTS, FIELD_LABELS, event_inputs, field_errors, form_int, leftover, payload_from_form
+from api.ui.wording import CHECKS, missing_message, public, refusal
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
 from mediation.cases import assignment as assign_svc
 from mediation.cases import service as svc
 from mediation.cases.queries import workbench
-from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, User
-from mediation.domain import calculators
+from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, PerformanceRecord, User
 from mediation.domain.clock import CHINA_TZ
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
-from mediation.domain.errors import DomainError, ValidationFailed
-from mediation.domain.money import amount_in_capitals, format_amount, parse_money_input
+from mediation.domain.errors import ConflictError, DomainError, ValidationFailed
+from mediation.domain.money import amount_in_capitals, format_amount
 from mediation.domain.policy import can
 from mediation.runtime.metrics import TRANSITIONS
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 bp = Blueprint("ui", __name__, template_folder="templates", url_prefix="/ui")
+bp.add_app_template_filter(public, "public")
 
 STATE_LABELS = {s.name: s.label for s in get_definition(CURRENT_VERSION).states}
-DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复",
-                   "performance": "履行期限", "collective_report": "集体争议报告", "arbitration_review": "仲裁审查申请",
-                   "judicial_confirmation": "司法确认申请", "arbitration_right": "十五日期间届满（次日起可申请仲裁）",
-                   "limitation": "仲裁时效"}
+DEADLINE_LABELS = {"acceptance": "受理期限", "mediation_end": "调解期限", "negotiation_reply": "协商答复期限",
+                   "performance": "履行期限", "collective_report": "集体争议报告期限",
+                   "arbitration_review": "申请仲裁审查期限", "judicial_confirmation": "申请司法确认期限",
+                   "arbitration_right": "十五日期间届满（次日起可申请仲裁）", "limitation": "仲裁时效"}
 
 PAGE_ERRORS = {
     400: ("请求有误", "请求无法处理，请返回页面重试。"),
@@ -111,7 +107,8 @@ def _actor() -> Any:
 
 def _ctx() -> dict[str, Any]:
     return {"user": current_user, "state_labels": STATE_LABELS, "deadline_labels": DEADLINE_LABELS,
-            "field_labels": FIELD_LABELS, "today": service_env().today(), "tz": CHINA_TZ}
+            "field_labels": FIELD_LABELS, "today": service_env().today(), "tz": CHINA_TZ,
+            "timedelta": dt.timedelta}
 
 
 @bp.route("/")
@@ -124,49 +121,6 @@ def workbench_page() -> str:
 
 
 # --- intake -----------------------------------------------------------------------------------------
-
-def _intake_payload(form: Any, actor: Any) -> dict[str, Any]:
-    worker: dict[str, Any] = {"role": "worker", "name": form.get("worker_name", "").strip()}
-    for f in ("gender", "id_number", "phone", "address", "job_title", "hired_on"):
-        v = form.get(f"worker_{f}", "").strip()
-        if v:
-            worker[f] = v
-    parties = [worker]
-    ent_id = form.get("enterprise_id", "").strip()
-    ent_name = form.get("employer_name", "").strip()
-    employer: dict[str, Any] = {"role": "employer", "name": ent_name}
-    if form_int(ent_id) is not None:
-        ent = db_session().get(Enterprise, form_int(ent_id))
-        if ent is not None:
-            employer.update(name=ent.name, uscc=ent.uscc, legal_representative=ent.legal_representative,
-                            address=ent.address)
-    # the worker is party 0 and the employer party 1 (the form's error aliases say so), the extra workers or
-    # representatives of a collective dispute follow
-    parties += [employer, *extra_intake_parties(form)]
-    claims = []
-    if form.get("claim_type"):
-        claim: dict[str, Any] = {"claim_type": form["claim_type"], "description": form.get("claim_description", "")}
-        if form.get("claim_amount", "").strip():
-            claim["amount"] = form["claim_amount"].strip().replace(",", "")
-        claims.append(claim)
-    data: dict[str, Any] = {
-        "title": form.get("title", "").strip() or f"{worker['name']}与{employer['name']}劳动争议",
-        "category": form.get("category", ""),
-        "source": form.get("source", ""),
-        "organisation_id": actor.organisation_id,
-        "workers_count": form_int(form.get("workers_count")) or 1,
-        "facts": form.get("facts", ""),
-        "requests": form.get("requests", ""),
-        "parties": parties,
-        "claims": claims,
-    }
-    if form_int(ent_id) is not None:
-        data["enterprise_id"] = form_int(ent_id)
-    for f in ("dispute_arose_on", "received_on"):
-        if form.get(f):
-            data[f] = form[f]
-    return data
-
 
 def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
     session = db_session()
@@ -182,51 +136,86 @@ def _possible_duplicates(form: Any, actor: Any) -> list[Case]:
         stmt = stmt.where(Party.name == name)
         if form_int(form.get("enterprise_id")) is not None:
             stmt = stmt.where(Case.enterprise_id == form_int(form.get("enterprise_id")))
-    from mediation.domain.policy import can
-
     return [c for c in session.scalars(stmt.distinct().limit(10)).all() if can(actor, "read", c)]
 
 
-#: The intake form's fields; the service's errors are renamed to them (party 0 is the worker, party 1 the
-#: employer, claim 0 the claim) so every message lands next to the field it concerns.
-INTAKE_FIELDS = ("source", "category", "worker_name", "worker_gender", "worker_id_number", "worker_phone",
-                 "worker_address", "worker_job_title", "worker_hired_on", "enterprise_id", "employer_name",
-                 "claim_type", "claim_amount", "workers_count", "title", "requests", "facts", "dispute_arose_on",
-                 "received_on", "parties", "claims")
-INTAKE_ALIASES = {"parties.0.": "worker_", "parties.1.name": "employer_name", "parties.1.": "enterprise_id",
-                  "claims.0.amount": "claim_amount", "claims.0.": "claim_type", "organisation_id": "_schema",
-                  "is_collective": "workers_count"}
+#: The order the intake form shows its fields in (the error summary lists them in this order).
+INTAKE_ORDER = ("source", "category", "worker_name", "worker_gender", "worker_id_number", "worker_phone",
+                "worker_address", "worker_job_title", "worker_hired_on", "enterprise_id", "new_ent_name",
+                "new_ent_uscc", "new_ent_legal_representative", "new_ent_address", "new_ent_phone", "roster",
+                "workers_unlisted", "claim_type", "claim_amount", "title", "requests", "facts", "dispute_arose_on",
+                "received_on")
+
+
+def _error_list(errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    """(the field's id, its name in Chinese, the message) for the summary above the form, in the form's order."""
+    out = []
+    rank = {k: i for i, k in enumerate(INTAKE_ORDER)}
+
+    def key(k: str) -> tuple[int, int, str]:
+        m = re.match(r"^extra\.(\d+)\.", k)
+        return (rank["roster"], int(m[1]), k) if m else (rank.get(k, 99), 0, k)
+
+    for k in sorted(errors, key=key):
+        m = re.match(r"^extra\.(\d+)\.(\w+)$", k)
+        if m:
+            field = {"name": "姓名", "id_number": "身份证号码", "phone": "联系电话", "role": "身份"}.get(m[2], m[2])
+            out.append((f"extra-{m[1]}-{m[2]}", f"劳动者名单第{int(m[1]) + 1}行的{field}", "；".join(errors[k])))
+        elif k in intake_form.LABELS:
+            out.append((f"f-{k}", intake_form.LABELS[k], "；".join(errors[k])))
+        else:
+            out.append(("intake-form", "", "；".join(errors[k])))
+    return out
 
 
 @bp.route("/intake", methods=["GET", "POST"])
 @login_required
 def intake() -> Any:
+    """登记案件: every error at once, each naming its field; a collective dispute's workers listed row by row,
+    pasted or imported; the employer chosen from the area's enterprises or registered on the spot."""
     actor = _actor()
     session = db_session()
-    errors: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     duplicates: list[Case] = []
     message = None
+    form = request.form
+    chosen = None
+    raw_ent = form.get("enterprise_id", "").strip()
+    if raw_ent.isdigit() and len(raw_ent) < 12:
+        chosen = session.get(Enterprise, int(raw_ent))
     if request.method == "POST":
         csrf.protect()
-        duplicates = _possible_duplicates(request.form, actor)
-        if duplicates and request.form.get("confirm_duplicate") != "yes":
-            message = "该劳动者已有未办结的案件，请核对；确认不是重复登记后勾选“确认继续登记”再提交。"
-        else:
-            try:
-                case = svc.create_case(session, actor=actor, data=_intake_payload(request.form, actor),
-                                       env=service_env())
-                flash(f"已登记案件 {case.number}", "ok")
-                return redirect(url_for("ui.case_page", case_id=case.id))
-            except ValidationFailed as exc:
-                errors, message = field_errors(exc.errors, INTAKE_ALIASES), exc.detail
-            except DomainError as exc:
-                message = exc.detail
-    enterprises = session.scalars(select(Enterprise).order_by(Enterprise.name).limit(500)).all()
+        today = service_env().today()
+        data = intake_form.payload(form, actor, chosen)
+        errors = intake_form.validate(form, data, today, enterprise_chosen=chosen is not None)
+        if not errors:
+            duplicates = _possible_duplicates(form, actor)
+            if duplicates and form.get("confirm_duplicate") != "yes":
+                message = "该劳动者已有未办结的案件，请核对；确认不是重复登记后勾选“确认继续登记”再提交。"
+            else:
+                try:
+                    if chosen is None:  # registered with the case, in the same unit of work
+                        chosen = intake_form.register_enterprise(session, form, actor)
+                        data = intake_form.payload(form, actor, chosen)
+                    case = svc.create_case(session, actor=actor, data=data, env=service_env())
+                    flash(f"已登记案件 {case.number}", "ok")
+                    return redirect(url_for("ui.case_page", case_id=case.id))
+                except ValidationFailed as exc:
+                    errors = intake_form._alias_rows(field_errors(exc.errors, intake_form.ALIASES))
+                    chosen = None if not raw_ent else chosen
+                except DomainError as exc:
+                    message = public(exc.detail)
+        if errors:
+            message = f"未能登记，请修改以下{len(errors)}项："
+    rows = intake_form.all_rows(form) if request.method == "POST" else []
+    listed = 1 + len([r for r in rows if not r.blank])
+    unlisted = form.get("workers_unlisted", "").strip()
     status = 422 if (errors or message) and request.method == "POST" else 200
-    return render_template("ui/intake.html", form=request.form, errors=errors, message=message,
-                           other_errors=leftover(errors, INTAKE_FIELDS),
-                           duplicates=duplicates, enterprises=enterprises, categories=DisputeCategory.choices(),
-                           claim_types=ClaimType.choices(),
+    return render_template("ui/intake.html", form=form, errors=errors, message=message,
+                           error_list=_error_list(errors), duplicates=duplicates, chosen=chosen, rows=rows,
+                           roles=intake_form.ROW_ROLES, listed=listed,
+                           total=listed + (int(unlisted) if unlisted.isdigit() and len(unlisted) < 8 else 0),
+                           categories=DisputeCategory.choices(), claim_types=ClaimType.choices(),
                            sources=[(s.value, s.label) for s in CaseSource], **_ctx()), status
 
 
@@ -238,7 +227,8 @@ def _event_payload(event: str, form: Any) -> dict[str, Any]:
 
 
 def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, message: str | None = None,
-                 failed_event: str | None = None, status: int = 200) -> Any:
+                 failed_event: str | None = None, status: int = 200, bases: list[str] | None = None,
+                 changes: list[Any] | None = None) -> Any:
     session = db_session()
     actor = _actor()
     try:
@@ -246,7 +236,8 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     except DomainError:
         abort(404)
     data = detail(session, case, actor)
-    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                             .options(joinedload(CaseEvent.actor)).order_by(CaseEvent.seq)).all()
     sessions = session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
                                .options(joinedload(MediationSession.mediator))
                                .order_by(MediationSession.started_at, MediationSession.id)).all()
@@ -262,8 +253,8 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     definition = get_definition(case.workflow_version)
     event_labels = {e.event: definition.event_label(e.event) for e in events}
     documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
-    forms = {o["event"]: event_inputs(o["event"], o["inputs"], o["requires_reason"])
-             for o in data["available_events"] if o["role_allowed"]}
+    actions, later = split_actions(data["available_events"], actor, case.organisation_id)
+    forms = {o["event"]: event_inputs(o["event"], o["inputs"], o["requires_reason"]) for o in actions}
     errors = errors or {}
     shown: set[str] = {"confirm", "version"}
     if failed_event in forms:
@@ -273,12 +264,30 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
         shown.update(("kind", "served_document_id", "facts", "legal_basis", "correction", "response_history"))
     elif failed_event == "assign":
         shown.update(("mediator_id", "reason"))
-    outstanding = [o for a in data["agreements"] for o in a["obligations"] if o["status"] != "performed"]
+    elif failed_event == "parties":
+        shown.update(("role", "name", "id_number", "phone", "represents_id"))
+    obligations = {o["id"]: o for a in data["agreements"] for o in a["obligations"]}
+    payments: dict[int, list[PerformanceRecord]] = {}
+    if obligations:
+        for rec in session.scalars(select(PerformanceRecord).where(PerformanceRecord.obligation_id.in_(obligations))
+                                   .order_by(PerformanceRecord.performed_on, PerformanceRecord.id)).all():
+            payments.setdefault(rec.obligation_id, []).append(rec)
+    outstanding = [o for o in obligations.values() if o["status"] != "performed"]
+    pending, past = deadline_views(data["deadlines"], DEADLINE_LABELS,
+                                   {i: o["description"] for i, o in obligations.items()})
+    # what was typed into a form that is no longer offered (e.g. the agreement was signed in another window)
+    typed = []
+    if failed_event and failed_event not in forms and failed_event not in ("documents", "assign", "parties"):
+        typed = [(FIELD_LABELS.get(k.removeprefix("ob_"), k), v) for k, v in request.form.items(multi=True)
+                 if k not in _NOT_ECHOED and k != "seen_seq" and not k.startswith(("has_", "calc_")) and v.strip()]
     return render_template(
-        "ui/case.html", case=data, events=events, documents=documents, sessions=sessions,
+        "ui/case.html", case=data, events=events, documents=current_documents(documents), sessions=sessions,
         can_download=can(actor, "read_personal", case), document_kinds=CATALOGUE.values(),
-        event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms,
-        confirm_events=CONFIRM_EVENTS, outstanding=outstanding,
+        event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms, actions=actions,
+        later=later, confirm_events=CONFIRM_EVENTS, outstanding=outstanding, pending=pending, past=past,
+        seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=payments,
+        show_checksums=actor.role == Role.ADMIN, bases=bases or [],
+        changes=changes or [], typed=typed, is_clerk=actor.role == Role.CLERK,
         errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,
         form=request.form, claim_types=ClaimType.choices(), capitals=amount_in_capitals, fmt=format_amount, **_ctx(),
     ), status
@@ -311,23 +320,77 @@ def act(case_id: int, event: str) -> Any:
     if event in CONFIRM_EVENTS and request.form.get("confirm") != "yes":
         return _render_case(case_id, errors={"confirm": ["该操作不可撤销，请勾选确认后再提交"]},
                             message="请确认后再提交（未做任何修改）", failed_event=event, status=422)
+    label = get_definition(CURRENT_VERSION).event_label(event)
     try:
         svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
                        payload=_event_payload(event, request.form), expected_version=version, env=service_env())
         TRANSITIONS.labels(event).inc()
     except ValidationFailed as exc:
-        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event=event,
+        # all at once: the schema's errors and the boxes the guards will ask for (not in a second round)
+        errors = {**_unconfirmed(case_id, event), **field_errors(exc.errors)}
+        return _render_case(case_id, errors=errors, message=_invalid_message(label, errors), failed_event=event,
                             status=422)
+    except ConflictError as exc:
+        return _stale(case_id, event, exc.status)
     except DomainError as exc:
-        # a guard names the fields it needs: its reason goes next to each of them
-        missing: dict[str, list[str]] = {}
-        for b in exc.extra.get("blockers", []):
-            for m in b.get("missing", []):  # "obligations[0].amount" is the form's "obligations.0.amount"
-                missing.setdefault(re.sub(r"\[(\d+)\]", r".\1", m), []).append(b.get("reason") or "请填写")
-        return _render_case(case_id, errors=missing, message=exc.detail, failed_event=event, status=exc.status)
-    label = get_definition(CURRENT_VERSION).event_label(event)
+        blockers = exc.extra.get("blockers", [])
+        if blockers:  # a guard: name what is missing, the instruction beside each box, the law as the basis
+            msg, missing, bases = refusal(label, blockers, FIELD_LABELS)
+            return _render_case(case_id, errors=missing, message=msg, bases=bases, failed_event=event,
+                                status=exc.status)
+        return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
     flash(f"已完成：{label}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
+
+
+def _invalid_message(label: str, errors: dict[str, list[str]]) -> str:
+    """``未能记录调解会议：请修改“开始时间”“地点”。`` — every field with an error named at once."""
+    names, ticks = [], []
+    for k in errors:
+        m = re.match(r"^obligations\.(\d+)\.(\w+)", k)
+        if m:
+            name = f"第{int(m[1]) + 1}项履行事项的" + {"amount": "金额", "due_on": "履行期限", "description": "事项",
+                                                      "claim_type": "款项性质"}.get(m[2], m[2])
+        else:
+            name = "“" + FIELD_LABELS.get(k, "").removesuffix("（选填）") + "”" if FIELD_LABELS.get(k) else ""
+        target = ticks if k in CHECKS else names
+        if name and name not in target:
+            target.append(name)
+    parts = (["请修改" + "、".join(names)] if names else []) + (["未勾选" + "、".join(ticks)] if ticks else [])
+    return f"未能{label}：" + "；".join(parts) + "。" if parts else f"未能{label}：提交的内容有误，请按提示修改。"
+
+
+def _unconfirmed(case_id: int, event: str) -> dict[str, list[str]]:
+    """The boxes the event's guards require that are left unticked, and its required texts left blank — so a
+    form refused by the payload's schema also names them, instead of in a second round after the guards."""
+    option = next((o for o in svc.available_events(db_session(), case=svc.get_case(
+        db_session(), case_id=case_id, actor=_actor()), actor=_actor()) if o.event == event), None)
+    if option is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for inp in event_inputs(event, option.inputs, option.requires_reason):
+        if not inp.required or inp.widget in ("obligations", "obligation", "mediator", "select"):
+            continue
+        if inp.widget == "check" and request.form.get(inp.name) not in ("on", "true", "1", "yes"):
+            out[inp.name] = [missing_message(inp.name)]
+        elif inp.widget in ("text", "textarea") and not request.form.get(inp.name, "").strip():
+            out[inp.name] = [missing_message(inp.name)]
+    return out
+
+
+def _seen_seq() -> int | None:
+    raw = request.form.get("seen_seq", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def _stale(case_id: int, event: str, status: int) -> Any:
+    """The case changed after the page was opened: say who changed what (the same user in another tab is not
+    "someone else"), show the current case and keep what was typed."""
+    session = db_session()
+    definition = get_definition(CURRENT_VERSION)
+    changes = changes_since(session, case_id, _seen_seq(), _actor(), definition.event_label)
+    return _render_case(case_id, message=conflict_message(changes, CHINA_TZ), changes=changes, failed_event=event,
+                        status=status)
 
 
 @bp.route("/cases/<id:case_id>/assign", methods=["POST"])
@@ -349,6 +412,8 @@ def assign(case_id: int) -> Any:
     except ValidationFailed as exc:
         return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="assign",
                             status=422)
+    except ConflictError as exc:
+        return _stale(case_id, "assign", exc.status)
     except DomainError as exc:
         errors = {"mediator_id": [exc.detail]} if exc.code == "recusal_required" else None
         return _render_case(case_id, errors=errors, message=exc.detail, failed_event="assign", status=exc.status)
@@ -389,38 +454,20 @@ def generate_document(case_id: int) -> Any:
 @bp.route("/calculator", methods=["GET", "POST"])
 @login_required
 def calculator() -> Any:
-    result = None
-    error = None
+    """The statutory reference calculator: its own page, and the fragment the agreement form's embedded
+    calculator asks for (htmx). A failed calculation shows its errors in place of any earlier result (for
+    htmx the answer is 200 so that it is swapped in; the page itself answers 422)."""
+    outcome = None
     form = request.form if request.method == "POST" else request.args
     if request.method == "POST":
         csrf.protect()
-        try:
-            kind = form.get("kind", "compensation")
-            wage = parse_money_input(form.get("monthly_wage", "").strip() or "0", label="月工资")
-            if kind == "compensation":
-                avg_text = form.get("local_avg", "").replace(",", "").strip()
-                avg = parse_money_input(avg_text, label="当地职工月平均工资") if avg_text else None
-                result = calculators.economic_compensation(
-                    monthly_wage=wage, start=dt.date.fromisoformat(form["start"]),
-                    end=dt.date.fromisoformat(form["end"]), local_avg_monthly_wage=avg,
-                    unlawful=form.get("unlawful") == "on")
-            elif kind == "double_wage":
-                signed = form.get("signed_on", "").strip()
-                result = calculators.double_wage_no_contract(
-                    monthly_wage=wage, employment_start=dt.date.fromisoformat(form["start"]),
-                    contract_signed_on=dt.date.fromisoformat(signed) if signed else None,
-                    until=dt.date.fromisoformat(form["end"]))
-            else:
-                result = calculators.overtime_pay(
-                    monthly_wage=wage, workday_hours=Decimal(form.get("workday_hours") or "0"),
-                    rest_day_hours=Decimal(form.get("rest_day_hours") or "0"),
-                    holiday_hours=Decimal(form.get("holiday_hours") or "0"))
-        except (KeyError, ValueError, ArithmeticError) as exc:
-            error = str(exc) if isinstance(exc, ValueError) and str(exc) and not str(exc).startswith("Invalid") \
-                else "请完整填写金额和日期（日期格式：YYYY-MM-DD）"
-    template = "ui/_calc_result.html" if request.headers.get("HX-Request") else "ui/calculator.html"
-    return render_template(template, result=result, error=error, form=form, capitals=amount_in_capitals,
-                           fmt=format_amount, **_ctx()), (422 if error else 200)
+        outcome = calculate(form)
+    ctx = {"outcome": outcome, "form": form, "kinds": CALC_KINDS, "labels": CALC_LABELS,
+           "capitals": amount_in_capitals, "fmt": format_amount, "embedded": form.get("calc_embedded") == "1"}
+    failed = outcome is not None and bool(outcome.errors)
+    if request.headers.get("HX-Request"):
+        return render_template("ui/_calc_result.html", **ctx, **_ctx())
+    return render_template("ui/calculator.html", **ctx, **_ctx()), (422 if failed else 200)
 
 
 for _code in (403, 404):

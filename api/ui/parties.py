@@ -10,10 +10,10 @@ from flask_login import current_user, login_required
 
 from api.auth import csrf
 from api.db import db_session, service_env
-from api.ui.forms import form_int
+from api.ui.forms import field_errors, form_int
 from mediation.cases import parties as party_svc
 from mediation.domain.enums import PartyRole
-from mediation.domain.errors import DomainError, ValidationFailed
+from mediation.domain.errors import ConflictError, DomainError, ValidationFailed
 from workflows.definitions import get_definition
 
 bp = Blueprint("ui_parties", __name__, template_folder="templates", url_prefix="/ui")
@@ -81,7 +81,12 @@ def add_party(case_id: int) -> Any:
                                        expected_version=-1 if form_int(version) is None else form_int(version),
                                        env=service_env())
     except ValidationFailed as exc:
-        return _render_case(case_id, errors=exc.errors, message=exc.detail, failed_event="parties", status=422)
+        return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="parties",
+                            status=422)
+    except ConflictError as exc:
+        from api.ui.pages import _stale
+
+        return _stale(case_id, "parties", exc.status)
     except DomainError as exc:
         return _render_case(case_id, message=exc.detail, failed_event="parties", status=exc.status)
     flash(f"已登记当事人：{party.name}", "ok")

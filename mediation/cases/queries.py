@@ -12,7 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.functions import FunctionElement
 
-from mediation.db.models import Case, Deadline, Enterprise, Organisation
+from mediation.db.models import Case, Deadline, Enterprise, Organisation, Party
 from mediation.domain.deadline_rules import MISSABLE_KINDS
 from mediation.domain.enums import DeadlineStatus, Role
 from mediation.domain.policy import Actor
@@ -118,6 +118,20 @@ def overdue_clause(today: dt.date | None = None) -> ColumnElement[bool]:
     )
 
 
+def pending_clause(today: dt.date) -> ColumnElement[bool]:
+    """A deadline row someone still has to act on: open, or marked overdue by the sweep and not dealt with."""
+    return or_(Deadline.status == DeadlineStatus.OPEN,
+               and_(Deadline.status == DeadlineStatus.OVERDUE, Deadline.resolved_on.is_(None)))
+
+
+def overdue_now_clause(today: dt.date) -> ColumnElement[bool]:
+    """The case has a deadline someone has to meet (``MISSABLE_KINDS``) that is past and still not dealt with:
+    what a mediator must act on now (the workbench's 已逾期, counted in cases). ``overdue_clause`` is the
+    supervisors' figure: a case that missed a deadline at some point, even if it was dealt with late."""
+    return exists().where(Deadline.case_id == Case.id, Deadline.kind.in_(MISSABLE_KINDS), Deadline.due_on < today,
+                          pending_clause(today))
+
+
 def region_clause(region: str, enterprise_id: Any = Case.enterprise_id,
                   organisation_id: Any = Case.organisation_id) -> ColumnElement[bool]:
     """Rows (cases by default, or e.g. alerts) located in a region the way the risk facts locate a case: by
@@ -161,15 +175,34 @@ def case_query(actor: Actor, f: Mapping[str, Any], today: dt.date) -> Select[tup
     if f.get("overdue") is not None:
         clause = overdue_clause(today)
         stmt = stmt.where(clause if f["overdue"] else ~clause)
+    if f.get("overdue_now") is not None:
+        clause = overdue_now_clause(today)
+        stmt = stmt.where(clause if f["overdue_now"] else ~clause)
     for field, col in (("reported", Case.reported_on), ("received", Case.received_on)):
         if f.get(f"{field}_from"):
             stmt = stmt.where(col >= f[f"{field}_from"])
         if f.get(f"{field}_to"):
             stmt = stmt.where(col <= f[f"{field}_to"])
+    if f.get("unassigned") is not None:
+        stmt = stmt.where(Case.lead_mediator_id.is_(None) if f["unassigned"] else Case.lead_mediator_id.is_not(None))
     if f.get("q"):
-        like = f"%{escape_like(f['q'])}%"
-        stmt = stmt.where(or_(Case.title.like(like, escape="\\"), Case.number.like(like, escape="\\")))
+        stmt = stmt.where(search_clause(f["q"]))
     return stmt
+
+
+def search_clause(q: str) -> ColumnElement[bool]:
+    """One search box: the case number or title, a party's name or ID number (any party: workers,
+    representatives, agents, the employer as registered on the case), or the enterprise's registered name.
+    Several words (separated by spaces) must all match, each somewhere."""
+    clauses = []
+    for word in q.split()[:5]:
+        like = f"%{escape_like(word)}%"
+        id_like = f"%{escape_like(word.upper())}%"
+        party = exists().where(Party.case_id == Case.id,
+                               or_(Party.name.like(like, escape="\\"), Party.id_number.like(id_like, escape="\\")))
+        enterprise = Case.enterprise_id.in_(select(Enterprise.id).where(Enterprise.name.like(like, escape="\\")))
+        clauses.append(or_(Case.number.like(like, escape="\\"), Case.title.like(like, escape="\\"), party, enterprise))
+    return and_(*clauses) if clauses else true()
 
 
 def list_cases(session: Session, *, actor: Actor, filters: Mapping[str, Any], today: dt.date) -> Page:
@@ -198,22 +231,51 @@ class DeadlineRow:
 
 
 @dataclass(frozen=True)
+class CaseDue:
+    """A case with the deadlines that put it in a workbench panel (earliest first)."""
+
+    case: Case
+    deadlines: list[DeadlineRow]
+
+    @property
+    def first(self) -> DeadlineRow:
+        return self.deadlines[0]
+
+
+@dataclass(frozen=True)
 class Workbench:
     counts: dict[str, int]
-    overdue: list[DeadlineRow]
-    due_today: list[DeadlineRow]
-    lapsing: list[DeadlineRow]
+    #: Cases with a missed deadline still to deal with (one entry per case, its missed deadlines inside).
+    overdue: list[CaseDue]
+    overdue_total: int
+    due_today: list[CaseDue]
+    lapsing: list[CaseDue]
     collective: list[Case]
     mine: list[Case]
+    #: The committee's queue: applications waiting for the acceptance decision, and open cases nobody leads.
+    awaiting_acceptance: int = 0
+    unassigned: int = 0
 
 
-OPEN_STATES = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed", "agreed", "performing",
-               "non_performed", "terminated", "referred", "not_accepted", "withdrawn", "performed")
+#: Cases still being handled by the committee (before the agreement or the end of mediation).
+OPEN_STATES = ("reported", "triage", "negotiating", "applied", "mediating", "lapsed")
+UNASSIGNED_STATES = OPEN_STATES
 CLOCK_KINDS = MISSABLE_KINDS
 
 
+def _group(rows: list[DeadlineRow]) -> list[CaseDue]:
+    out: dict[int, CaseDue] = {}
+    for r in rows:
+        if r.case.id in out:
+            out[r.case.id].deadlines.append(r)
+        else:
+            out[r.case.id] = CaseDue(case=r.case, deadlines=[r])
+    return list(out.values())
+
+
 def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: int = 3, limit: int = 50) -> Workbench:
-    """A mediator's desk: cases by state, what is overdue, due today and about to lapse (day 15)."""
+    """A mediator's desk: cases by state, what is overdue, due today and about to lapse (day 15), in cases
+    (a case with two missed deadlines is one overdue case); the parties' optional windows are not clocks."""
     scope = scope_clause(actor)
     counts = dict(session.execute(
         select(Case.status, func.count()).where(scope, Case.status != "closed").group_by(Case.status)
@@ -221,12 +283,9 @@ def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: i
     rows = session.execute(
         select(Case, Deadline.kind, Deadline.due_on)
         .join(Deadline, Deadline.case_id == Case.id)
-        .where(scope, Case.status != "closed", Deadline.kind.in_(CLOCK_KINDS),
-               # open clocks, and the ones the sweep marked overdue until they are dealt with
-               or_(Deadline.status == DeadlineStatus.OPEN,
-                   and_(Deadline.status == DeadlineStatus.OVERDUE, Deadline.resolved_on.is_(None))),
+        .where(scope, Case.status != "closed", Deadline.kind.in_(CLOCK_KINDS), pending_clause(today),
                Deadline.due_on <= today + dt.timedelta(days=lapse_window))
-        .order_by(Deadline.due_on, Case.id).limit(limit * 3)
+        .order_by(Deadline.due_on, Case.id).limit(limit * 6)
     ).all()
     overdue, due_today, lapsing = [], [], []
     for case, kind, due in rows:
@@ -237,8 +296,10 @@ def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: i
             due_today.append(row)
         elif kind == "mediation_end":
             lapsing.append(row)
+    overdue_total = session.scalar(
+        select(func.count(Case.id)).where(scope, Case.status != "closed", overdue_now_clause(today))) or 0
     collective = list(session.scalars(
-        select(Case).where(scope, Case.is_collective.is_(True), Case.status.in_(OPEN_STATES[:6]))
+        select(Case).where(scope, Case.is_collective.is_(True), Case.status.in_(OPEN_STATES))
         .order_by(Case.reported_on.desc()).limit(limit)
     ).all())
     mine_clause = Case.lead_mediator_id == actor.user_id if actor.user_id is not None else Case.id.is_(None)
@@ -246,5 +307,56 @@ def workbench(session: Session, *, actor: Actor, today: dt.date, lapse_window: i
         select(Case).where(scope, mine_clause, Case.status != "closed")
         .options(joinedload(Case.enterprise)).order_by(Case.updated_at.desc()).limit(limit)
     ).all())
-    return Workbench(counts=counts, overdue=overdue[:limit], due_today=due_today[:limit], lapsing=lapsing[:limit],
-                     collective=collective, mine=mine)
+    unassigned = session.scalar(select(func.count(Case.id)).where(
+        scope, Case.status.in_(UNASSIGNED_STATES), Case.lead_mediator_id.is_(None))) or 0
+    return Workbench(counts=counts, overdue=_group(overdue)[:limit], overdue_total=int(overdue_total),
+                     due_today=_group(due_today)[:limit], lapsing=_group(lapsing)[:limit], collective=collective,
+                     mine=mine, awaiting_acceptance=int(counts.get("applied", 0)), unassigned=int(unassigned))
+
+
+def next_deadlines(session: Session, case_ids: list[int], today: dt.date) -> dict[int, DeadlineRow]:
+    """For a page of cases, each one's most urgent deadline still to meet (``MISSABLE_KINDS``): one query."""
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(Deadline.case_id, Deadline.kind, Deadline.due_on)
+        .where(Deadline.case_id.in_(case_ids), Deadline.kind.in_(MISSABLE_KINDS), pending_clause(today))
+        .order_by(Deadline.due_on)
+    ).all()
+    out: dict[int, DeadlineRow] = {}
+    for case_id, kind, due in rows:
+        if case_id not in out:
+            out[case_id] = DeadlineRow(case=None, kind=kind, due_on=due, days_left=(due - today).days)  # type: ignore[arg-type]
+    return out
+
+
+@dataclass(frozen=True)
+class SupervisorToday:
+    #: Collective disputes whose report (集体争议报告, 1 day) is due today or past and not made.
+    collective_unreported: list[CaseDue]
+    #: Cases in mediation whose period ends within the window (they lapse the day after).
+    lapsing: list[CaseDue]
+
+
+def supervisor_today(session: Session, *, actor: Actor, today: dt.date, lapse_window: int = 3,
+                     limit: int = 200) -> SupervisorToday:
+    """What a supervisor must see today in their subtree (the alerts come from mediation.risk.alerts)."""
+    scope = scope_clause(actor)
+    opts = (joinedload(Case.organisation), joinedload(Case.lead_mediator), joinedload(Case.enterprise))
+    unreported = session.execute(
+        select(Case, Deadline.kind, Deadline.due_on).join(Deadline, Deadline.case_id == Case.id)
+        .where(scope, Case.status != "closed", Case.escalated_at.is_(None), Deadline.kind == "collective_report",
+               pending_clause(today), Deadline.due_on <= today)
+        .options(*opts).order_by(Deadline.due_on, Case.id).limit(limit)
+    ).unique().all()
+    lapsing = session.execute(
+        select(Case, Deadline.kind, Deadline.due_on).join(Deadline, Deadline.case_id == Case.id)
+        .where(scope, Case.status == "mediating", Deadline.kind == "mediation_end", pending_clause(today),
+               Deadline.due_on >= today, Deadline.due_on <= today + dt.timedelta(days=lapse_window))
+        .options(*opts).order_by(Deadline.due_on, Case.id).limit(limit)
+    ).unique().all()
+
+    def rows(found: Any) -> list[CaseDue]:
+        return _group([DeadlineRow(case=c, kind=k, due_on=d, days_left=(d - today).days) for c, k, d in found])
+
+    return SupervisorToday(collective_unreported=rows(unreported), lapsing=rows(lapsing))

@@ -200,3 +200,41 @@ def wage_arrears_penalty(*, unpaid: Decimal, rate: Decimal) -> CalcResult:
         CalcStep(f"逾期未支付的，按应付金额{format_amount(owed)}元的{(r * 100).normalize()}%加付赔偿金："
                  f"{format_amount(amount)}元", amount),
     ), ("以劳动行政部门责令限期支付而逾期不支付为前提",))
+
+
+def _plain(v: Decimal) -> str:
+    """``10`` for Decimal("10.0"), ``1.5`` for Decimal("1.50"): never the exponent form."""
+    return format(v.normalize(), "f")
+
+
+def unpaid_wages(*, monthly_wage: Decimal, months: Decimal = Decimal("0"), days: Decimal = Decimal("0"),
+                 paid: Decimal = Decimal("0")) -> CalcResult:
+    """Wages owed for a period: whole months at the monthly wage, remaining days at the daily wage (monthly
+    wage / 21.75, 劳社部发〔2008〕3号), less what was paid. LL art. 50: wages are paid monthly, in money, without
+    withholding or delay."""
+    wage = _positive("月工资", monthly_wage)
+    m = _positive("拖欠月数", Decimal(str(months)), allow_zero=True)
+    d = _positive("拖欠天数", Decimal(str(days)), allow_zero=True)
+    already = _positive("已支付金额", Decimal(str(paid)), allow_zero=True)
+    if not m and not d:
+        raise ValueError("请填写拖欠的月数或天数")
+    steps = []
+    gross = Decimal("0")
+    if m:
+        part = _money(wage * m)
+        gross += part
+        steps.append(CalcStep(f"整月部分：{format_amount(wage)}元 × {_plain(m)}个月 = {format_amount(part)}元", part))
+    if d:
+        daily = wage / PAID_DAYS_PER_MONTH
+        part = _money(daily * d)
+        gross += part
+        steps.append(CalcStep(f"日工资：{format_amount(wage)}元 ÷ 21.75 = {daily.quantize(Decimal('0.01'))}元；"
+                              f"{_plain(d)}天 × 日工资 = {format_amount(part)}元", part))
+    if already > gross:
+        raise ValueError("已支付金额不能大于应发工资")
+    amount = _money(gross - already)
+    if already:
+        steps.append(CalcStep(f"应发{format_amount(gross)}元，减去已支付{format_amount(already)}元", None))
+    steps.append(CalcStep(f"拖欠工资合计：{format_amount(amount)}元", amount))
+    return CalcResult(amount, "《劳动法》第五十条；劳社部发〔2008〕3号（月计薪天数21.75天）", tuple(steps),
+                      ("劳动行政部门责令限期支付而逾期不支付的，可另按应付金额50%至100%加付赔偿金（《劳动合同法》第八十五条）",))

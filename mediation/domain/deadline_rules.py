@@ -48,8 +48,13 @@ class DeadlineKind(StrEnum):
 #: overdue and never counted as overdue. LDMAL art. 14(3): fifteen days after receipt of the application
 #: without an agreement, the parties may apply for arbitration (from the following day).
 MILESTONE_KINDS: frozenset[str] = frozenset({DeadlineKind.ARBITRATION_RIGHT})
-#: Kinds that never count in overdue figures: the milestones and the limitation (the parties' own period).
-NOT_OVERDUE_KINDS: frozenset[str] = MILESTONE_KINDS | {DeadlineKind.LIMITATION}
+#: The parties' optional windows after an agreement (a joint request for arbitration review, ELDNMP art. 27 ¶2 /
+#: 办案规则 art. 74, or for judicial confirmation, PML art. 33 / CPL art. 205): nobody has to use them, so once
+#: past they are simply closed — never "overdue", never in red.
+OPTIONAL_WINDOW_KINDS: frozenset[str] = frozenset({DeadlineKind.ARBITRATION_REVIEW, DeadlineKind.JUDICIAL_CONFIRMATION})
+#: Kinds that never count in overdue figures: the milestones, the limitation (the parties' own period) and the
+#: parties' optional windows.
+NOT_OVERDUE_KINDS: frozenset[str] = MILESTONE_KINDS | {DeadlineKind.LIMITATION} | OPTIONAL_WINDOW_KINDS
 MILESTONE_PASSED_LABEL = "已届满，当事人可申请仲裁"
 #: The deadlines someone has to meet, so the only ones that can be missed ("逾期"): the sweep, the workbench,
 #: the case list's ``overdue`` filter and the risk facts' "在办逾期" all take this set.

@@ -162,7 +162,7 @@ _LABELS: dict[StrEnum, str] = {
     PartyRole.WORKER: "劳动者",
     PartyRole.EMPLOYER: "用人单位",
     PartyRole.AGENT: "委托代理人",
-    PartyRole.REPRESENTATIVE: "职工代表",
+    PartyRole.REPRESENTATIVE: "劳动者代表",  # LDMAL art. 7: 劳动者可以推举代表参加调解
     Gender.MALE: "男",
     Gender.FEMALE: "女",
     Gender.UNKNOWN: "未知",

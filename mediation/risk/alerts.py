@@ -133,16 +133,20 @@ def get_alert(session: Session, *, actor: Actor, alert_id: int) -> RiskAlert:
     return alert
 
 
-def list_alerts(session: Session, *, actor: Actor, status: str | None = None, kind: str | None = None,
-                enterprise_id: int | None = None, region: str | None = None, limit: int = 50,
-                offset: int = 0) -> tuple[list[RiskAlert], int]:
+def list_alerts(session: Session, *, actor: Actor, status: str | tuple[str, ...] | None = None,
+                kind: str | None = None, enterprise_id: int | None = None, region: str | None = None,
+                level: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[RiskAlert], int]:
     """``region`` (a GB/T 2260 code): alerts about an enterprise there, or raised by an organisation there when
-    the alert names no enterprise — where the dashboard counts the cases."""
+    the alert names no enterprise — where the dashboard counts the cases. ``status``: one status or several."""
     stmt = select(RiskAlert).where(org_scope_clause(actor, RiskAlert.organisation_id))
     if region:
         stmt = stmt.where(region_clause(region, RiskAlert.enterprise_id, RiskAlert.organisation_id))
-    if status:
+    if isinstance(status, tuple):
+        stmt = stmt.where(RiskAlert.status.in_(status))
+    elif status:
         stmt = stmt.where(RiskAlert.status == status)
+    if level:
+        stmt = stmt.where(RiskAlert.level == level)
     if kind:
         stmt = stmt.where(RiskAlert.kind == kind)
     if enterprise_id:
@@ -166,7 +170,7 @@ def acknowledge(session: Session, *, actor: Actor, alert_id: int, data: Mapping[
         alert = get_alert(session, actor=actor, alert_id=alert_id)
         _supervisor(actor)
         if alert.status != "open":
-            raise ValidationFailed("该预警已接报", errors={"status": [ALERT_STATUSES[alert.status]]})
+            raise ValidationFailed("该预警已签收", errors={"status": [ALERT_STATUSES[alert.status]]})
         alert.status = "acknowledged"
         alert.acknowledged_at = at or dt.datetime.now(dt.UTC)
         alert.acknowledged_by_id = actor.user_id

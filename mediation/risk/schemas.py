@@ -43,7 +43,7 @@ SIGNAL_STATUSES: Mapping[str, str] = {
     "open": "待处置", "converted": "已立案", "resolved": "已化解", "dismissed": "经核实不属实",
 }
 ALERT_STATUSES: Mapping[str, str] = {
-    "open": "待处置", "acknowledged": "已接报", "reported": "已报告", "closed": "已关闭",
+    "open": "待签收", "acknowledged": "已签收", "reported": "已报告", "closed": "已关闭",
 }
 ALERT_KINDS: Mapping[str, str] = {"level_raised": "风险等级升高", "collective_dispute": "集体劳动争议"}
 

@@ -22,7 +22,6 @@ from mediation.cases import service as svc
 from mediation.db.engine import make_session_factory
 from mediation.domain.clock import china_today
 from tests.factories import PASSWORD, World, application, build_world
-from tests.helpers import pdf_text
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -87,81 +86,8 @@ def _action(page: object, event: str) -> object:
     return details
 
 
-def test_intake_to_agreement_in_the_browser(live: tuple[str, World, dict[str, int]], page: object) -> None:
-    base, world, _ = live
-    pg = page
-    _login(pg, base, world.clerk.username)
-    _shot(pg, "workbench-clerk")
-    pg.click("text=登记案件")  # type: ignore[attr-defined]
-    pg.select_option("select[name=category]", "remuneration")  # type: ignore[attr-defined]
-    pg.fill("input[name=worker_name]", "李堃")  # type: ignore[attr-defined]
-    pg.fill("input[name=worker_id_number]", "330402199003070099")  # wrong check digit  # type: ignore[attr-defined]
-    pg.select_option("select[name=enterprise_id]", str(world.enterprise.id))  # type: ignore[attr-defined]
-    pg.fill("input[name=claim_amount]", "24000")  # type: ignore[attr-defined]
-    pg.fill("textarea[name=requests]", "支付拖欠工资24,000元")  # type: ignore[attr-defined]
-    pg.click("button:has-text('登记')")  # type: ignore[attr-defined]
-    assert "校验位错误" in pg.content()  # inline, in Chinese  # type: ignore[attr-defined]
-    pg.fill("input[name=worker_id_number]", "330402199003070015")  # type: ignore[attr-defined]
-    pg.click("button:has-text('登记')")  # type: ignore[attr-defined]
-    pg.wait_for_selector("text=已登记案件")  # type: ignore[attr-defined]
-    case_url = pg.url  # type: ignore[attr-defined]
-    _shot(pg, "case-applied")
-
-    _login(pg, base, world.mediator.username)
-    pg.goto(case_url)  # type: ignore[attr-defined]
-    accept = _action(pg, "accept")
-    accept.locator("button[type=submit]").click()  # without consent: refused with the reason
-    assert "同意调解" in pg.content()  # type: ignore[attr-defined]
-    accept = _action(pg, "accept")
-    accept.locator("input[name=respondent_consents]").check()
-    accept.locator("button[type=submit]").click()
-    pg.wait_for_selector("text=已完成：受理")  # type: ignore[attr-defined]
-    assert "调解中" in pg.content()  # type: ignore[attr-defined]
-
-    session = _action(pg, "record_session")
-    session.locator("input[name=started_at]").fill(f"{china_today().isoformat()}T09:30")
-    session.locator("input[name=place]").fill("东栅街道调解室")
-    session.locator("input[name=attendees]").fill("李堃、王建国")
-    session.locator("textarea[name=record]").fill("双方陈述意见，同意调解。")
-    session.locator("button[type=submit]").click()
-    pg.wait_for_selector("text=已完成：记录调解会议")  # type: ignore[attr-defined]
-
-    # the reference calculator, in the same session (htmx partial)
-    pg.goto(f"{base}/ui/calculator")  # type: ignore[attr-defined]
-    form = pg.locator("form:has(input[value=compensation])")  # type: ignore[attr-defined]
-    form.locator("input[name=monthly_wage]").fill("8000")
-    form.locator("input[name=start]").fill("2022-03-01")
-    form.locator("input[name=end]").fill("2025-09-30")
-    form.locator("button").click()
-    pg.wait_for_selector("#calc-result >> text=32,000.00元")  # type: ignore[attr-defined]
-    assert "叁万贰仟元整" in pg.inner_text("#calc-result")  # type: ignore[attr-defined]
-    _shot(pg, "calculator")
-
-    pg.goto(case_url)  # type: ignore[attr-defined]
-    sign = _action(pg, "sign_agreement")
-    sign.locator("textarea[name=terms]").fill("被申请人支付申请人经济补偿32,000元。")
-    sign.locator("input[name=ob_description]").first.fill("支付经济补偿")
-    sign.locator("input[name=ob_amount]").first.fill("32000")
-    sign.locator("input[name=ob_due_on]").first.fill((china_today() + dt.timedelta(days=10)).isoformat())
-    sign.locator("select[name=ob_claim_type]").first.select_option("economic_compensation")
-    for box in ("signed_by_parties", "signed_by_mediator", "sealed"):
-        sign.locator(f"input[name={box}]").check()
-    sign.locator("button[type=submit]").click()
-    pg.wait_for_selector("text=已完成：签署调解协议")  # type: ignore[attr-defined]
-    text = pg.content()  # type: ignore[attr-defined]
-    assert "已达成协议" in text and "叁万贰仟元整" in text
-    _shot(pg, "case-agreed")
-
-    # the agreement the transition produced: download the PDF and read it back
-    row = pg.locator("#documents tr[data-kind=mediation_agreement]")  # type: ignore[attr-defined]
-    with pg.expect_download() as info:  # type: ignore[attr-defined]
-        row.locator("a.download").click()
-    download = info.value
-    assert download.suggested_filename.endswith(".pdf") and "劳动争议调解协议书" in download.suggested_filename
-    pdf = Path(download.path()).read_bytes()
-    words = pdf_text(pdf)
-    assert "劳动争议调解协议书" in words and "32,000.00元（人民币叁万贰仟元整）" in words
-    assert "支付经济补偿" in words and "劳调协字第1号" in words
+# The intake-to-agreement walk (list, search, accept, session, calculator, signing, PDF, payments) is in
+# tests/browser/test_flows.py.
 
 
 def test_mediator_cannot_open_another_organisations_case(live: tuple[str, World, dict[str, int]],
@@ -190,7 +116,7 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
         assert clerk is not None
         for i in range(3):
             svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"南湖案件{i}"), env=world.env)
-        svc.create_case(s, actor=actor_for(clerk),
+        svc.create_case(s, actor=actor_for(clerk), today=china_today() - dt.timedelta(days=3),
                         data=application(world, title="集体欠薪", workers_count=25, is_collective=True), env=world.env)
         from mediation.risk.signals import record_signal
         from tests.helpers import signal_data
@@ -233,17 +159,53 @@ def test_supervisor_dashboard_shows_the_map_with_data(live: tuple[str, World, di
     _shot(page, "dashboard-tablet")
     page.set_viewport_size({"width": 1366, "height": 768})  # type: ignore[attr-defined]
 
-    page.click("#areas >> text=南湖区")  # type: ignore[attr-defined]  # drill down: the district's parks
-    page.wait_for_selector("#map[data-ready]")  # type: ignore[attr-defined]
-    assert world.park.name in page.inner_text("#areas")  # type: ignore[attr-defined]
+    # the levels chart counts enterprises (家), most severe first, like the sentence under it
+    page.wait_for_selector("#levels[data-ready]")  # type: ignore[attr-defined]
+    assert page.get_attribute("#levels", "data-ready") == "red:1,orange:0,yellow:0"  # type: ignore[attr-defined]
 
-    page.goto(f"{base}/ui/alerts")  # type: ignore[attr-defined]
+    page.click("#areas >> text=南湖区")  # type: ignore[attr-defined]  # drill down: the district's parks
+    page.wait_for_selector("#parks-chart[data-ready]")  # type: ignore[attr-defined]
+    assert world.park.name in page.inner_text("#areas")  # type: ignore[attr-defined]
+    _shot(page, "dashboard-district")
+    page.click(f"#areas >> text={world.park.name}")  # type: ignore[attr-defined]  # and into the park
+    page.wait_for_selector("text=园区内各企业案件")  # type: ignore[attr-defined]
+    assert world.park.name in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert page.inner_text("#kpi-cases") == "5"  # type: ignore[attr-defined]
+    _shot(page, "dashboard-park")
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        page.click("text=Excel 工作簿")  # type: ignore[attr-defined]
+    name = info.value.suggested_filename
+    assert name.startswith("督导看板_南湖区_") and world.park.name in name and name.endswith(".xlsx")
+    page.click(f"#enterprises >> text={world.enterprise.name}")  # type: ignore[attr-defined]  # its cases
+    page.wait_for_selector("#case-table")  # type: ignore[attr-defined]
+    assert f"用人单位：{world.enterprise.name}" in page.inner_text("main")  # type: ignore[attr-defined]
+
+    # 今日督办: grouped by committee, each item with its action
+    page.click("header.top >> text=今日督办")  # type: ignore[attr-defined]
+    group = page.locator(f"section[data-org='{world.township.id}']")  # type: ignore[attr-defined]
+    text = group.inner_text()
+    assert "红色预警，尚未报告" in text and world.enterprise.name in text
+    assert "集体争议待上报" in text and "集体欠薪" in text and "已逾期" in text
+    _shot(page, "today")
+    group.locator("a.button", has_text="去处置").first.click()
+
+    # the alert: signed with a note (shown), then reported with the measures
+    page.wait_for_url("**/ui/alerts**")  # type: ignore[attr-defined]
     inbox = page.inner_text("main")  # type: ignore[attr-defined]
-    assert "风险等级升高" in inbox and not any(f"原{lv}" in inbox for lv in ("blue", "yellow", "orange", "red"))
-    row = page.locator("tr[data-alert]", has_text="集体").first  # type: ignore[attr-defined]
+    assert "风险等级升高" in inbox and "待处置" not in inbox and "已接报" not in inbox
+    item = page.locator("article[data-alert]", has_text=world.enterprise.name).first  # type: ignore[attr-defined]
     _shot(page, "alerts")
-    row.locator("button").click()
+    item.locator("input[name=note]").fill("已电话核实，企业承认拖欠三个月工资")
+    item.locator("button", has_text="签收").click()
     page.wait_for_selector("text=已签收预警")  # type: ignore[attr-defined]
+    page.click("nav.tabs >> text=已签收")  # type: ignore[attr-defined]
+    item = page.locator("article[data-alert]", has_text=world.enterprise.name).first  # type: ignore[attr-defined]
+    assert "签收说明：已电话核实，企业承认拖欠三个月工资" in item.inner_text()
+    item.locator("textarea[name=actions]").fill("约谈企业负责人，督促三日内发放")
+    item.locator("button", has_text="报告").click()
+    page.wait_for_selector("text=已报告预警")  # type: ignore[attr-defined]
+    assert "已采取的措施：约谈企业负责人，督促三日内发放" in page.inner_text("main")  # type: ignore[attr-defined]
+    _shot(page, "alerts-reported")
 
 
 def test_signal_intake_and_conversion_to_a_case(live: tuple[str, World, dict[str, int]], page: object) -> None:

@@ -65,10 +65,44 @@ def test_double_wage_end_before_start_is_an_error_like_compensation() -> None:
 
 def test_double_wage_end_before_start_in_the_calculator_page(world: World, client: Any) -> None:
     r = ui_get(client, world.mediator, "/ui/calculator")
-    r = client.post("/ui/calculator", data={"csrf_token": csrf_token(r), "kind": "double_wage",
-                                            "monthly_wage": "6000", "start": "2025-05-01", "end": "2025-01-01"})
+    token = csrf_token(r)
+    r = client.post("/ui/calculator", data={"csrf_token": token, "calc_kind": "double_wage",
+                                            "calc_monthly_wage": "6000", "calc_start": "2025-05-01",
+                                            "calc_end": "2025-01-01"})
     assert r.status_code == 422
     assert "计算截止日期不能早于用工之日" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"calc_kind": "compensation", "calc_monthly_wage": "六千", "calc_start": "2022-03-01", "calc_end": "2025-09-30"},
+     "月工资应填写阿拉伯数字，如 6000（“六千”无法识别）"),
+    ({"calc_kind": "compensation", "calc_monthly_wage": "8000", "calc_start": "2022-3-1", "calc_end": ""},
+     "请填写离职日期"),
+    ({"calc_kind": "unpaid_wages", "calc_monthly_wage": "6000"}, "请填写拖欠的月数或天数"),
+    ({"calc_kind": "penalty", "calc_unpaid": "12000", "calc_rate": "30"}, "加付比例应在50%至100%之间"),
+])
+def test_calculator_names_every_bad_field_and_shows_no_old_result(world: World, client: Any, data: dict[str, str],
+                                                                  message: str) -> None:
+    token = csrf_token(ui_get(client, world.mediator, "/ui/calculator"))
+    # htmx asks for the fragment: the answer is 200 so that the error replaces any earlier result
+    r = client.post("/ui/calculator", data={"csrf_token": token, **data}, headers={"HX-Request": "true"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and message in html and "参考金额" not in html and 'role="alert"' in html
+
+
+def test_calculator_fragments_for_the_agreement_form(world: World, client: Any) -> None:
+    token = csrf_token(ui_get(client, world.mediator, "/ui/calculator"))
+    r = client.post("/ui/calculator", headers={"HX-Request": "true"}, data={
+        "csrf_token": token, "calc_embedded": "1", "calc_kind": "unpaid_wages", "calc_monthly_wage": "６,０００",
+        "calc_months": "2", "calc_days": "10", "calc_paid": "1000"})
+    html = r.get_data(as_text=True)
+    assert "参考金额：13,758.62元" in html and 'data-claim-type="wages"' in html
+    assert 'data-description="支付拖欠工资"' in html
+    assert "第八十五条" in html  # the note pointing to the additional compensation
+    r = client.post("/ui/calculator", headers={"HX-Request": "true"}, data={
+        "csrf_token": token, "calc_embedded": "1", "calc_kind": "penalty", "calc_unpaid": "12000", "calc_rate": "50"})
+    html = r.get_data(as_text=True)
+    assert "参考金额：6,000.00元" in html and "《劳动合同法》第八十五条" in html and 'data-claim-type="damages"' in html
 
 
 def test_collective_alert_without_an_enterprise_is_not_labelled_no_warning(db: Session, world: World) -> None:

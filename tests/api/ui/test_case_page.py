@@ -1,0 +1,178 @@
+"""The case page: refusals that name the missing box, no internal notes, one row per deadline, only the actions
+that apply, documents without checksums for mediators, and the stale-version page that keeps what was typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from api.ui.wording import public
+from mediation.cases import service as svc
+from tests.api.ui.test_ui_pages import TODAY, app, login, text_of  # noqa: F401  (fixture)
+from tests.factories import World, agreement_payload, application, drive, new_case
+
+
+def _errors(html: str) -> str:
+    start = html.index(">", html.index('id="form-errors"')) + 1
+    return text_of(html[start:html.index("</div></div>", start)]).strip()
+
+
+def test_accept_with_the_consent_box_unticked_names_the_box_and_hides_internal_notes(
+        client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY)
+    token = login(client, world.mediator.username)
+    r = client.post(f"/ui/cases/{case.id}/act/accept",
+                    data={"csrf_token": token, "version": str(case.version), "has_respondent_consents": "1"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    summary = _errors(html)
+    assert "未能受理：未勾选“被申请人同意调解”" in summary
+    assert "明确拒绝" not in summary  # an empty box is not a refusal
+    assert "待核实" not in html  # internal notes never reach a user (the reject form's description had one)
+    m = re.search(r'<input type="checkbox" id="f-accept-respondent_consents"[^>]*>', html)
+    assert m and 'aria-invalid="true"' in m[0] and 'aria-describedby="f-accept-respondent_consents-err"' in m[0]
+    assert re.search(r'data-error-for="respondent_consents">请核实被申请人同意调解后勾选', html)
+    db.expire_all()
+    assert db.get(type(case), case.id).status == "applied"  # type: ignore[union-attr]
+
+
+def test_sign_without_the_seal_names_the_seal_box(client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY)
+    drive(db, world, case, TODAY, "accept")
+    token = login(client, world.mediator.username)
+    due = (TODAY + dt.timedelta(days=10)).isoformat()
+    r = client.post(f"/ui/cases/{case.id}/act/sign_agreement", data={
+        "csrf_token": token, "version": str(case.version), "terms": "申请人放弃其他请求。\n双方再无争议。",
+        "ob_description": ["支付工资（第1期）", "支付工资（第2期）"], "ob_amount": ["6000", "6000"],
+        "ob_due_on": [due, ""], "ob_claim_type": ["wages", "wages"],
+        "signed_by_parties": "on", "signed_by_mediator": "on"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    summary = _errors(html)
+    assert summary.startswith("未能签署调解协议：") and "第2项履行事项的履行期限" in summary
+    assert "未勾选“已加盖调解组织印章”" in summary
+    seal = re.search(r'data-error-for="sealed">([^<]+)<', html)
+    assert seal and seal[1] == "请在加盖调解组织印章后勾选“已加盖调解组织印章”"  # not the art. 14 sentence
+    assert re.search(r'data-ob-error="1">第2项履行期限：(请填写|必填|此项)', html)
+    # the typed rows and the line breaks are kept
+    assert html.count('name="ob_amount"') >= 2 and "申请人放弃其他请求。\n双方再无争议。" in html
+
+
+def test_terms_keep_their_line_breaks_on_the_page(client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY)
+    drive(db, world, case, TODAY, "accept")
+    svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator), today=TODAY,
+                   payload={**agreement_payload(TODAY), "terms": "一、申请人放弃其他请求。\n二、双方再无争议。"})
+    login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    assert '<p class="pre terms">一、申请人放弃其他请求。\n二、双方再无争议。</p>' in html
+
+
+def test_stale_form_from_another_tab_of_the_same_user_keeps_the_typed_record(
+        client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY)
+    drive(db, world, case, TODAY, "accept")
+    token = login(client, world.mediator.username)
+    page = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    seen = re.search(r'name="seen_seq" value="(\d+)"', page)
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert seen and version
+    form = {"csrf_token": token, "version": version[1], "seen_seq": seen[1], "started_at": f"{TODAY}T09:30",
+            "place": "调解室", "attendees": "张三、王建国", "record": "第一次会议：双方陈述。"}
+    assert client.post(f"/ui/cases/{case.id}/act/record_session", data=form).status_code == 302  # tab A
+    # tab B, opened before tab A's submission, submits its own record
+    r = client.post(f"/ui/cases/{case.id}/act/record_session",
+                    data={**form, "record": "第二次会议：被申请人同意分期支付。\n申请人同意。"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    summary = _errors(html)
+    assert "您已在另一个窗口或标签页中办理了：记录调解会议" in summary and "他人" not in summary
+    assert "第二次会议：被申请人同意分期支付。\n申请人同意。</textarea>" in html  # kept in the open form
+    assert re.search(r'<details class="action" id="act-record_session" open', html)
+    # someone else's change is named as theirs
+    page = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    seen = re.search(r'name="seen_seq" value="(\d+)"', page)
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert seen and version
+    db.expire_all()
+    svc.fire_event(db, case_id=case.id, event="record_session", actor=world.actor(world.mediator2), today=TODAY,
+                   payload={"started_at": f"{TODAY}T14:00:00+08:00", "place": "调解室", "attendees": ["张三"],
+                            "record": "mediator2的笔录"})
+    r = client.post(f"/ui/cases/{case.id}/act/record_session",
+                    data={**form, "version": version[1], "seen_seq": seen[1], "record": "我的笔录"})
+    summary = _errors(r.get_data(as_text=True))
+    assert r.status_code == 409 and "mediator2在您打开本页后办理了：记录调解会议" in summary
+
+
+def test_stale_form_for_an_action_no_longer_offered_shows_what_was_typed(
+        client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY)
+    drive(db, world, case, TODAY, "accept")
+    token = login(client, world.mediator.username)
+    version = case.version
+    drive(db, world, case, TODAY, "sign_agreement")  # signed in the other tab
+    r = client.post(f"/ui/cases/{case.id}/act/sign_agreement", data={
+        "csrf_token": token, "version": str(version), "terms": "我刚写的协议内容", "ob_description": "支付工资",
+        "ob_amount": "100", "ob_due_on": TODAY.isoformat()})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and 'id="typed"' in html and "我刚写的协议内容</textarea>" in html
+
+
+def test_deadlines_one_row_each_named_by_obligation_and_windows_not_red(
+        client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY - dt.timedelta(days=40))
+    drive(db, world, case, TODAY - dt.timedelta(days=39), "accept")
+    first, second = (TODAY + dt.timedelta(days=5)).isoformat(), (TODAY + dt.timedelta(days=35)).isoformat()
+    payload = {**agreement_payload(TODAY - dt.timedelta(days=38)), "obligations": [
+        {"description": "第一期工资", "claim_type": "wages", "amount": "3000", "due_on": first},
+        {"description": "第二期工资", "claim_type": "wages", "amount": "3000", "due_on": second}]}
+    svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
+                   today=TODAY - dt.timedelta(days=38), payload=payload)
+    login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    table = html[html.index('id="h-deadlines"'):html.index("</table>", html.index('id="h-deadlines"'))]
+    rows = re.findall(r'<tr data-kind="([a-z_]+)" class="nature-(\w+)"><td data-label="期限">([^<]+)'
+                      r'(?:<span class="muted">（([^）]+)）)?', table)
+    limitation = [(label, detail) for kind, _, label, detail in rows if kind == "limitation"]
+    assert limitation == [("仲裁时效", "第一期工资"), ("仲裁时效", "第二期工资")]
+    assert len(rows) == len(set(rows))
+    # the review windows passed: not in the running list, never red
+    assert "arbitration_review" not in [k for k, *_ in rows] and "countdown overdue" not in table
+    past = html[html.index("已完成或取消的期限"):html.index("</details>", html.index("已完成或取消的期限"))]
+    assert "申请仲裁审查期限" in past
+    # dates never wrap; no versions or checksums for a mediator
+    assert re.search(r'<td data-label="日期" class="nowrap">', table)
+    assert "SHA-256" not in html and "版本" not in text_of(html[html.index('id="documents"'):])
+
+
+def test_only_the_actions_that_can_apply(client: FlaskClient, db: Session, world: World) -> None:
+    single = new_case(db, world, TODAY)
+    login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{single.id}").get_data(as_text=True)
+    assert 'data-event="escalate"' not in html and "上报集体争议" not in html  # a one-worker case
+    assert 'data-event="accept"' in html and 'data-event="withdraw"' in html
+    # withdrawing comes last, after the acts that move the case forward
+    assert html.index('data-event="accept"') < html.index('data-event="withdraw"')
+    parties = [*application(world)["parties"], {"role": "representative", "name": "代表甲"}]
+    collective = new_case(db, world, TODAY, workers_count=20, is_collective=True, parties=parties)
+    html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
+    assert 'id="act-escalate"' in html and 'href="#act-escalate" class="button small">上报</a>' in html
+    # the clerk sees the limit and who reports
+    login(client, world.clerk.username)
+    html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
+    assert 'data-event="escalate"' not in html and "上报由调解员或督导员办理" in html
+    # a city supervisor: no 受理 / 撤回申请 on the street committee's case, the early report and assignment only
+    login(client, world.city_supervisor.username)
+    html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
+    assert 'data-event="accept"' not in html and 'data-event="withdraw"' not in html
+    assert 'data-event="escalate"' in html and 'id="assignment"' in html
+
+
+def test_public_strips_internal_notes() -> None:
+    assert public("须先确认对方当事人同意调解（《企业劳动争议协商调解规定》（条号待核实））") == \
+        "须先确认对方当事人同意调解（《企业劳动争议协商调解规定》）"
+    assert public("某县欠薪预警分级（地方做法，待核实）") == "某县欠薪预警分级（地方做法）"
+    assert public("地方工作惯例（待核实）") == "地方工作惯例"
