@@ -97,7 +97,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     ``DOCUMENTS_ON_TRANSITION`` config turn it off, the clock); the routes take both from the app."""
     app = Flask(__name__, instance_relative_config=False)
     app.json = _JSONProvider(app)
-    settings = Settings.from_env().check()  # production refuses settings that keep state on one node
+    settings = Settings.from_env()
     if not app.config.get("TESTING") and not (test_config or {}).get("TESTING"):
         configure_logging(settings)
     app.config.from_mapping(
@@ -125,6 +125,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     if test_config:
         app.config.update(test_config)
     security.init_app(app, settings)  # refuses to start outside development without a strong SECRET_KEY
+    settings.check()  # production also refuses settings that keep state on one node
 
     if session_factory is None:
         engine = engine_from_settings(Settings.from_env({**_env_overrides(app)}))

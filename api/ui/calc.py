@@ -84,6 +84,13 @@ class _Form:
         if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
             self.errors[name] = f"{label}应{'不小于' if allow_zero else '大于'}0"
             return Decimal("0")
+        money = unit == "元" or any(k in name for k in ("wage", "avg", "amount"))
+        if money and value != value.quantize(Decimal("0.01")):
+            self.errors[name] = f"{label}最多保留两位小数（精确到分）"
+            return Decimal("0")
+        if value > Decimal("100000000000"):
+            self.errors[name] = f"{label}不能超过1000亿"
+            return Decimal("0")
         return value
 
     def date(self, name: str, *, required: bool = True) -> dt.date | None:

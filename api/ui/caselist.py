@@ -105,7 +105,7 @@ def parse_args(args: Mapping[str, str], *, user_id: int | None, role: str) -> tu
     mediator = raw.get("mediator", "")
     if mediator == "none":
         f["unassigned"] = True
-    elif mediator.isdigit() and len(mediator) < 12:
+    elif mediator.isascii() and mediator.isdigit() and len(mediator) < 12:
         f["mediator_id"] = int(mediator)
     elif mediator:
         errors["mediator"] = "请从列表中选择调解员"
@@ -117,10 +117,10 @@ def parse_args(args: Mapping[str, str], *, user_id: int | None, role: str) -> tu
         f["collective"] = True
     for key, target in (("organisation", "organisation_id"), ("enterprise", "enterprise_id"), ("park", "park_id")):
         v = raw.get(key, "")
-        if v.isdigit() and len(v) < 12:
+        if v.isascii() and v.isdigit() and len(v) < 12:
             f[target] = int(v)
     region = raw.get("region", "")
-    if region.isdigit() and len(region) == 6:
+    if region.isascii() and region.isdigit() and len(region) == 6:
         f["region"] = region
     frm = _date(raw.get("from", ""), "登记日期起", errors, "from")
     to = _date(raw.get("to", ""), "登记日期止", errors, "to")
@@ -135,10 +135,12 @@ def parse_args(args: Mapping[str, str], *, user_id: int | None, role: str) -> tu
     if sort not in SORT_LABELS:
         sort = "-reported_on"
     raw["sort"] = f["sort"] = sort
-    per_page = int(raw["per_page"]) if str(raw.get("per_page", "")).isdigit() else 20
+    per_page_raw = str(raw.get("per_page", ""))
+    per_page = int(per_page_raw) if per_page_raw.isascii() and per_page_raw.isdigit() else 20
     raw["per_page"] = f["per_page"] = per_page if per_page in PER_PAGE else 20
     page = raw.get("page", "")
-    f["page"] = int(page) if str(page).isdigit() and 0 < len(str(page)) < 7 and int(page) > 0 else 1
+    page = str(page)
+    f["page"] = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
     return raw, f, errors
 
 

@@ -8,7 +8,6 @@ supervisor's organisation subtree; the map boundaries are the vendored GB/T 2260
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import importlib.util
 import io
@@ -28,6 +27,7 @@ from mediation.db.models import Organisation, Park, User
 from mediation.domain import divisions
 from mediation.domain.enums import Role
 from mediation.domain.errors import DomainError
+from mediation.domain.tabular import append_row, csv_bytes
 from mediation.risk import alerts as alert_svc
 from mediation.risk import hotspots
 from mediation.risk.rules import LEVEL_LABELS
@@ -86,7 +86,7 @@ def _home_region(actor: Any) -> str:
 
 def _region(actor: Any) -> divisions.Division:
     code = request.args.get("region") or _home_region(actor)
-    div = divisions.find(code) if code.isdigit() and len(code) == 6 else None
+    div = divisions.find(code) if code.isascii() and code.isdigit() and len(code) == 6 else None
     if div is None:
         abort(404)
     return div
@@ -97,7 +97,7 @@ def _park(region: divisions.Division) -> Park | None:
     raw = request.args.get("park", "")
     if not raw:
         return None
-    park = db_session().get(Park, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    park = db_session().get(Park, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
     if park is None or not park.region_code.startswith(region_prefix(region.code)):
         abort(404)
     return park
@@ -215,7 +215,7 @@ def dashboard() -> Any:
 def geo(code: str) -> Response:
     """Boundaries of the children of a province or city (or of a county itself), for the map."""
     _supervisor()
-    div = divisions.find(code) if code.isdigit() and len(code) == 6 else None
+    div = divisions.find(code) if code.isascii() and code.isdigit() and len(code) == 6 else None
     if div is None:
         abort(404)
     child = CHILD_LEVEL.get(div.level)
@@ -293,12 +293,7 @@ def export(fmt: str) -> Response:
         if which not in TABLES:
             abort(404)
         title, header, rows = tables[TABLES.index(which)]
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow([f"{stem} {title}"])
-        w.writerow(header)
-        w.writerows([["" if v is None else v for v in r] for r in rows])
-        body = ("\ufeff" + buf.getvalue()).encode("utf-8")
+        body = csv_bytes([[f"{stem} {title}"], header, *rows])  # typed text never becomes a formula
         name = f"{stem}_{title}.csv"
         mime = "text/csv; charset=utf-8"
     return send_file(io.BytesIO(body), mimetype=mime, as_attachment=True, download_name=name)
@@ -312,13 +307,13 @@ def _workbook(title: str, tables: list[tuple[str, list[str], list[list[Any]]]]) 
     wb.remove(wb.active)  # type: ignore[arg-type]
     for name, header, rows in tables:
         ws = wb.create_sheet(name[:31])
-        ws.append([f"{title} {name}"])
+        append_row(ws, [f"{title} {name}"])
         ws["A1"].font = Font(bold=True)
-        ws.append(header)
+        append_row(ws, header)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for r in rows:
-            ws.append([Decimal(v) if isinstance(v, str) and _is_amount(v) else v for v in r])
+            append_row(ws, [Decimal(v) if isinstance(v, str) and _is_amount(v) else v for v in r])  # text as text
         ws.column_dimensions["A"].width = 24
         ws.column_dimensions["B"].width = 30
     out = io.BytesIO()

@@ -207,7 +207,8 @@ def payload(form: Any, actor: Actor, enterprise: Enterprise | None) -> dict[str,
             claim["amount"] = amount
         claims.append(claim)
     unlisted = form.get("workers_unlisted", "").strip()
-    workers = 1 + len(extra) + (int(unlisted) if unlisted.isdigit() and len(unlisted) < 8 else 0)
+    counted = unlisted.isascii() and unlisted.isdigit() and len(unlisted) < 8
+    workers = 1 + len(extra) + (int(unlisted) if counted else 0)
     data: dict[str, Any] = {
         "title": form.get("title", "").strip() or f"{worker['name']}与{employer['name']}劳动争议",
         "category": form.get("category", ""), "source": form.get("source", "") or "walk_in_written",
@@ -264,7 +265,7 @@ def validate(form: Any, data: Mapping[str, Any], today: dt.date, *, enterprise_c
         if k.endswith(".name") or k not in errors:  # 请填写姓名, not the schema's length rule
             errors[k] = v
     unlisted = form.get("workers_unlisted", "").strip()
-    if unlisted and not (unlisted.isdigit() and len(unlisted) < 8):
+    if unlisted and not (unlisted.isascii() and unlisted.isdigit() and len(unlisted) < 8):
         errors["workers_unlisted"] = ["请填写整数（名单以外尚未登记姓名的人数），不填即为0"]
     listed = 1 + len([r for r in rows if not r.blank])
     if listed >= 10 and not form.get("requests", "").strip():
@@ -360,6 +361,7 @@ def import_roster() -> Any:
             rows = parse_roster_text(request.form.get("roster_text", ""))
     except RosterError as exc:
         message = str(exc)
-    start = int(request.form.get("row_count", "0")) if request.form.get("row_count", "").isdigit() else 0
+    row_count = request.form.get("row_count", "")
+    start = int(row_count) if row_count.isascii() and row_count.isdigit() and len(row_count) < 6 else 0
     return render_template("ui/_roster_rows.html", rows=rows, start=start, message=message, errors={},
                            roles=ROW_ROLES, oob=True)

@@ -181,7 +181,7 @@ def intake() -> Any:
     form = request.form
     chosen = None
     raw_ent = form.get("enterprise_id", "").strip()
-    if raw_ent.isdigit() and len(raw_ent) < 12:
+    if raw_ent.isascii() and raw_ent.isdigit() and len(raw_ent) < 12:
         chosen = session.get(Enterprise, int(raw_ent))
     if request.method == "POST":
         csrf.protect()
@@ -214,7 +214,8 @@ def intake() -> Any:
     return render_template("ui/intake.html", form=form, errors=errors, message=message,
                            error_list=_error_list(errors), duplicates=duplicates, chosen=chosen, rows=rows,
                            roles=intake_form.ROW_ROLES, listed=listed,
-                           total=listed + (int(unlisted) if unlisted.isdigit() and len(unlisted) < 8 else 0),
+                           total=listed + (int(unlisted) if unlisted.isascii() and unlisted.isdigit()
+                                           and len(unlisted) < 8 else 0),
                            categories=DisputeCategory.choices(), claim_types=ClaimType.choices(),
                            sources=[(s.value, s.label) for s in CaseSource], **_ctx()), status
 
@@ -364,7 +365,7 @@ def _unconfirmed(case_id: int, event: str) -> dict[str, list[str]]:
     """The boxes the event's guards require that are left unticked, and its required texts left blank — so a
     form refused by the payload's schema also names them, instead of in a second round after the guards."""
     option = next((o for o in svc.available_events(db_session(), case=svc.get_case(
-        db_session(), case_id=case_id, actor=_actor()), actor=_actor()) if o.event == event), None)
+        db_session(), case_id=case_id, actor=_actor()), actor=_actor(), env=service_env()) if o.event == event), None)
     if option is None:
         return {}
     out: dict[str, list[str]] = {}
@@ -380,7 +381,7 @@ def _unconfirmed(case_id: int, event: str) -> dict[str, list[str]]:
 
 def _seen_seq() -> int | None:
     raw = request.form.get("seen_seq", "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def _stale(case_id: int, event: str, status: int) -> Any:

@@ -31,7 +31,7 @@ def test_api_calls_are_503_problems(down_app: Flask) -> None:
     c = down_app.test_client()
     r = c.post("/api/v1/auth/tokens", json={"username": "admin", "password": "secret", "name": "x"})
     assert r.status_code == 503 and r.mimetype == "application/problem+json", r.get_data(as_text=True)[:300]
-    assert r.json["code"] == "service_unavailable" and r.headers["Retry-After"]
+    assert r.json["code"] == "database_unavailable" and r.headers["Retry-After"]
     r = c.post("/api/v1/auth/login", json={"username": "admin", "password": "secret"})
     assert r.status_code == 503 and r.mimetype == "application/problem+json"
     r = c.get("/api/v1/cases/", headers={"Authorization": "Bearer mdt_" + "a" * 40})

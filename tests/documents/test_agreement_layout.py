@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("producer")
 
 
 def _two_instalments(db: Session, world: World) -> GeneratedDocument:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY, env=world.env)
     drive(db, world, case, TODAY, "accept", "record_session")
     svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator), today=TODAY,
                    payload={
@@ -34,7 +34,7 @@ def _two_instalments(db: Session, world: World) -> GeneratedDocument:
                             "due_on": "2025-10-31"},
                            {"description": "支付拖欠工资（第2期，共2期）", "claim_type": "wages", "amount": "12000.00",
                             "due_on": "2025-11-30"}],
-                       "signed_by_parties": True, "signed_by_mediator": True, "sealed": True})
+                       "signed_by_parties": True, "signed_by_mediator": True, "sealed": True}, env=world.env)
     return db.scalars(select(GeneratedDocument).where(GeneratedDocument.case_id == case.id,
                                                       GeneratedDocument.kind == "mediation_agreement")).one()
 
@@ -59,7 +59,7 @@ def test_two_instalment_agreement_states_the_terms_once_with_the_file_number_on_
 
 
 def test_a_single_obligation_prints_no_total_that_repeats_it(db: Session, world: World) -> None:
-    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY)
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY, env=world.env)
     drive(db, world, case, TODAY, "accept", "record_session", "sign_agreement")
     doc = db.scalars(select(GeneratedDocument).where(GeneratedDocument.case_id == case.id,
                                                      GeneratedDocument.kind == "mediation_agreement")).one()

@@ -38,7 +38,7 @@ def evil(db: Session, world: World) -> list[str]:
         db.add(ent)
         db.commit()
         svc.create_case(db, actor=world.actor(world.clerk), data=application(world, enterprise_id=ent.id),
-                        today=TODAY)
+                        today=TODAY, env=world.env)
         names.append(name)
     world.county.name = "=HYPERLINK(\"http://evil.example\")区总工会"
     db.commit()
@@ -56,6 +56,17 @@ def _check_csv(raw: bytes, names: list[str]) -> None:
         assert "'" + name in cells, name  # present, quoted as text
         assert name not in cells  # never the bare formula
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+
+
+def _check_every_sheet(raw: bytes, names: list[str]) -> None:
+    """The dashboard's workbook: no formula in any sheet, and every typed name a text cell."""
+    cells = [c for ws in load_workbook(io.BytesIO(raw)).worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert not any(c.data_type == "f" for c in cells)
+    texts = {c.value: c for c in cells if isinstance(c.value, str)}
+    for name in (n.replace("\r", "\n") for n in names):
+        assert name in texts, name
+        assert texts[name].data_type == "s" and texts[name].quotePrefix
 
 
 def _check_xlsx(raw: bytes, names: list[str]) -> None:
@@ -90,13 +101,13 @@ def _login(client: FlaskClient, world: World) -> None:
 
 def test_dashboard_exports_write_typed_names_as_text(client: FlaskClient, world: World, evil: list[str]) -> None:
     _login(client, world)
-    q = "by=enterprise&from=2025-01&to=2025-12"
-    r = client.get(f"/ui/dashboard/export.csv?{q}")
+    q = "from=2025-01&to=2025-12"
+    r = client.get(f"/ui/dashboard/export.csv?table=enterprises&{q}")
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
     _check_csv(r.data, evil)
     r = client.get(f"/ui/dashboard/export.xlsx?{q}")
     assert r.status_code == 200
-    _check_xlsx(r.data, evil)
+    _check_every_sheet(r.data, evil)
 
 
 def test_csv_title_keeps_a_formula_like_scope_as_text(api: Api, world: World, evil: Any) -> None:

@@ -83,6 +83,8 @@ def test_cookies_are_httponly_lax_and_secure_outside_development(db: Session, wo
 
     monkeypatch.setenv("MEDIATION_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x7Gq2LrV9tZc4bNw8Hs1KdPe6YfJm3Ua0Qo5")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://mediation@127.0.0.1:5432/mediation")  # production settings;
+    monkeypatch.setenv("MEDIATION_BLOB_STORE", "s3://mediation-documents/pdf")  # the test's session is used
     cookie = _login_cookie(create_app({"TESTING": True}, session_factory=factory), world, "https://localhost")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     monkeypatch.setenv("MEDIATION_ENV", "development")

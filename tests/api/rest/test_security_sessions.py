@@ -79,6 +79,8 @@ def test_production_refuses_to_start_without_a_strong_secret(monkeypatch: pytest
 def test_production_starts_with_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDIATION_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x7Gq2LrV9tZc4bNw8Hs1KdPe6YfJm3Ua0Qo5")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://mediation@127.0.0.1:5432/mediation")  # production: PostgreSQL
+    monkeypatch.setenv("MEDIATION_BLOB_STORE", "s3://mediation-documents/pdf")  # and a shared file store
     app = create_app(session_factory=lambda: None)
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
@@ -123,6 +125,8 @@ def test_a_cookie_forged_with_the_public_key_is_nobody(db: Session, world: World
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDIATION_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x7Gq2LrV9tZc4bNw8Hs1KdPe6YfJm3Ua0Qo5")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://mediation@127.0.0.1:5432/mediation")  # production settings;
+    monkeypatch.setenv("MEDIATION_BLOB_STORE", "s3://mediation-documents/pdf")  # the test's session is used
     conn = db.connection()
     app = create_app({"TESTING": True},
                      session_factory=lambda: Session(bind=conn, join_transaction_mode="create_savepoint"))

@@ -27,7 +27,7 @@ def test_search_finds_a_new_unassigned_case_by_party_id_enterprise_and_number(
     new = new_case(db, world, TODAY, title="王五追索工资", parties=[
         {"role": "worker", "name": "王五", "id_number": "11010519491231002X"},
         {"role": "employer", "name": world.enterprise.name}])
-    svc.create_case(db, actor=world.actor(world.clerk), data=other)
+    svc.create_case(db, actor=world.actor(world.clerk), data=other, env=world.env)
     login(client, world.mediator.username)
     for q in ("王五", "11010519491231002x", "1231002X", new.number, "南湖精密 王五"):
         html = client.get("/ui/cases", query_string={"q": q}).get_data(as_text=True)
@@ -143,7 +143,8 @@ def test_today_list_groups_by_committee_with_the_action_to_take(
     assert client.get("/ui/today").status_code == 403
     # escalating answers the collective item
     db.expire_all()
-    svc.fire_event(db, case_id=collective.id, event="escalate", actor=world.actor(world.mediator), payload={})
+    svc.fire_event(db, case_id=collective.id, event="escalate", actor=world.actor(world.mediator), payload={},
+                   env=world.env)
     login(client, world.city_supervisor.username)
     assert collective.number not in client.get("/ui/today").get_data(as_text=True)
 
@@ -153,7 +154,7 @@ def test_case_list_scope_and_wb_for_clerk(client: FlaskClient, db: Session, worl
     svc.create_case(db, actor=world.actor(world.outsider),
                     data=application(world, organisation_id=world.other_county.id, title="秀洲区的案件",
                                      parties=[{"role": "worker", "name": "外区", "id_number": WORKER_ID},
-                                              {"role": "employer", "name": "外区公司"}]))
+                                              {"role": "employer", "name": "外区公司"}]), env=world.env)
     login(client, world.clerk.username)
     html = client.get("/ui/cases?q=案件").get_data(as_text=True)
     assert _rows(html) == [mine.number] and "秀洲区的案件" not in html

@@ -65,7 +65,8 @@ def test_terms_keep_their_line_breaks_on_the_page(client: FlaskClient, db: Sessi
     case = new_case(db, world, TODAY)
     drive(db, world, case, TODAY, "accept")
     svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator), today=TODAY,
-                   payload={**agreement_payload(TODAY), "terms": "一、申请人放弃其他请求。\n二、双方再无争议。"})
+                   payload={**agreement_payload(TODAY), "terms": "一、申请人放弃其他请求。\n二、双方再无争议。"},
+                   env=world.env)
     login(client, world.mediator.username)
     html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     assert '<p class="pre terms">一、申请人放弃其他请求。\n二、双方再无争议。</p>' in html
@@ -100,7 +101,7 @@ def test_stale_form_from_another_tab_of_the_same_user_keeps_the_typed_record(
     db.expire_all()
     svc.fire_event(db, case_id=case.id, event="record_session", actor=world.actor(world.mediator2), today=TODAY,
                    payload={"started_at": f"{TODAY}T14:00:00+08:00", "place": "调解室", "attendees": ["张三"],
-                            "record": "mediator2的笔录"})
+                            "record": "mediator2的笔录"}, env=world.env)
     r = client.post(f"/ui/cases/{case.id}/act/record_session",
                     data={**form, "version": version[1], "seen_seq": seen[1], "record": "我的笔录"})
     summary = _errors(r.get_data(as_text=True))
@@ -130,7 +131,7 @@ def test_deadlines_one_row_each_named_by_obligation_and_windows_not_red(
         {"description": "第一期工资", "claim_type": "wages", "amount": "3000", "due_on": first},
         {"description": "第二期工资", "claim_type": "wages", "amount": "3000", "due_on": second}]}
     svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
-                   today=TODAY - dt.timedelta(days=38), payload=payload)
+                   today=TODAY - dt.timedelta(days=38), payload=payload, env=world.env)
     login(client, world.mediator.username)
     html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     table = html[html.index('id="h-deadlines"'):html.index("</table>", html.index('id="h-deadlines"'))]

@@ -33,7 +33,7 @@ def test_wan_formats_amounts() -> None:
 def test_pressing_query_with_the_same_months_changes_nothing(client: FlaskClient, db: Session,
                                                              world: World) -> None:
     signal, _ = record_signal(db, actor=world.actor(world.clerk), data=signal_data(world))
-    case = convert_to_case(db, actor=world.actor(world.clerk), signal_id=signal.id)
+    case = convert_to_case(db, actor=world.actor(world.clerk), signal_id=signal.id, env=world.env)
     login(client, world.city_supervisor.username)
     first = client.get("/ui/dashboard").get_data(as_text=True)
     months = re.search(r'name="from" value="(\d{4}-\d{2})".*?name="to" value="(\d{4}-\d{2})"', first, re.S)

@@ -65,6 +65,7 @@ def test_absurd_dashboard_windows_fall_back_to_the_default(client: FlaskClient, 
 
 def test_calculator_refuses_a_wage_with_more_than_two_decimals(client: FlaskClient, world: World) -> None:
     token = login(client, world.mediator.username)
-    r = client.post("/ui/calculator", data={"csrf_token": token, "kind": "compensation", "monthly_wage": "8000.001",
-                                            "start": "2020-01-01", "end": "2025-06-30"})
+    r = client.post("/ui/calculator", data={"csrf_token": token, "kind": "compensation",
+                                            "calc_monthly_wage": "8000.001", "calc_start": "2020-01-01",
+                                            "calc_end": "2025-06-30"})
     assert r.status_code == 422 and "两位小数" in r.get_data(as_text=True)

@@ -104,7 +104,7 @@ def test_backup_and_restore_round_trip(scratch: tuple[str, Engine], tmp_path: Pa
         clerk = s.scalar(select(User).where(User.username == "clerk"))
         assert clerk is not None
         data = application(w)
-        nxt = svc.create_case(s, actor=actor_for(clerk), data=data, today=TODAY)
+        nxt = svc.create_case(s, actor=actor_for(clerk), data=data, today=TODAY, env=w.env)
         assert nxt.number.endswith("第2号")
 
 

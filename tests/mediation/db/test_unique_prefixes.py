@@ -61,7 +61,7 @@ def test_migration_dedupes_prefixes_and_renumbers_only_colliding_numbers(committ
         first = new_case(s, w, TODAY)  # township 东栅
         second = new_case(s, w, TODAY)
         third = svc.create_case(s, actor=w.actor(w.admin), data=application(w, organisation_id=w.county.id),
-                                today=TODAY)
+                                today=TODAY, env=w.env)
         ids = (first.id, second.id, third.id)
         s.commit()
     # Before 0011: two organisations shared a prefix and issued the same numbers.
@@ -93,8 +93,8 @@ def test_migration_dedupes_prefixes_and_renumbers_only_colliding_numbers(committ
         admin = s.get(User, w.admin.id)
         assert admin is not None
         nxt = svc.create_case(s, actor=actor_for(admin), data=application(w, organisation_id=w.county.id),
-                              today=TODAY)
+                              today=TODAY, env=w.env)
         assert nxt.number == "（2025）东栅劳调字第3号"
         nxt2 = svc.create_case(s, actor=actor_for(admin), data=application(w, organisation_id=w.township.id),
-                               today=TODAY)
+                               today=TODAY, env=w.env)
         assert nxt2.number == "（2025）东栅二劳调字第3号"

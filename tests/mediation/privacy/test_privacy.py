@@ -30,7 +30,7 @@ def _closed(db: Session, w: World, **kw: object) -> Case:
     case = new_case(db, w, TODAY, **kw)
     party_svc.add_party(db, case_id=case.id, actor=w.actor(w.clerk), expected_version=case.version,
                         data={"role": "worker", "name": "王五", "id_number": "11010519491231002X",
-                              "phone": "13900001111", "address": "嘉兴市南湖区某路1号"})
+                              "phone": "13900001111", "address": "嘉兴市南湖区某路1号"}, env=w.env)
     db.expire_all()
     return drive(db, w, db.get(Case, case.id), TODAY, "withdraw", "close")  # type: ignore[arg-type]
 
