@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from documents.service import PdfProducer
 from mediation.accounts.users import actor_for
 from mediation.cases import service as svc
 from mediation.db.models import User
 from mediation.domain.clock import china_today
 from tests.browser.test_ui import CHROMIUM, _login, _shot, live, page  # noqa: F401  (fixtures)
-from tests.factories import World, agreement_payload, application, session_payload
+from tests.factories import World, agreement_payload, application, session_payload, standard_env
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="SKIPPED: Debian's chromium is not installed (scripts/install-system.sh)")
@@ -38,13 +39,15 @@ def test_phone_width_labels_skip_link_and_download_names(
     base, world, _ = live
     today = china_today()
     with Session(committing_engine, expire_on_commit=False) as s:
+        env = standard_env(s, documents=PdfProducer())  # the documents the transitions produce, as in the app
         clerk, mediator = s.get(User, world.clerk.id), s.get(User, world.mediator.id)
         assert clerk is not None and mediator is not None
         case = svc.create_case(s, actor=actor_for(clerk), data=application(
-            world, title="欧阳娜娜与嘉兴市南湖精密机械有限公司劳动争议"))
+            world, title="欧阳娜娜与嘉兴市南湖精密机械有限公司劳动争议"), env=env)
         for event, payload in (("accept", {"respondent_consents": True}), ("record_session", session_payload()),
                                ("sign_agreement", agreement_payload(today))):
-            svc.fire_event(s, case_id=case.id, event=event, actor=actor_for(mediator), payload=payload)
+            svc.fire_event(s, case_id=case.id, event=event, actor=actor_for(mediator), payload=payload,
+                           env=env)
         case_id = case.id
     pg = page
     pg.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]

@@ -70,7 +70,8 @@ def test_no_csp_violation_on_the_main_pages(live: tuple[str, World, dict[str, in
     with Session(committing_engine, expire_on_commit=False) as s:
         clerk = s.get(User, world.clerk.id)
         assert clerk is not None
-        case_id = svc.create_case(s, actor=actor_for(clerk), data=application(world, title="CSP页面检查")).id
+        case_id = svc.create_case(s, actor=actor_for(clerk), data=application(world, title="CSP页面检查"),
+                                  env=world.env).id
         record_signal(s, actor=actor_for(clerk), data=signal_data(world, wage_arrears_months="3"))  # a red alert
 
     w = Watch(page)
@@ -80,11 +81,12 @@ def test_no_csp_violation_on_the_main_pages(live: tuple[str, World, dict[str, in
     for path in ("/ui/", "/ui/intake", "/ui/signals", f"/ui/cases/{case_id}", "/ui/calculator"):
         w.visit(base + path)
         w.check(path)
-    form = page.locator("form:has(input[value=compensation])")
-    form.locator("input[name=monthly_wage]").fill("8000")
-    form.locator("input[name=start]").fill("2022-03-01")
-    form.locator("input[name=end]").fill("2025-09-30")
-    form.locator("button").click()
+    form = page.locator("form:has(select[name=calc_kind])")
+    form.locator("select[name=calc_kind]").select_option("compensation")
+    form.locator("input[name=calc_monthly_wage]").fill("8000")
+    form.locator("input[name=calc_start]").fill("2022-03-01")
+    form.locator("input[name=calc_end]").fill("2025-09-30")
+    form.locator("button[type=submit]").first.click()
     page.wait_for_selector("#calc-result >> text=32,000.00元")  # htmx did the swap, CSRF header and all
     w.check("calculator (htmx)")
 

@@ -46,13 +46,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SECRET = "two-nodes-test-secret-k8Zq3Lw9Rt5Vx2Nb7Hy4"  # production refuses a weak key
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"{PG_PREFIX}_nodes_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     url = recreate_database(PG_ADMIN_URL, name)
     engine = make_engine(url)
     migrate.upgrade(engine)
-    env = {**os.environ, "DATABASE_URL": url, "MEDIATION_ENV": "production", "SECRET_KEY": "two-nodes",
+    env = {**os.environ, "DATABASE_URL": url, "MEDIATION_ENV": "production", "SECRET_KEY": SECRET,
            "MEDIATION_BLOB_STORE": f"dir:{tmp_path / 'blobs'}", "MEDIATION_INSTANCE": str(tmp_path),
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "WEB_CONCURRENCY": "1",
            "MEDIATION_LOG_LEVEL": "WARNING", "MEDIATION_DOCUMENTS_ON_TRANSITION": "0"}
