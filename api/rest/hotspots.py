@@ -25,8 +25,8 @@ from api.rest.cases import detail as case_detail
 from api.rest.schemas import CaseDetailOut, Ref
 from mediation.db.models_risk import RiskRuleSet
 from mediation.risk import alerts as alert_svc
+from mediation.risk import hotspot_export, rulesets, simulate
 from mediation.risk import hotspots as hot
-from mediation.risk import rulesets, simulate
 from mediation.risk import signals as signal_svc
 from mediation.risk.schemas import (
     AlertAckSchema,
@@ -609,7 +609,7 @@ class HotspotCsv(MethodView):
     def get(self, _args: dict[str, Any]) -> Response:
         """导出热点统计（CSV）"""
         out = hot.run_hotspots(db_session(), actor=current_actor(), args=_raw_query(), today=_today())
-        return _download(hot.to_csv(out), "text/csv; charset=utf-8", "csv")
+        return _download(hotspot_export.to_csv(out), "text/csv; charset=utf-8", "csv")
 
 
 @blp.route("/hotspots/export.xlsx")
@@ -620,4 +620,4 @@ class HotspotXlsx(MethodView):
     def get(self, _args: dict[str, Any]) -> Response:
         """导出热点统计（Excel）"""
         out = hot.run_hotspots(db_session(), actor=current_actor(), args=_raw_query(), today=_today())
-        return _download(hot.to_xlsx(out), XLSX, "xlsx")
+        return _download(hotspot_export.to_xlsx(out), XLSX, "xlsx")

@@ -27,6 +27,7 @@ from mediation.domain.clock import CHINA_TZ, china_instant
 from mediation.domain.enums import Role
 from mediation.domain.errors import PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor
+from mediation.risk.hotspot_query import resolve_scope
 from mediation.risk.rules import ALERT_LEVELS, LEVELS, RANK, RiskRules, assess, rules_from_json
 from mediation.risk.rulesets import _jsonable, active_rules
 from mediation.risk.schemas import SimulateSchema
@@ -129,8 +130,6 @@ def _enterprises_in_scope(session: Session, scope: Any, start: dt.datetime, end:
 
 def replay(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     """Replay candidate rules (and the active ones) over the window within the caller's scope."""
-    from mediation.risk.hotspots import resolve_scope
-
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM):
         raise PermissionDenied("只有督导员和系统管理员可以试算预警规则")
     try:
