@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from mediation.db.models import Case, Enterprise, Organisation, Park
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert
 from mediation.db.models_risk import RiskSignal as Signal
+from mediation.db.sqlfuncs import hours_between, rare
 from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, Ownership
 from mediation.domain.enums import DisputeCategory
@@ -54,7 +55,6 @@ from mediation.risk.schemas import (
     RankingQuerySchema,
     WarningMapQuerySchema,
 )
-from mediation.risk.sqlfuncs import hours_between, rare
 from workflows.definitions import CURRENT_VERSION, get_definition
 
 # --- results ------------------------------------------------------------------------------------------
