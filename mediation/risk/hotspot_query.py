@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, case, cast, func, select, true
 from sqlalchemy.orm import Session
 
@@ -38,10 +37,6 @@ BY_LABELS: Mapping[str, str] = {
     "province": "省级", "city": "地市", "county": "区县", "park": "园区", "enterprise": "企业", "category": "争议类别",
     "industry": "行业", "ownership": "登记注册类型", "level": "预警等级", "month": "月份", "week": "周",
 }
-
-
-def invalid_query(exc: ValidationError) -> ValidationFailed:
-    return ValidationFailed("查询条件有误，请按提示修改", errors=exc.normalized_messages())
 
 
 # --- scope --------------------------------------------------------------------------------------------

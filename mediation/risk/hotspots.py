@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -40,7 +39,6 @@ from mediation.risk.hotspot_query import (
     add_months,
     build_query,
     facts_conditions,
-    invalid_query,
     month_of,
     region_level,
     require_supervisor,
@@ -56,6 +54,7 @@ from mediation.risk.schemas import (
     WarningMapQuerySchema,
 )
 from workflows.definitions import CURRENT_VERSION, get_definition
+from workflows.schema import load_input
 
 # --- results ------------------------------------------------------------------------------------------
 
@@ -140,10 +139,7 @@ def _as_date(v: Any) -> dt.date:
 def run_hotspots(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     """Aggregates by one dimension over a window, within the caller's scope."""
     require_supervisor(actor)
-    try:
-        d = HotspotQuerySchema().load(dict(args))
-    except ValidationError as exc:
-        raise invalid_query(exc) from exc
+    d = load_input(HotspotQuerySchema(), args, "查询条件有误，请按提示修改")
     scope = resolve_scope(session, actor, d.get("organisation_id"))
     q = build_query(d, today)
     stmt, source = statement_for(q, scope)
@@ -201,10 +197,7 @@ def _window_end(q: HotspotQuery) -> dt.date:
 def case_list(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     """The cases behind a figure: the same scope, window and filters, from the facts."""
     require_supervisor(actor)
-    try:
-        d = CaseListQuerySchema().load(dict(args))
-    except ValidationError as exc:
-        raise invalid_query(exc) from exc
+    d = load_input(CaseListQuerySchema(), args, "查询条件有误，请按提示修改")
     scope = resolve_scope(session, actor, d.get("organisation_id"))
     q = build_query(d, today)
     conds = facts_conditions(q, scope)
@@ -230,10 +223,7 @@ def case_list(session: Session, *, actor: Actor, args: Mapping[str, Any], today:
 def ranking(session: Session, *, actor: Actor, args: Mapping[str, Any]) -> dict[str, Any]:
     """Top enterprises by a current counter, from the counters kept incrementally (indexed)."""
     require_supervisor(actor)
-    try:
-        d = RankingQuerySchema().load(dict(args))
-    except ValidationError as exc:
-        raise invalid_query(exc) from exc
+    d = load_input(RankingQuerySchema(), args, "查询条件有误，请按提示修改")
     scope = resolve_scope(session, actor, d.get("organisation_id"))
     region = [(lv, d[lv]) for lv in ("province", "city", "county") if d.get(lv)]
     if d.get("region"):
@@ -277,10 +267,7 @@ def warning_by_region(session: Session, *, actor: Actor, args: Mapping[str, Any]
     available (``available`` false, with the reason) where the caller's scope keeps no counters (below
     the city level) or the region is a county (its map shows parks)."""
     require_supervisor(actor)
-    try:
-        d = WarningMapQuerySchema().load(dict(args))
-    except ValidationError as exc:
-        raise invalid_query(exc) from exc
+    d = load_input(WarningMapQuerySchema(), args, "查询条件有误，请按提示修改")
     region = d["region"]
     level = region_level(region)
     child = {"province": "city", "city": "county"}.get(level)
@@ -358,10 +345,7 @@ def early(session: Session, *, actor: Actor, args: Mapping[str, Any], today: dt.
     many were reported, and how many on time.
     """
     require_supervisor(actor)
-    try:
-        d = EarlyQuerySchema().load(dict(args))
-    except ValidationError as exc:
-        raise invalid_query(exc) from exc
+    d = load_input(EarlyQuerySchema(), args, "查询条件有误，请按提示修改")
     scope = resolve_scope(session, actor, d.get("organisation_id"))
     to = d.get("date_to") or today
     frm = d.get("date_from") or add_months(month_of(to), -11)
