@@ -20,7 +20,7 @@ from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
 from api.rest import alerts, cases, documents, hotspots, reference, rules, users
 from api.rest import signals as risk_signals
-from api.rest.schemas import MAX_ID
+from api.rest.representations import MAX_ID
 from api.ui import caselist, dashboard, intake, login, pages, parties, signals
 from documents import renderer
 from mediation.blobs import store_from_spec

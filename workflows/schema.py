@@ -2,7 +2,7 @@
 keys, enumerations with their Chinese labels, domain checks as validators, and JSON for the event log.
 
 They sit here, below the case services, because the workflow's own event payloads (:mod:`workflows.events`) are
-built from them; intake (:mod:`mediation.cases.schemas`), the risk inputs and the API reuse them.
+built from them; intake (:mod:`mediation.cases.inputs`), the risk inputs and the API reuse them.
 """
 
 from __future__ import annotations

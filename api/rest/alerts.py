@@ -10,11 +10,11 @@ from marshmallow import Schema, fields
 
 from api.auth import current_actor
 from api.db import db_session
+from api.rest.representations import Ref
 from api.rest.risk_common import signed_in_blueprint, today_in_china
-from api.rest.schemas import Ref
 from mediation.risk import alerts as alert_svc
 from mediation.risk import hotspots as hot
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     AlertAckSchema,
     AlertListQuerySchema,
     AlertReportSchema,

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
 from api.db import blob_store, db_session
-from api.rest.schemas import Id, Strict
+from api.rest.representations import Id, Strict
 from documents import service
 from documents.builders.service_receipt import SERVICE_METHODS
 from documents.catalogue import CATALOGUE

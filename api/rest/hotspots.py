@@ -16,7 +16,7 @@ from api.db import db_session
 from api.rest.risk_common import raw_query, signed_in_blueprint, today_in_china
 from mediation.risk import hotspot_export
 from mediation.risk import hotspots as hot
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     CaseListQuerySchema,
     EarlyQuerySchema,
     HotspotQuerySchema,

@@ -14,7 +14,7 @@ from api.rest.risk_common import signed_in_blueprint
 from mediation.db.models_risk import RiskRuleSet
 from mediation.risk import hotspots as hot
 from mediation.risk import rulesets, simulate
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     RulesCreateSchema,
     SimulateSchema,
 )

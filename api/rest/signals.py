@@ -12,11 +12,11 @@ from marshmallow import Schema, fields
 from api.auth import current_actor
 from api.db import db_session, service_env
 from api.rest.cases import detail as case_detail
+from api.rest.representations import CaseDetailOut, Ref
 from api.rest.risk_common import signed_in_blueprint
-from api.rest.schemas import CaseDetailOut, Ref
 from mediation.risk import hotspots as hot
 from mediation.risk import signals as signal_svc
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     SignalAttachSchema,
     SignalConvertSchema,
     SignalCreateSchema,

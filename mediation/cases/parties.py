@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
+from mediation.cases.inputs import PartyAddSchema, PartyPatchSchema
 from mediation.cases.service import get_case
 from mediation.db.models import Case, Party
 from mediation.db.uow import unit_of_work

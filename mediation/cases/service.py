@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.cases.date_checks import check_intake_dates
+from mediation.cases.inputs import CaseCreateSchema
 from mediation.cases.numbering import format_case_number, next_number
-from mediation.cases.schemas import CaseCreateSchema
 from mediation.db.models import Case, CaseEvent, Claim, Enterprise, Organisation, Party
 from mediation.db.uow import unit_of_work, unit_of_work_recording
 from mediation.domain.deadline_rules import DeadlineKind

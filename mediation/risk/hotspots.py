@@ -45,14 +45,14 @@ from mediation.risk.hotspot_query import (
     resolve_scope,
     statement_for,
 )
-from mediation.risk.rules import LEVEL_LABELS
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     CaseListQuerySchema,
     EarlyQuerySchema,
     HotspotQuerySchema,
     RankingQuerySchema,
     WarningMapQuerySchema,
 )
+from mediation.risk.rules import LEVEL_LABELS
 from workflows.definitions import CURRENT_VERSION, get_definition
 from workflows.schema import load_input
 

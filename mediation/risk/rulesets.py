@@ -14,8 +14,8 @@ from mediation.db.models_risk import RiskRuleSet
 from mediation.db.uow import unit_of_work
 from mediation.domain.errors import NotFound
 from mediation.domain.policy import Actor
+from mediation.risk.inputs import RulesCreateSchema, RulesSchema
 from mediation.risk.rules import DEFAULT_RULES_JSON, RiskRules, default_rules, rules_from_json
-from mediation.risk.schemas import RulesCreateSchema, RulesSchema
 from workflows.schema import load_input
 
 _parsed: dict[tuple[int, int], RiskRules] = {}

@@ -26,8 +26,7 @@ from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.identity import mask_name, mask_phone
 from mediation.domain.policy import Actor, can, in_scope
 from mediation.risk import facts, scoring
-from mediation.risk.rules import FLAG_INDICATORS, INDICATORS, SIGNAL_NUMBER_FIELDS
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     CASE_SOURCE_FOR,
     SIGNAL_SOURCES,
     SIGNAL_STATUSES,
@@ -36,6 +35,7 @@ from mediation.risk.schemas import (
     SignalCreateSchema,
     SignalResolveSchema,
 )
+from mediation.risk.rules import FLAG_INDICATORS, INDICATORS, SIGNAL_NUMBER_FIELDS
 from mediation.runtime.env import ServiceEnv
 from workflows.schema import load_input
 

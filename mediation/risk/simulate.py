@@ -27,9 +27,9 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import PermissionDenied
 from mediation.domain.policy import Actor
 from mediation.risk.hotspot_query import resolve_scope
+from mediation.risk.inputs import SimulateSchema
 from mediation.risk.rules import ALERT_LEVELS, LEVELS, RANK, RiskRules, assess, rules_from_json
 from mediation.risk.rulesets import _jsonable, active_rules
-from mediation.risk.schemas import SimulateSchema
 from mediation.risk.scoring import CaseView, SignalView, features_at, load_inputs
 from workflows.schema import load_input
 
