@@ -24,7 +24,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mediation.accounts.organisations import create_organisation
@@ -32,11 +32,10 @@ from mediation.accounts.users import actor_for, create_user
 from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Enterprise
-from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskFactDelta, RiskSignal
 from mediation.domain.clock import china_instant, china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
-from mediation.db.models_risk import RiskFactDelta
 from mediation.risk import alerts, facts, fold, maintenance, rulesets, scoring, signals
 from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import PASSWORD, PASSWORD_HASH, World, agreement_payload, application, build_world, session_payload
