@@ -206,6 +206,20 @@ def render_handlers(blobs: BlobStore) -> tuple[dict[str, Any], dict[str, Any]]:
     return ({RENDER_TASK: functools.partial(render_document, blobs=blobs)}, {RENDER_TASK: render_failed})
 
 
+def failed_documents(session: Session, *, actor: Actor, limit: int = 200) -> list[tuple[GeneratedDocument, Case]]:
+    """Documents whose every render failed, in the actor's scope (newest first): the supervisors' alert."""
+    from sqlalchemy.orm import joinedload
+
+    from mediation.cases.queries import scope_clause
+
+    rows = session.execute(
+        select(GeneratedDocument, Case).join(Case, Case.id == GeneratedDocument.case_id)
+        .where(GeneratedDocument.status == "failed", scope_clause(actor))
+        .options(defer(GeneratedDocument.content), defer(GeneratedDocument.snapshot), joinedload(Case.organisation))
+        .order_by(GeneratedDocument.id.desc()).limit(limit)).all()
+    return [(d, c) for d, c in rows]
+
+
 def rerender(session: Session, *, actor: Actor, case_id: int, document_id: int, queue: JobQueue | None,
              blobs: BlobStore | None) -> GeneratedDocument:
     """Render a failed document again (a mediator or a supervisor of the case): it becomes ``pending`` and a new
