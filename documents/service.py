@@ -233,7 +233,7 @@ def rerender(session: Session, *, actor: Actor, case_id: int, document_id: int, 
             raise NotFound(f"文书{document_id}不存在")
         if doc.status != "failed":
             raise DocumentNotReady("文书已生成，无需重新生成" if doc.status == "ready"
-                                   else "该文书正在生成，请稍候", status=doc.status)
+                                   else "该文书正在生成，请稍候", document_status=doc.status)
         if blobs is None or queue is None:
             raise DocumentNotReady("未配置文件存储，无法重新生成文书")
         session.execute(update(_DOCS).where(_DOCS.c.id == doc.id, _DOCS.c.status == "failed")
@@ -313,7 +313,7 @@ def download(session: Session, *, actor: Actor, case_id: int, document_id: int, 
             raise PermissionDenied("文书含当事人身份证号码等个人信息，仅经办的登记员和调解员可以下载")
         if doc.status != "ready":
             raise DocumentNotReady("文书仍在生成中，请稍后再下载" if doc.status == "pending"
-                                   else "文书生成失败，请重新生成后再下载", status=doc.status)
+                                   else "文书生成失败，请重新生成后再下载", document_status=doc.status)
         if actor.user_id is not None:
             session.add(PersonalDataAccess(user_id=actor.user_id, case_id=case.id,
                                            fields=["document", doc.kind, doc.number], endpoint=endpoint))
