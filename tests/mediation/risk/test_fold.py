@@ -85,16 +85,16 @@ def test_transitions_in_one_province_and_month_no_longer_wait_for_each_other(com
     """The deadlock's root cause is gone: two events of two cases in the same rollup rows run side by side
     (each holds only its case's rows); before, the second waited for the first's rollup row locks."""
     with Session(committing_engine) as s:
-        world = build_world(s, "并行")
+        world = build_world(s, "_par")
         world.env = standard_env(s)
         a, b = new_case(s, world, TODAY), new_case(s, world, TODAY)
         s.commit()
-        ids = (a.id, b.id)
+        ids, org_id = (a.id, b.id), world.township.id
     sessions = [Session(committing_engine, info={facts.FOLD_BY_WORKER: True}) for _ in ids]
     try:
         for s, case_id in zip(sessions, ids, strict=True):
             s.execute(text("SET LOCAL lock_timeout = '2s'"))
-            old, new = facts.load_and_compute(s, case_id, world.township.id)
+            old, new = facts.load_and_compute(s, case_id, org_id)
             # the same change the observer records (the second session would block on the first's rollup rows)
             assert new is not None
             facts.apply_fact_change(s, old, new._replace(is_open=not new.is_open))
@@ -110,15 +110,16 @@ def test_transitions_in_one_province_and_month_no_longer_wait_for_each_other(com
 @pg
 def test_one_fold_at_a_time_a_second_worker_skips_its_turn(committing_engine: Engine) -> None:
     with Session(committing_engine) as s:
-        world = build_world(s, "折叠")
+        world = build_world(s, "_fold")
         s.info[facts.FOLD_BY_WORKER] = True
         world.env = standard_env(s)
         new_case(s, world, TODAY)
         s.commit()
-        assert fold.pending(s) == 1
+        waiting = fold.pending(s)
+        assert waiting >= 1
     holder = Session(committing_engine)
     try:
-        assert fold.fold(holder) == 1  # holds the lock until it commits
+        assert fold.fold(holder) == waiting  # holds the lock until it commits
         other: list[int] = []
         t = threading.Thread(target=lambda: other.append(_fold_in_own_session(committing_engine)))
         t.start()
