@@ -25,6 +25,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,6 +49,7 @@ from mediation.domain.errors import DocumentNotReady, NotFound, PermissionDenied
 from mediation.domain.policy import Actor, can
 from mediation.queue import DOCUMENTS_QUEUE, InlineQueue, JobQueue
 from mediation.runtime.env import cached_calendar
+from mediation.runtime.metrics import DOCUMENT_RENDER_SECONDS, DOCUMENT_RENDERS
 
 log = logging.getLogger("mediation.documents")
 
@@ -171,8 +173,10 @@ def render_document(session: Session, *, document_id: int, blobs: BlobStore) -> 
     if row.status == "ready":
         return f"文书{document_id}已生成"
     case_number = session.scalar(select(Case.number).where(Case.id == row.case_id)) or ""
+    started = time.perf_counter()
     rendered = _render(get_kind(row.kind), row.snapshot, case_number)  # no lock held while rendering
     ref = blobs.put(rendered.pdf)
+    DOCUMENT_RENDER_SECONDS.observe(time.perf_counter() - started)
     digest = hashlib.sha256(rendered.pdf).hexdigest()
     # the case row first, as every writer of a case does; then the document, checked again under the lock
     case = session.scalars(select(Case).where(Case.id == row.case_id).with_for_update()
@@ -189,6 +193,7 @@ def render_document(session: Session, *, document_id: int, blobs: BlobStore) -> 
     actor = actor_for(creator) if creator is not None else Actor.system()
     _record_generated(session, case, actor, document_id, row.kind, doc.title, doc.number, doc.version, digest,
                       doc.event_seq)
+    DOCUMENT_RENDERS.labels(row.kind, "ready").inc()
     return f"{doc.title}{doc.number}已生成（{rendered.pages}页）"
 
 
@@ -196,8 +201,9 @@ def render_failed(session: Session, exc: BaseException, *, document_id: int, **_
     """Every attempt failed: the document is ``failed`` with the reason (the supervisors' today list shows it;
     a mediator or supervisor renders it again). Its number stays allocated to it."""
     reason = f"{type(exc).__name__}: {exc}"[:2000]
-    session.execute(update(_DOCS).where(_DOCS.c.id == document_id, _DOCS.c.status == "pending")
-                    .values(status="failed", error=reason))
+    kind = session.execute(update(_DOCS).where(_DOCS.c.id == document_id, _DOCS.c.status == "pending")
+                           .values(status="failed", error=reason).returning(_DOCS.c.kind)).scalar()
+    DOCUMENT_RENDERS.labels(kind or "", "failed").inc()
     log.error("document %s failed to render: %s", document_id, reason)
 
 
