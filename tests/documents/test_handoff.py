@@ -181,7 +181,7 @@ def test_download_is_audited_and_limited_to_those_who_handle_the_parties(
     pkg = _make(db, world, case, "referral", blobs)
     got, data, name = handoff.download(db, actor=world.actor(world.mediator), case_id=case.id, package_id=pkg.id,
                                        what="zip", endpoint="test", blobs=blobs)
-    assert hashlib.sha256(data).hexdigest() == pkg.zip_sha256 and name.endswith(".zip")
+    assert got.id == pkg.id and hashlib.sha256(data).hexdigest() == pkg.zip_sha256 and name.endswith(".zip")
     row = db.scalars(select(PersonalDataAccess).where(PersonalDataAccess.case_id == case.id)).all()[-1]
     assert row.fields[0] == "handoff_package" and row.user_id == world.mediator.id
     with pytest.raises(PermissionDenied):
