@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
-from api.rest import cases, documents, hotspots, reference, users
+from api.rest import bulk, cases, documents, handoff, hotspots, reference, users  # noqa: F401 (bulk: routes on cases, hotspots)
 from api.rest.schemas import MAX_ID
 from api.ui import caselist, dashboard, intake, login, pages, parties, signals
 from documents import renderer
@@ -150,7 +150,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, hotspots.blp):
+    for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, hotspots.blp, handoff.blp):
         api.register_blueprint(blp)
     for w in renderer.check_fonts():
         logging.getLogger("documents").warning(w)
