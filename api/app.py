@@ -20,7 +20,9 @@ from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
 from api.rest import bulk, cases, documents, handoff, hotspots, reference, users  # noqa: F401 (bulk: routes on cases, hotspots)
 from api.rest.schemas import MAX_ID
+from api.ui import bulk as ui_bulk
 from api.ui import caselist, dashboard, intake, login, pages, parties, signals
+from api.ui import handoff as ui_handoff
 from documents import renderer
 from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
@@ -156,7 +158,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         logging.getLogger("documents").warning(w)
     errors.register_error_handlers(app)
 
-    for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp):
+    for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp, ui_handoff.bp,
+               ui_bulk.bp):
         app.register_blueprint(bp)
     return app
 
