@@ -44,7 +44,9 @@ def _done(case_id: int, message: str, *, reload: bool) -> Any:
         return _section(case_id, message=message)
     flash(message, "ok")
     if request.headers.get("HX-Request"):
-        return Response("", headers={"HX-Redirect": target})
+        # the whole page again (the case's state and history changed); a redirect to the same page with only a
+        # fragment added would not reload it
+        return Response("", headers={"HX-Refresh": "true"})
     return redirect(target)
 
 

@@ -17,22 +17,28 @@ from mediation.db.models_handoff import HandoffPackage
 from mediation.db.models_risk import RiskAlert
 from mediation.domain.clock import china_today
 from tests.browser.test_ui import CHROMIUM, _login, _shot, live, page  # noqa: F401  (fixtures)
-from tests.factories import World, application, drive
+from tests.factories import World, application, session_payload
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="SKIPPED: Debian's chromium is not installed (scripts/install-system.sh)")
 
 
+PAYLOADS = {"accept": {"respondent_consents": True}, "record_session": session_payload(),
+            "terminate": {"end_reason": "failed", "reason": "双方分歧较大，调解不成"}}
+
+
 def _cases(engine: Engine, world: World, n: int, *events: str, **overrides: object) -> list[int]:
     ids = []
     with Session(engine, expire_on_commit=False) as s:
-        clerk = s.get(User, world.clerk.id)
-        assert clerk is not None
+        clerk, mediator = s.get(User, world.clerk.id), s.get(User, world.mediator.id)
+        assert clerk is not None and mediator is not None
         for i in range(n):
             case = svc.create_case(s, actor=actor_for(clerk), data=application(world, title=f"浏览器测试案件{i}",
                                                                                 **overrides), env=world.env)
-            if events:
-                case = drive(s, world, case, china_today(), *events)
+            for ev in events:
+                payload = {**PAYLOADS[ev], **({"mediator_id": mediator.id} if ev == "accept" else {})}
+                case = svc.fire_event(s, case_id=case.id, event=ev, actor=actor_for(mediator), payload=payload,
+                                      env=world.env, today=china_today())
             ids.append(case.id)
     return ids
 
