@@ -90,6 +90,12 @@ class PackageNotReady(DomainError):
     status = 409
 
 
+class DispatchAlreadyRecorded(DomainError):
+    code = "dispatch_recorded"
+    title = "已登记送达"
+    status = 409
+
+
 class OutcomeAlreadyRecorded(DomainError):
     code = "outcome_recorded"
     title = "已登记审查结果"
@@ -308,6 +314,9 @@ def record_dispatch(session: Session, *, actor: Actor, case_id: int, package_id:
             raise PermissionDenied("您无权办理该案件")
         if pkg.status != "ready":
             raise PackageNotReady("移交材料尚未生成完毕，不能登记送达", status=pkg.status)
+        if pkg.dispatched_on is not None:
+            raise DispatchAlreadyRecorded(
+                f"该材料已于{pkg.dispatched_on.isoformat()}送达{pkg.dispatched_to}；再次送达请重新制作移交材料")
         built_on = dt.date.fromisoformat((pkg.manifest or {}).get("package", {}).get("built_on") or sent_on.isoformat())
         if sent_on < built_on:
             raise ValidationFailed("送达日期不能早于材料制作日期",

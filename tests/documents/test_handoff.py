@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import handoff
+from documents.handoff import DispatchAlreadyRecorded
 from mediation.blobs import DirectoryBlobStore
 from mediation.db.models import Case, CaseEvent
 from mediation.db.models_access import PersonalDataAccess
@@ -170,6 +171,11 @@ def test_dispatch_of_a_referral_refers_the_case_and_a_failed_transition_writes_n
                                   "tracking_number": "SF100"})
     db.refresh(case)
     assert case.status == "referred"
+    with pytest.raises(DispatchAlreadyRecorded):  # sent once; a new sending is a new package
+        handoff.record_dispatch(db, actor=mediator, case_id=case.id, package_id=pkg.id, env=world.env, today=TODAY,
+                                data={"dispatched_to": "另一仲裁委", "method": "post"})
+    db.refresh(pkg)
+    assert pkg.dispatched_to == "南湖区劳动人事争议仲裁委员会"
     with pytest.raises(ValidationFailed):  # a referral has no review outcome
         handoff.record_outcome(db, actor=mediator, case_id=case.id, package_id=pkg.id, env=world.env, today=TODAY,
                                data={"outcome": "granted", "decision_number": "1"})
@@ -199,3 +205,18 @@ def test_with_a_queue_the_package_waits_for_its_job(db: Session, world: World, b
     handoff.build_package(db, package_id=pkg.id, blobs=blobs, today=TODAY.isoformat())
     db.commit()
     assert pkg.status == "ready" and blobs.exists(pkg.zip_key)
+
+
+def test_a_failed_job_marks_the_package_and_it_can_be_made_again(
+        db: Session, world: World, blobs: DirectoryBlobStore) -> None:
+    case = _terminated(db, world)
+    pkg = handoff.create_package(db, actor=world.actor(world.mediator), case_id=case.id, data={"kind": "referral"},
+                                 env=world.env, blobs=blobs, queue=RecordingQueue(), today=TODAY)
+    handoff.mark_failed(db, RuntimeError("renderer crashed"), package_id=pkg.id)
+    db.commit()
+    assert pkg.status == "failed" and "renderer crashed" in pkg.error
+    with pytest.raises(handoff.PackageNotReady):
+        handoff.download(db, actor=world.actor(world.mediator), case_id=case.id, package_id=pkg.id, what="zip",
+                         endpoint="test", blobs=blobs)
+    again = _make(db, world, case, "referral", blobs)
+    assert again.status == "ready" and again.id != pkg.id
