@@ -220,3 +220,16 @@ def test_a_failed_job_marks_the_package_and_it_can_be_made_again(
                          endpoint="test", blobs=blobs)
     again = _make(db, world, case, "referral", blobs)
     assert again.status == "ready" and again.id != pkg.id
+
+
+def test_a_settlement_gets_no_review_or_confirmation_package(
+        db: Session, world: World, blobs: DirectoryBlobStore) -> None:
+    case = drive(db, world, new_case(db, world, TODAY, initial_state="negotiating"), TODAY, "settle")
+    assert case.status == "agreed"
+    options = {o.kind: o for o in handoff.package_options(case, TODAY)}
+    for kind in handoff.REVIEW_KINDS:
+        assert not options[kind].allowed and "和解协议" in options[kind].reason
+        with pytest.raises(ValidationFailed) as exc:
+            _make(db, world, case, kind, blobs)
+        assert "和解协议" in exc.value.extra["errors"]["kind"][0]
+    assert db.scalar(select(HandoffPackage.id)) is None
