@@ -80,8 +80,9 @@ def create(case_id: int) -> Any:
     except DomainError as exc:
         return _refused(case_id, exc, "create")
     what = handoff.KIND_LABELS[pkg.kind]
+    # the whole page again: the documents it generated and the history changed too
     return _done(case_id, f"已制作{what}" if pkg.status == "ready" else f"{what}正在后台生成，稍后刷新查看",
-                 reload=False)
+                 reload=True)
 
 
 @bp.route("/cases/<id:case_id>/handoff/packages/<id:package_id>/dispatch", methods=["POST"])
