@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mediation.cases import service as case_svc
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.models_risk import RiskAlert
 from mediation.domain.clock import china_today
@@ -107,9 +108,13 @@ def test_bulk_reassign_and_acknowledge_over_rest(api: Api, world: World, db: Ses
                  json={"from_mediator_id": world.mediator.id, "mediator_id": world.mediator2.id, "reason": "调岗"})
     assert r.status_code == 200, r.json
     assert r.json["done"] == 2 and {x["case_id"] for x in r.json["results"]} == {a["id"], b["id"]}
-    r = sup.post("/api/v1/cases/bulk/reassign", json={"case_ids": [a["id"], 2_000_000], "mediator_id":
+    # another organisation's case (秀洲, outside the supervisor's 南湖 subtree) is refused like a missing one
+    other = case_svc.create_case(db, actor=world.actor(world.outsider), env=world.env,
+                                 data=application(world, organisation_id=world.other_county.id, title="秀洲区的案件"))
+    r = sup.post("/api/v1/cases/bulk/reassign", json={"case_ids": [a["id"], other.id, 2_000_000], "mediator_id":
                                                        world.mediator.id})
-    assert r.json["done"] == 1 and r.json["results"][1]["code"] == "not_found"
+    assert r.json["done"] == 1 and [x["code"] for x in r.json["results"][1:]] == ["not_found", "not_found"]
+    assert r.json["results"][1]["number"] == ""  # nothing of the other organisation's case leaks
     assert api.as_(world.mediator).post("/api/v1/cases/bulk/reassign", json={
         "case_ids": [a["id"]], "mediator_id": world.mediator2.id}).status_code == 403
     r = sup.post("/api/v1/cases/bulk/reassign", json={"case_ids": ["x"], "mediator_id": world.mediator2.id})
