@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from mediation.cases.queries import org_scope_clause, region_clause
 from mediation.db.models import Case, Deadline, Enterprise, Organisation, Park, User
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.db.sqlfuncs import dialect_insert
 from mediation.db.uow import unit_of_work
 from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, Ownership
@@ -59,7 +60,7 @@ def _insert_alert(session: Session, values: Mapping[str, Any]) -> RiskAlert | No
     """Insert an alert unless one with the same ``dedupe_key`` exists (raised by another transaction or worker
     at the same time): the unique key decides, not a prior SELECT. The new alert, or ``None``."""
     session.flush()
-    stmt = (facts._insert(session, RiskAlert.__table__).values(**values)
+    stmt = (dialect_insert(session, RiskAlert.__table__).values(**values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(RiskAlert.__table__.c.id))
     alert_id = session.execute(stmt).scalar_one_or_none()
     if alert_id is None:
