@@ -254,7 +254,7 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     definition = get_definition(case.workflow_version)
     event_labels = {e.event: definition.event_label(e.event) for e in events}
     documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
-    actions, later = split_actions(data["available_events"], actor, case.organisation_id)
+    actions, later = split_actions(data["available_events"])
     forms = {o["event"]: event_inputs(o["event"], o["inputs"], o["requires_reason"]) for o in actions}
     errors = errors or {}
     shown: set[str] = {"confirm", "version"}
@@ -288,7 +288,7 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
         later=later, confirm_events=CONFIRM_EVENTS, outstanding=outstanding, pending=pending, past=past,
         seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=payments,
         show_checksums=actor.role == Role.ADMIN, bases=bases or [],
-        changes=changes or [], typed=typed, is_clerk=actor.role == Role.CLERK,
+        changes=changes or [], typed=typed,
         errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,
         form=request.form, claim_types=ClaimType.choices(), capitals=amount_in_capitals, fmt=format_amount, **_ctx(),
     ), status

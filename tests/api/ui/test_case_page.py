@@ -161,15 +161,31 @@ def test_only_the_actions_that_can_apply(client: FlaskClient, db: Session, world
     collective = new_case(db, world, TODAY, workers_count=20, is_collective=True, parties=parties)
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
     assert 'id="act-escalate"' in html and 'href="#act-escalate" class="button small">上报</a>' in html
-    # the clerk sees the limit and who reports
+    # the clerk who took the dispute in sees the limit and reports it; accepting is the mediator's
     login(client, world.clerk.username)
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
-    assert 'data-event="escalate"' not in html and "上报由调解员或督导员办理" in html
+    assert 'data-event="escalate"' in html and 'href="#act-escalate" class="button small">上报</a>' in html
+    assert 'data-event="accept"' not in html
     # a city supervisor: no 受理 / 撤回申请 on the street committee's case, the early report and assignment only
     login(client, world.city_supervisor.username)
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
     assert 'data-event="accept"' not in html and 'data-event="withdraw"' not in html
     assert 'data-event="escalate"' in html and 'id="assignment"' in html
+
+
+def test_the_clerk_reports_a_collective_dispute_from_the_case_page(
+        client: FlaskClient, db: Session, world: World) -> None:
+    collective = new_case(db, world, TODAY, workers_count=20, is_collective=True)
+    token = login(client, world.clerk.username)
+    r = client.post(f"/ui/cases/{collective.id}/act/escalate",
+                    data={"csrf_token": token, "version": str(collective.version)})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.expire_all()
+    case = db.get(type(collective), collective.id)
+    assert case is not None and case.escalated_at is not None
+    assert [d.status for d in case.deadlines if d.kind == "collective_report"] == ["met"]
+    html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
+    assert 'data-event="escalate"' not in html and "集体争议上报" in html  # reported once, the time shown
 
 
 def test_public_strips_internal_notes() -> None:
