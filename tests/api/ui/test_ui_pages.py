@@ -259,9 +259,17 @@ def test_supervisor_assigns_reassigns_and_sees_a_recusal_refused(client: FlaskCl
     db.expire_all()
     fresh = db.get(Case, case.id)
     assert fresh is not None and fresh.lead_mediator_id == world.mediator.id
+    # a form posted anyway (an old page, a crafted request) is refused as the REST API refuses it: the committee's act
     r = client.post(f"/ui/cases/{case.id}/act/accept",
                     data={"csrf_token": token, "version": str(fresh.version), "has_respondent_consents": "1",
                           "respondent_consents": "on", "mediator_id": str(world.mediator.id)})
+    assert r.status_code == 403 and "“受理”由案件所属调解组织办理" in r.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Case, case.id).status == "applied"  # type: ignore[union-attr]
+    token = login(client, world.mediator.username)
+    r = client.post(f"/ui/cases/{case.id}/act/accept",
+                    data={"csrf_token": token, "version": str(fresh.version), "has_respondent_consents": "1",
+                          "respondent_consents": "on"})
     assert r.status_code == 302, r.get_data(as_text=True)
 
 
