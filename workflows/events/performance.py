@@ -110,8 +110,7 @@ def record_performance(op: Operation) -> dict[str, Any]:
     else:
         ob.status = ObligationStatus.PARTIAL
     # the history line names the payment: amount, instalment and what is still owed on it
-    return {"obligation": ob.description, "balance": str(ob.outstanding), "payer": record.payer,
-            "payee": record.payee, "files": len(files)}
+    return {"obligation": ob.description, "balance": str(ob.outstanding), "files": len(files)}
 
 
 #: Claim types that are 劳动报酬 for SPC-I art. 51(2) (an agreement "仅就劳动报酬争议").
