@@ -37,6 +37,7 @@ from mediation.cases import service as svc
 from mediation.cases.queries import workbench
 from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, PerformanceRecord, User
 from mediation.domain.clock import CHINA_TZ
+from mediation.domain.deadline_rules import OPTIONAL_WINDOW_KINDS
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import ConflictError, DomainError, ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount
@@ -294,7 +295,7 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
         event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms, actions=actions,
         later=later, confirm_events=CONFIRM_EVENTS, outstanding=outstanding, pending=pending, past=past,
         seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=paid, reminders=reminders,
-        payment_events=PAYMENT_EVENTS,
+        payment_events=PAYMENT_EVENTS, window_kinds=OPTIONAL_WINDOW_KINDS,
         show_checksums=actor.role == Role.ADMIN, bases=bases or [],
         changes=changes or [], typed=typed,
         errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,

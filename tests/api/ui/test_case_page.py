@@ -188,6 +188,25 @@ def test_the_clerk_reports_a_collective_dispute_from_the_case_page(
     assert 'data-event="escalate"' not in html and "集体争议上报" in html  # reported once, the time shown
 
 
+def test_the_history_names_each_missed_deadline_and_a_passed_window_is_not_overdue(
+        client: FlaskClient, db: Session, world: World) -> None:
+    from mediation.cases.sweep import run_sweep
+    from tests.mediation.cases.test_sweep_and_recompute import _factory
+
+    case = new_case(db, world, TODAY - dt.timedelta(days=40))
+    drive(db, world, case, TODAY - dt.timedelta(days=39), "accept")
+    svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
+                   today=TODAY - dt.timedelta(days=38), payload=agreement_payload(TODAY - dt.timedelta(days=38)),
+                   env=world.env)
+    run_sweep(_factory(db), today=TODAY, env=world.env)
+    login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    timeline = text_of(html[html.index('class="timeline"'):])
+    assert re.search(r"履行期限已逾期\s?（\d{4}-\d\d-\d\d）", timeline)
+    assert re.search(r"申请仲裁审查期限已过\s?（\d{4}-\d\d-\d\d，当事人未申请）", timeline)
+    assert "期限逾期" not in timeline and "申请仲裁审查期限已逾期" not in timeline
+
+
 def test_public_strips_internal_notes() -> None:
     assert public("须先确认对方当事人同意调解（《企业劳动争议协商调解规定》（条号待核实））") == \
         "须先确认对方当事人同意调解（《企业劳动争议协商调解规定》）"
