@@ -145,7 +145,7 @@ def flush(e: Any) -> None:
     try:
         op.session.flush()
     except StaleDataError as exc:
-        raise ConflictError("案件已被他人修改，请刷新后重试") from exc
+        raise ConflictError("案件在您打开后已有更新，请刷新后重试") from exc
 
 
 def notify(e: Any) -> None:
