@@ -94,7 +94,7 @@ def reject_nul_characters() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields = [*request.form.items(multi=True)]
         fields += [(k, f.filename or "") for k, f in request.files.items(multi=True)]
-        if any("\x00" in k or "\x00" in v for k, v in fields):
+        if any("\x00" in (k or "") or "\x00" in (v or "") for k, v in fields):
             where.append("form")
     elif request.mimetype != "application/pdf":
         body = request.get_data(cache=True)

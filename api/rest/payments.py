@@ -3,6 +3,7 @@ a payment with its proof files (multipart; the workflow's performance event), an
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -58,7 +59,7 @@ class ProofOut(Strict):
 class PaymentOut(Strict):
     id = fields.Integer()
     performed_on = fields.Date()
-    amount = fields.Decimal(as_string=True)
+    amount = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     payer = fields.String()
     payee = fields.String()
     proof = fields.String()
@@ -71,10 +72,10 @@ class ObligationLedgerOut(Strict):
     id = fields.Integer()
     description = fields.String()
     obligor = fields.String()
-    amount = fields.Decimal(as_string=True)
+    amount = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     due_on = fields.Date()
-    paid = fields.Decimal(as_string=True)
-    balance = fields.Decimal(as_string=True)
+    paid = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
+    balance = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     status = fields.String()
     days_left = fields.Integer(metadata={"description": "距履行期限的天数（负数为已逾期）"})
     payments = fields.List(fields.Nested(PaymentOut))
@@ -84,10 +85,14 @@ class LedgerOut(Strict):
     case_id = fields.Integer()
     version = fields.Integer()
     agreement_id = fields.Integer(allow_none=True)
-    total = fields.Decimal(as_string=True)
-    paid = fields.Decimal(as_string=True)
-    balance = fields.Decimal(as_string=True)
+    total = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
+    paid = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
+    balance = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     obligations = fields.List(fields.Nested(ObligationLedgerOut))
+
+
+def _yuan(amount: Any) -> str:
+    return f"{Decimal(amount):.2f}"
 
 
 def ledger(session: Session, case: Case, actor: Actor) -> dict[str, Any]:
@@ -102,11 +107,12 @@ def ledger(session: Session, case: Case, actor: Actor) -> dict[str, Any]:
     rows = []
     for o in agreement.obligations if agreement else []:
         rows.append({
-            "id": o.id, "description": o.description, "obligor": o.obligor, "amount": o.amount, "due_on": o.due_on,
-            "paid": o.performed_amount, "balance": o.outstanding, "status": o.status,
+            "id": o.id, "description": o.description, "obligor": o.obligor, "amount": _yuan(o.amount),
+            "due_on": o.due_on, "paid": _yuan(o.performed_amount), "balance": _yuan(o.outstanding), "status": o.status,
             "days_left": (o.due_on - today).days,
             "payments": [{
-                "id": r.id, "performed_on": r.performed_on, "amount": r.amount, "payer": r.payer, "payee": r.payee,
+                "id": r.id, "performed_on": r.performed_on, "amount": _yuan(r.amount), "payer": r.payer,
+                "payee": r.payee,
                 "proof": r.proof, "recorded_at": r.recorded_at,
                 "recorded_by": r.recorded_by.display_name if r.recorded_by else None,
                 "files": [{"id": f.id, "filename": f.filename, "content_type": f.content_type, "size": f.size,
@@ -114,10 +120,11 @@ def ledger(session: Session, case: Case, actor: Actor) -> dict[str, Any]:
                           for f in r.files] if files_visible else [],
             } for r in o.records],
         })
-    total = sum((o["amount"] for o in rows), start=0)
-    paid = sum((o["paid"] for o in rows), start=0)
+    obligations = agreement.obligations if agreement else []
     return {"case_id": case.id, "version": case.version, "agreement_id": agreement.id if agreement else None,
-            "total": total, "paid": paid, "balance": sum((o["balance"] for o in rows), start=0),
+            "total": _yuan(sum((o.amount for o in obligations), start=Decimal(0))),
+            "paid": _yuan(sum((o.performed_amount for o in obligations), start=Decimal(0))),
+            "balance": _yuan(sum((o.outstanding for o in obligations), start=Decimal(0))),
             "obligations": rows}
 
 
@@ -141,7 +148,7 @@ class Payments(MethodView):
     @blp.alt_response(422, description="输入有误（金额超过余额、日期、凭证文件类型或大小），逐项说明")
     @blp.alt_response(428, description="未提供版本")
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["obligation_id", "performed_on", "amount"],
+        "type": "object", "required": ["obligation_id", "performed_on", "amount"], "additionalProperties": False,
         "properties": {
             "obligation_id": {"type": "integer"}, "performed_on": {"type": "string", "format": "date"},
             "amount": {"type": "string", "description": "金额（元），最多两位小数"},
