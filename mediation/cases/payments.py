@@ -25,6 +25,7 @@ from mediation.blobs import BlobStore
 from mediation.cases import service as svc
 from mediation.cases.queries import scope_clause
 from mediation.db.models import Agreement, Case, Obligation, PaymentProof
+from mediation.db.models_access import PersonalDataAccess
 from mediation.db.uow import unit_of_work
 from mediation.domain.enums import ObligationStatus
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -133,17 +134,21 @@ def record_payment(session: Session, *, case_id: int, actor: Actor, payload: Map
                               expected_version=expected_version, env=env)
 
 
-def read_proof(session: Session, *, case_id: int, proof_id: int, actor: Actor,
-               blobs: BlobStore) -> tuple[PaymentProof, bytes]:
+def read_proof(session: Session, *, case_id: int, proof_id: int, actor: Actor, blobs: BlobStore,
+               endpoint: str = "payment_proof") -> tuple[PaymentProof, bytes]:
     """A proof file of the case, verified against its hash. Out of scope or unknown: 404; a role that does not
     handle the parties (supervisors, administrators): 403 — proofs carry names and account numbers."""
-    case = svc.get_case(session, case_id=case_id, actor=actor)
-    row = session.get(PaymentProof, proof_id)
-    if row is None or row.case_id != case.id or row.record_id is None:
-        raise NotFound(f"凭证文件{proof_id}不存在")
-    if not can(actor, "read_personal", case):
-        raise PermissionDenied("付款凭证含当事人个人信息，仅经办的书记员和调解员可以下载")
-    return row, blobs.get(row.blob_key, row.sha256)
+    with unit_of_work(session):
+        case = svc.get_case(session, case_id=case_id, actor=actor)
+        row = session.get(PaymentProof, proof_id)
+        if row is None or row.case_id != case.id or row.record_id is None:
+            raise NotFound(f"凭证文件{proof_id}不存在")
+        if not can(actor, "read_personal", case):
+            raise PermissionDenied("付款凭证含当事人个人信息，仅经办的登记员和调解员可以下载")
+        if actor.user_id is not None:  # every download is a recorded read of personal data, as for documents
+            session.add(PersonalDataAccess(user_id=actor.user_id, case_id=case.id,
+                                           fields=["payment_proof", row.id, row.filename], endpoint=endpoint))
+        return row, blobs.get(row.blob_key, row.sha256)
 
 
 # --- reminders -----------------------------------------------------------------------------------------------

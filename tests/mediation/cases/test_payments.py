@@ -121,6 +121,11 @@ def test_only_the_roles_that_handle_the_parties_read_proofs(db: Session, world: 
     proof_id = case.current_agreement.obligations[0].records[0].files[0].id  # type: ignore[union-attr]
     assert payments.read_proof(db, case_id=case.id, proof_id=proof_id, actor=world.actor(world.clerk),
                                blobs=blobs)[1] == PDF
+    from mediation.db.models_access import PersonalDataAccess
+
+    reads = db.scalars(select(PersonalDataAccess).where(PersonalDataAccess.case_id == case.id)).all()
+    assert [(r.user_id, r.fields[0], r.endpoint) for r in reads] == [(world.clerk.id, "payment_proof",
+                                                                      "payment_proof")]
     with pytest.raises(PermissionDenied):
         payments.read_proof(db, case_id=case.id, proof_id=proof_id, actor=world.actor(world.supervisor), blobs=blobs)
     with pytest.raises(NotFound):
