@@ -171,6 +171,7 @@ def test_only_the_actions_that_can_apply(client: FlaskClient, db: Session, world
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
     assert 'data-event="accept"' not in html and 'data-event="withdraw"' not in html
     assert 'data-event="escalate"' in html and 'id="assignment"' in html
+    assert 'id="committee-acts"' in html  # the page says who accepts, beside the early report it may make
 
 
 def test_the_clerk_reports_a_collective_dispute_from_the_case_page(
