@@ -395,8 +395,7 @@ def record_payment(case_id: int) -> Any:
             return _render_case(case_id, errors=missing, message=msg, bases=bases, failed_event=event,
                                 status=exc.status)
         return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
-    amount = payload.get("amount", "")
-    flash(f"已登记付款{amount}元" + (f"，凭证文件{len(files)}个" if files else ""), "ok")
+    flash(f"已登记付款{format_amount(payload['amount'])}元" + (f"，凭证文件{len(files)}个" if files else ""), "ok")
     return redirect(url_for("ui.case_page", case_id=case_id) + "#payments")
 
 

@@ -166,7 +166,7 @@ def test_mediator_finds_accepts_records_drafts_signs_and_records_payments(
             pay.locator("input[name=payer]").fill("嘉兴某建设总承包公司")
         pay.locator("input[name=proof_files]").set_input_files([{"name": name, "mimeType": mime, "buffer": data}])
         pay.locator("button[type=submit]").click()
-        pg.wait_for_selector("text=已登记付款6000元，凭证文件1个")  # type: ignore[attr-defined]
+        pg.wait_for_selector("text=已登记付款6,000.00元，凭证文件1个")  # type: ignore[attr-defined]
         balances = pg.locator(".agreement [data-balance]").all_inner_texts()  # type: ignore[attr-defined]
         assert balances.count("0.00元") == i + 1  # one more instalment paid each time
     payments = pg.inner_text(".agreement table")  # type: ignore[attr-defined]

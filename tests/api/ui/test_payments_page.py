@@ -53,6 +53,7 @@ def test_two_payments_with_proofs_on_the_case_page(client: FlaskClient, db: Sess
         proof_files=[(io.BytesIO(PDF), "银行回单.pdf")]))
     assert r.status_code == 302, r.get_data(as_text=True)
     html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    assert "已登记付款3,000.00元，凭证文件1个" in html
     r = client.post(f"/ui/cases/{case.id}/payments", content_type="multipart/form-data", data=_form(
         html, token, obligation_id=str(ob1.id), performed_on=TODAY.isoformat(), amount="2000",
         payer="总承包公司", proof="代付说明", proof_files=[(io.BytesIO(PNG), "转账截图.png")]))
