@@ -177,6 +177,7 @@ def test_mediator_finds_accepts_records_drafts_signs_and_records_payments(
     assert Path(info.value.path()).read_bytes() == proofs[1][2]
     history = pg.inner_text(".timeline")  # type: ignore[attr-defined]
     assert "6,000.00元" in history and "余额0.00元" in history
+    assert re.search(r"生成文书 · .*劳动争议调解协议书\s?（（\d{4}）东栅劳调协字第\d+号）", history)  # which document
     _shot(pg, "flow-payments")
     with Session(committing_engine) as s:
         case = s.get(Case, case_id)
