@@ -28,9 +28,10 @@ from mediation.db.models import Agreement, Case, Obligation, PaymentProof
 from mediation.db.models_access import PersonalDataAccess
 from mediation.db.uow import unit_of_work
 from mediation.domain.enums import ObligationStatus
-from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from mediation.domain.policy import Actor, can
+from mediation.domain.errors import NotFound, PermissionDenied, RoleNotAllowed, ValidationFailed
+from mediation.domain.policy import Actor, can, event_refusal
 from mediation.runtime.env import ServiceEnv
+from workflows.definitions import get_definition
 
 #: At most this many bytes per proof file.
 MAX_PROOF_BYTES = 10 * 1024 * 1024
@@ -115,6 +116,11 @@ def record_payment(session: Session, *, case_id: int, actor: Actor, payload: Map
     with unit_of_work(session):
         case = svc.get_case(session, case_id=case_id, actor=actor)
         event = payment_event(case)
+        t = get_definition(case.workflow_version).transition(event)
+        refusal = None if t is None else event_refusal(actor, case, label=t.label, roles=t.roles,
+                                                        committee_act=t.committee_act)
+        if refusal is not None:  # before any file is stored
+            raise RoleNotAllowed(refusal, state=case.status, event=event, allowed=[])
         if problems:
             raise ValidationFailed("凭证文件有误：" + "；".join(problems), errors={"proof_ids": problems})
         ids: list[int] = []

@@ -4,6 +4,7 @@ attachments of their checked type; bad files and bad fields are 422 problems nam
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -86,3 +87,5 @@ def test_a_supervisor_above_the_committee_does_not_record_payments(api: Api, wor
     r = _post(api, world.city_supervisor, agreed, _form(agreed, proof_files=[(io.BytesIO(PDF), "回单.pdf")]))
     assert r.status_code == 403 and r.json["code"] == "role_not_allowed", r.json
     assert "所属调解组织" in r.json["detail"]
+    stored = Path(api.client.application.config["BLOB_STORE"][4:]).rglob("*")
+    assert not [p for p in stored if p.is_file()]  # refused before any file is stored
