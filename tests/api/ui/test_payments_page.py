@@ -112,3 +112,25 @@ def test_overdue_and_soon_due_instalments_on_the_workbench(client: FlaskClient, 
     assert "第3期工资" not in panel
     login(client, world.clerk.username)  # the committee's clerk sees them too
     assert case.number in client.get("/ui/").get_data(as_text=True)
+
+
+def test_a_payment_from_a_stale_page_keeps_what_was_typed_and_says_who_changed_the_case(
+        client: FlaskClient, db: Session, world: World) -> None:
+    case = _signed(db, world, TODAY + dt.timedelta(days=5))
+    ob = case.current_agreement.obligations[0]  # type: ignore[union-attr]
+    token = login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    seen = re.search(r'name="seen_seq" value="(\d+)"', html)
+    assert seen
+    fields = {"obligation_id": str(ob.id), "performed_on": TODAY.isoformat(), "payer": "财务室", "proof": "回单001",
+              "seen_seq": seen[1]}
+    r = client.post(f"/ui/cases/{case.id}/payments", content_type="multipart/form-data",
+                    data=_form(html, token, amount="1000", **fields))
+    assert r.status_code == 302  # recorded in one tab
+    r = client.post(f"/ui/cases/{case.id}/payments", content_type="multipart/form-data",
+                    data=_form(html, token, amount="1500", **fields))  # the other tab, opened before
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "您已在另一个窗口或标签页中办理了：登记履行情况" in text_of(page) and "他人" not in text_of(page)
+    assert re.search(r'id="f-record_performance-amount"[^>]*value="1500"', page)
+    assert db.scalar(select(func.count()).select_from(PerformanceRecord)) == 1
