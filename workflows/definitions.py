@@ -44,6 +44,9 @@ class Transition:
     guards: tuple[str, ...] = ()
     roles: frozenset[str] = MEDIATORS
     requires_reason: bool = False
+    #: One of the committee's own acts (accepting, sessions, signing, withdrawing…): a supervisor or administrator
+    #: of an organisation above the case's committee may not fire it (``mediation.domain.policy.event_refusal``).
+    committee_act: bool = True
     description: str = ""
 
 
@@ -156,8 +159,9 @@ V1 = WorkflowDefinition(
             description="受理线索，开始了解情况（早介入）",
         ),
         Transition(
-            "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
-            # No representatives needed: the early report (早报告) must be possible before the workers organise.
+            "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=ALL_HUMANS, committee_act=False,
+            # No representatives needed: the early report (早报告) must be possible before the workers organise. The
+            # clerk who takes the dispute in reports it within its 1-day limit; a supervisor above may report it too.
             guards=("is_collective", "not_escalated"),
             description="集体争议上报上级工会和党委政府（早报告；人数标准按本会规则配置）",
         ),

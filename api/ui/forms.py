@@ -27,7 +27,10 @@ FIELD_LABELS = {
     "days": "延长天数", "signed_on": "协议签订日期", "terms": "协议内容", "obligations": "履行事项",
     "performance_method": "履行方式", "performance_place": "履行地点", "signed_by_parties": "双方当事人已签名或盖章",
     "signed_by_mediator": "调解员已签名", "sealed": "已加盖调解组织印章", "end_reason": "终止原因",
-    "obligation_id": "履行事项", "performed_on": "履行日期", "amount": "金额（元）", "proof": "凭证",
+    "obligation_id": "履行事项", "performed_on": "履行日期", "amount": "金额（元）",
+    "proof": "凭证说明（如回单号；上传了凭证文件可不填）",
+    "payer": "付款人（不填为履行义务人）", "payee": "收款人（不填为对方当事人）",
+    "proof_ids": "凭证文件（PDF、JPEG或PNG，每个不超过10 MB，可多选）",
     "review_kind": "申请类型", "requested_on": "申请日期", "reason_code": "不予受理的原因",
     "received_on": "收到申请日期", "oral": "口头申请", "arbitration_committee": "移送的劳动人事争议仲裁委员会",
     "confirm": "确认",
@@ -55,7 +58,8 @@ CONFIRM_EVENTS = frozenset({"close", "withdraw", "terminate", "reject", "dismiss
 class FormInput:
     name: str
     label: str
-    #: check, textarea, text, date, datetime, number, decimal, list, select, mediator, obligation, obligations
+    #: check, textarea, text, date, datetime, number, decimal, list, select, mediator, obligation, obligations,
+    #: files (proof files, uploaded with the form)
     widget: str
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
@@ -76,6 +80,8 @@ def _widget(name: str, f: fields.Field) -> tuple[str, tuple[tuple[str, str], ...
         return "mediator", ()
     if name == "obligation_id":
         return "obligation", ()
+    if name == "proof_ids":
+        return "files", ()
     if name in CHOICES:
         return "select", CHOICES[name]
     if isinstance(f, fields.Boolean):

@@ -58,7 +58,7 @@ def _editable_case(session: Session, *, case_id: int, actor: Actor, expected_ver
         raise PermissionDenied("只有本案的登记员和调解员可以登记或修改当事人")
     if expected_version is not None and case.version != expected_version:
         raise ConflictError(
-            f"案件已被他人修改（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
+            f"案件在您打开后已有更新（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
             current_version=case.version,
         )
     state = get_definition(case.workflow_version).state(case.status)
@@ -94,7 +94,7 @@ def _record(session: Session, case: Case, actor: Actor, event: str, payload: Map
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError("案件已被他人修改，请刷新后重试") from exc
+        raise ConflictError("案件在您打开后已有更新，请刷新后重试") from exc
 
 
 def add_party(

@@ -223,7 +223,7 @@ def fire_event(
         case = get_case(session, case_id=case_id, actor=actor, for_update=True, with_=workflows.case_reads(event))
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
-                f"案件已被他人修改（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
+                f"案件在您打开后已有更新（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
                 current_version=case.version,
             )
         if not can(actor, "act", case):

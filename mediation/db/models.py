@@ -395,10 +395,39 @@ class PerformanceRecord(Base):
     performed_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column()
     proof: Mapped[str] = mapped_column(String(255))
+    #: Who paid and who received (the obligor and the other side by default; a payment by a third party, e.g.
+    #: the general contractor for a subcontractor's wages, names it).
+    payer: Mapped[str] = mapped_column(String(100), default="")
+    payee: Mapped[str] = mapped_column(String(100), default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     obligation: Mapped[Obligation] = relationship(back_populates="records")
+    recorded_by: Mapped[User | None] = relationship()
+    files: Mapped[list[PaymentProof]] = relationship(back_populates="record", order_by="PaymentProof.id")
+
+
+class PaymentProof(Base):
+    """An uploaded proof of a payment (bank slip, receipt: PDF, JPEG or PNG, checked by content): the bytes in the
+    blob store under their SHA-256, the row here. Stored with the payment it proves, in the same unit of work."""
+
+    __tablename__ = "payment_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("performance_records.id", ondelete="CASCADE"),
+                                                  index=True)
+    #: The name the file had on the uploader's computer (cleaned; shown and offered on download).
+    filename: Mapped[str] = mapped_column(String(200))
+    #: Decided from the bytes, never from the upload's headers.
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    record: Mapped[PerformanceRecord | None] = relationship(back_populates="files")
 
 
 class CaseNumberCounter(Base):

@@ -14,7 +14,7 @@ import pytest
 
 from mediation.db.models import Case, Party
 from mediation.domain.calendar import ChineseWorkdayCalendar
-from mediation.domain.errors import EventNotAllowed, GuardFailed, UnknownEvent, ValidationFailed
+from mediation.domain.errors import EventNotAllowed, GuardFailed, RoleNotAllowed, UnknownEvent, ValidationFailed
 from mediation.domain.policy import Actor
 from mediation.runtime.env import ServiceEnv
 from workflows import pipeline
@@ -138,6 +138,23 @@ def test_what_can_be_done_now_comes_from_the_same_conditions() -> None:
     assert accept.inputs == ("respondent_consents",)
     assert options["reject"].requires_reason and options["reject"].inputs == ("reason",)
     assert options["reject"].allowed
+    # the clerk reports a collective dispute too (its 1-day limit runs from intake); not accepting it
     clerk = Actor(user_id=2, role="clerk", organisation_id=1)
-    escalate = next(o for o in wf().options(applied(), actor=clerk, today=TODAY, env=ENV) if o.event == "escalate")
-    assert not escalate.role_allowed and escalate.blockers[0].guard == "role"
+    case = applied()
+    case.organisation_id = 1
+    by_clerk = {o.event: o for o in wf().options(case, actor=clerk, today=TODAY, env=ENV)}
+    assert by_clerk["escalate"].role_allowed and [b.guard for b in by_clerk["escalate"].blockers] == ["is_collective"]
+    assert not by_clerk["accept"].role_allowed and by_clerk["accept"].blockers[0].guard == "role"
+    # a supervisor of the county above the committee: the early report only, never the committee's own acts
+    above = Actor(user_id=3, role="supervisor", organisation_id=7, org_path="/7/")
+    by_above = {o.event: o for o in wf().options(case, actor=above, today=TODAY, env=ENV)}
+    assert by_above["escalate"].role_allowed
+    for event in ("accept", "reject", "withdraw"):
+        assert not by_above[event].role_allowed and not by_above[event].allowed
+        assert by_above[event].blockers[0].guard == "role" and "所属调解组织" in by_above[event].blockers[0].reason
+    with pytest.raises(RoleNotAllowed, match=r"受理.*所属调解组织"):
+        fire(case, "accept", {"respondent_consents": True}, actor=above)
+    assert case.status == "applied"
+    # a supervisor of the committee itself acts for it
+    own = Actor(user_id=4, role="supervisor", organisation_id=1, org_path="/7/1/")
+    assert {o.event: o for o in wf().options(case, actor=own, today=TODAY, env=ENV)}["accept"].role_allowed

@@ -161,15 +161,51 @@ def test_only_the_actions_that_can_apply(client: FlaskClient, db: Session, world
     collective = new_case(db, world, TODAY, workers_count=20, is_collective=True, parties=parties)
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
     assert 'id="act-escalate"' in html and 'href="#act-escalate" class="button small">上报</a>' in html
-    # the clerk sees the limit and who reports
+    # the clerk who took the dispute in sees the limit and reports it; accepting is the mediator's
     login(client, world.clerk.username)
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
-    assert 'data-event="escalate"' not in html and "上报由调解员或督导员办理" in html
+    assert 'data-event="escalate"' in html and 'href="#act-escalate" class="button small">上报</a>' in html
+    assert 'data-event="accept"' not in html
     # a city supervisor: no 受理 / 撤回申请 on the street committee's case, the early report and assignment only
     login(client, world.city_supervisor.username)
     html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
     assert 'data-event="accept"' not in html and 'data-event="withdraw"' not in html
     assert 'data-event="escalate"' in html and 'id="assignment"' in html
+    assert 'id="committee-acts"' in html  # the page says who accepts, beside the early report it may make
+
+
+def test_the_clerk_reports_a_collective_dispute_from_the_case_page(
+        client: FlaskClient, db: Session, world: World) -> None:
+    collective = new_case(db, world, TODAY, workers_count=20, is_collective=True)
+    token = login(client, world.clerk.username)
+    r = client.post(f"/ui/cases/{collective.id}/act/escalate",
+                    data={"csrf_token": token, "version": str(collective.version)})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.expire_all()
+    case = db.get(type(collective), collective.id)
+    assert case is not None and case.escalated_at is not None
+    assert [d.status for d in case.deadlines if d.kind == "collective_report"] == ["met"]
+    html = client.get(f"/ui/cases/{collective.id}").get_data(as_text=True)
+    assert 'data-event="escalate"' not in html and "集体争议上报" in html  # reported once, the time shown
+
+
+def test_the_history_names_each_missed_deadline_and_a_passed_window_is_not_overdue(
+        client: FlaskClient, db: Session, world: World) -> None:
+    from mediation.cases.sweep import run_sweep
+    from tests.mediation.cases.test_sweep_and_recompute import _factory
+
+    case = new_case(db, world, TODAY - dt.timedelta(days=40))
+    drive(db, world, case, TODAY - dt.timedelta(days=39), "accept")
+    svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
+                   today=TODAY - dt.timedelta(days=38), payload=agreement_payload(TODAY - dt.timedelta(days=38)),
+                   env=world.env)
+    run_sweep(_factory(db), today=TODAY, env=world.env)
+    login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    timeline = text_of(html[html.index('class="timeline"'):])
+    assert re.search(r"履行期限已逾期\s?（\d{4}-\d\d-\d\d）", timeline)
+    assert re.search(r"申请仲裁审查期限已过\s?（\d{4}-\d\d-\d\d，当事人未申请）", timeline)
+    assert "期限逾期" not in timeline and "申请仲裁审查期限已逾期" not in timeline
 
 
 def test_public_strips_internal_notes() -> None:
