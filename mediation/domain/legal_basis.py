@@ -10,6 +10,7 @@ committee's own practice (:data:`NEGOTIATION_REPLY`, :data:`COLLECTIVE_REPORT`),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mediation.domain.enums import OrgKind
@@ -52,13 +53,22 @@ class Basis:
     #: ``False`` for a committee's own practice (no statutory article behind the figure).
     statutory: bool = True
 
+    def _joined(self, name: Callable[[str], str]) -> str:
+        """Articles of one instrument named once: ``…办案规则第五条、第六十二条、第六十三条``."""
+        parts: list[str] = []
+        previous = ""
+        for a in self.articles:
+            parts.append(a.article if a.instrument == previous else name(a.instrument) + a.article)
+            previous = a.instrument
+        return "、".join(parts)
+
     @property
     def full(self) -> str:
-        return "、".join(a.full for a in self.articles) if self.statutory else self.wording
+        return self._joined(lambda i: i) if self.statutory else self.wording
 
     @property
     def short(self) -> str:
-        return "、".join(a.short for a in self.articles) if self.statutory else self.wording
+        return self._joined(lambda i: _SHORT.get(i, i.strip("《》"))) if self.statutory else self.wording
 
     @property
     def cite(self) -> str:
