@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.rest.queries_args import SORT_CHOICES
+from mediation.accounts.organisations import StrictBoolean
 from mediation.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PASSWORD_LENGTH
 from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
 from mediation.domain.enums import DisputeCategory
@@ -349,6 +350,21 @@ class OrganisationOut(Schema):
     region_code = fields.String(allow_none=True)
     park_id = fields.Integer(allow_none=True)
     path = fields.String()
+    extension_cap_days = fields.Integer(allow_none=True, metadata={
+        "description": "本会规定的延长调解期限累计上限（日）；为空表示不设上限（法律未规定上限）"})
+    collective_reps_practice = fields.Boolean(metadata={
+        "description": "集体争议须推举3至5名代表（本会采用的工作惯例，"
+                       "参照劳动人事争议仲裁办案规则第五条、第六十二条、第六十三条）"})
+    own_rules_basis = fields.String(allow_none=True, metadata={
+        "description": "乡镇（街道）等调解组织不予受理所依据的本组织规则条文"})
+
+
+class OrganisationPolicyIn(Strict):
+    extension_cap_days = fields.Integer(allow_none=True,
+                                        metadata={"description": "延长调解期限累计上限（日），为空则不设上限"})
+    collective_reps_practice = StrictBoolean(metadata={"description": "集体争议须推举3至5名代表"})
+    own_rules_basis = fields.String(allow_none=True,
+                                    metadata={"description": "本组织规则条文，如《某街道劳动争议调解工作规则》第十条"})
 
 
 #: The password policy's length, checked with the other fields (the service checks the rest of the policy).

@@ -236,7 +236,8 @@ def test_review_application_is_the_parties_joint_application(db: Session, world:
     lacks(t, "被申请人", "约定金额合计", "59,000.00", f"（{case.number}）", "南湖区人民法院", "人民调解法")
     assert not t.startswith("东栅街道劳动争议调解委员会司法确认申请书")  # no committee letterhead
     t = generate(db, world, case, "review_application", review_kind="arbitration_review")
-    has(t, "仲裁审查申请书", "根据《企业劳动争议协商调解规定》第二十七条第二款、《劳动人事争议仲裁办案规则》第七十四条的规定，"
+    has(t, "仲裁审查申请书",
+        "根据《企业劳动争议协商调解规定》第二十七条第二款、《劳动人事争议仲裁办案规则》第七十四条的规定，"
         "自调解协议生效之日起十五日内",
         "南湖区劳动人事争议仲裁委员会（请核实有管辖权的劳动人事争议仲裁委员会）")
     t = generate(db, world, case, "review_application", review_kind="judicial_confirmation",
