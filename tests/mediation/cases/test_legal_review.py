@@ -167,13 +167,94 @@ def test_an_employment_that_ended_before_intake_starts_the_year_for_pay_arrears(
 # --- 4, 18: collective disputes ---------------------------------------------------------------------------------
 
 def test_a_twelve_worker_case_can_be_reported_at_once(db: Session, world: World) -> None:
-    # Probe E: 12 workers, no representatives yet: the report must be possible; acceptance waits for them.
+    # Probe E: 12 workers with a common claim, no representatives yet: the report must be possible; acceptance
+    # waits for them.
     case = new_case(db, world, D(2025, 10, 20), workers_count=12)
     opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator),
                                                      today=D(2025, 10, 20), env=world.env)}
     assert opts["escalate"].allowed
     assert [b.guard for b in opts["accept"].blockers] == ["collective_has_representatives"]
     assert "劳动者可以推举代表" in opts["accept"].blockers[0].reason
+
+
+# --- LDMAL art. 7: ten or more workers *with a common claim* ----------------------------------------------------
+
+def test_ten_workers_without_a_common_claim_are_no_collective_dispute(db: Session, world: World) -> None:
+    from workflows.notes import collective_note
+
+    case = new_case(db, world, D(2025, 10, 20), workers_count=12, common_claim="")
+    assert not case.is_collective
+    note = collective_note(case, world.env.rules.collective_threshold)
+    assert note.startswith("涉及12名劳动者，但未登记共同请求，不属于调解仲裁法第七条规定的集体争议")
+    with pytest.raises(ValidationFailed) as exc:
+        new_case(db, world, D(2025, 10, 20), workers_count=12, is_collective=True, common_claim="  ")
+    assert exc.value.errors == {
+        "common_claim": ["集体争议须填写劳动者的共同请求（调解仲裁法第七条：十人以上并有共同请求）"]}
+
+
+def test_the_mediator_corrects_the_collective_flag_with_a_reason(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 10, 20), workers_count=12, common_claim="")
+    with pytest.raises(GuardFailed) as exc:  # a reason is required
+        fire(db, world, case, "correct_collective", D(2025, 10, 21), {"is_collective": True, "common_claim": "x"})
+    assert "请填写理由" in exc.value.detail
+    with pytest.raises(GuardFailed) as exc:  # collective needs the common claim
+        fire(db, world, case, "correct_collective", D(2025, 10, 21), {"is_collective": True, "reason": "核实"})
+    assert exc.value.blockers[0].missing == ("common_claim",)
+    assert "缺少“共同请求”" in exc.value.blockers[0].reason
+    case = fire(db, world, case, "correct_collective", D(2025, 10, 21),
+                {"is_collective": True, "common_claim": "支付拖欠的工资", "reason": "经核实12人请求一致"})
+    assert case.is_collective and case.common_claim == "支付拖欠的工资"
+    [report] = rows(case, "collective_report")
+    assert report.anchor_on == D(2025, 10, 21)
+    event = case.events[-1]
+    assert event.event == "correct_collective" and event.reason == "经核实12人请求一致"
+    assert event.payload["was_collective"] is False
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "correct_collective", D(2025, 10, 21), {"is_collective": True, "reason": "again"})
+    assert "已是集体争议" in exc.value.blockers[0].reason
+    case = fire(db, world, case, "correct_collective", D(2025, 10, 22), {"is_collective": False, "reason": "撤回"})
+    assert not case.is_collective and rows(case, "collective_report") == []
+
+
+def _representatives(db: Session, world: World, case: Case, n: int) -> Case:
+    from mediation.cases import parties
+
+    for i in range(n):
+        case, _ = parties.add_party(db, case_id=case.id, actor=world.actor(world.clerk),
+                                    data={"role": "representative", "name": f"代表{i + 1}"},
+                                    expected_version=case.version, env=world.env)
+    return case
+
+
+def test_three_to_five_representatives_is_the_committees_adopted_practice(db: Session, world: World) -> None:
+    case = _representatives(db, world, new_case(db, world, D(2025, 10, 20), workers_count=12), 2)
+    consent = {"respondent_consents": True}
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), consent)
+    reason = exc.value.blockers[0].reason
+    assert reason.startswith("集体争议须由劳动者推举3至5名代表参加调解，现登记2名（本会采用的工作惯例，参照"
+                             "劳动人事争议仲裁办案规则第五条、第六十二条、第六十三条")
+    world.township.collective_reps_practice = False  # the committee does not adopt it: one representative is enough
+    db.commit()
+    case = fire(db, world, case, "accept", D(2025, 10, 20), consent)
+    assert case.status == "mediating"
+
+
+def test_more_than_five_representatives_are_refused_under_the_practice(db: Session, world: World) -> None:
+    case = _representatives(db, world, new_case(db, world, D(2025, 10, 20), workers_count=40), 6)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": True})
+    assert "现登记6名" in exc.value.blockers[0].reason
+
+
+def test_no_extension_cap_unless_the_committee_sets_one(db: Session, world: World) -> None:
+    case = drive(db, world, new_case(db, world, D(2025, 10, 20)), D(2025, 10, 20), "accept")
+    agree = {"worker_agrees": True, "employer_agrees": True}
+    case = fire(db, world, case, "extend", D(2025, 10, 21), {**agree, "days": 20})
+    case = fire(db, world, case, "extend", D(2025, 10, 22), {**agree, "days": 20})
+    assert case.extension_days == 40  # ELDNMP art. 29 sets no cap
+    [end] = rows(case, "mediation_end")
+    assert end.due_on == D(2025, 12, 15) and end.basis == "《企业劳动争议协商调解规定》第二十九条"
 
 
 def test_the_reporting_reason_does_not_cite_art_7(db: Session, world: World) -> None:
