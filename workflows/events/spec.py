@@ -88,14 +88,12 @@ def _lapsed_on(case: Any, today: dt.date) -> dt.date | None:
 
 
 def _terminated_on(case: Any, today: dt.date) -> dt.date | None:
-    """Terminated after the period ran out (the case had lapsed, or the reason is the lapse): from the period's
-    end, as at the lapse; terminated within it (failed, a party refusing to continue, the respondent absent):
-    from the day of the termination."""
+    """Terminated within the period (failed, a party refusing to continue, the respondent absent): from the day of
+    the termination; terminated after the period ran out (lapsed or not yet swept): from the period's last day,
+    when there was no agreement within it — as at the lapse, so a termination after a lapse adds nothing."""
     if not _enterprise(case):
         return None
-    if case.status == "lapsed" or case.end_reason == "lapsed":
-        return _lapsed_on(case, today)
-    return today
+    return _lapsed_on(case, today)
 
 
 def _refused_on(case: Any, today: dt.date) -> dt.date | None:

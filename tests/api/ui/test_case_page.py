@@ -177,3 +177,22 @@ def test_public_strips_internal_notes() -> None:
         "须先确认对方当事人同意调解（《企业劳动争议协商调解规定》）"
     assert public("某县欠薪预警分级（地方做法，待核实）") == "某县欠薪预警分级（地方做法）"
     assert public("地方工作惯例（待核实）") == "地方工作惯例"
+
+
+def test_the_case_page_shows_the_limitation_rule_the_collective_note_and_the_told_state(
+        client: FlaskClient, db: Session, world: World) -> None:
+    world.township.kind = "enterprise_committee"
+    db.commit()
+    case = new_case(db, world, dt.date(2025, 9, 28), workers_count=12, common_claim="")
+    case = drive(db, world, case, dt.date(2025, 9, 29), "accept")
+    case = drive(db, world, case, dt.date(2025, 10, 20), "terminate", "refer")
+    login(client, world.mediator.username)
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    text = text_of(html)
+    # ELDNMP art. 31: no agreement within the art. 29 period (accepted 09-29, to 10-14) restarted the year on the
+    # period's last day, though the termination was recorded later; the page says which rule
+    assert ("仲裁时效自2025年10月14日起计算（依据：《中华人民共和国劳动争议调解仲裁法》第二十七条第二款、"
+            "《企业劳动争议协商调解规定》第三十一条），按本会记录推算约至2026年10月14日届满") in text
+    assert "涉及12名劳动者，但未登记共同请求，不属于调解仲裁法第七条规定的集体争议" in text
+    assert "已告知申请仲裁" in text and "已移送仲裁" not in text
+    assert "待核实" not in html and "有关规定" not in html

@@ -65,11 +65,19 @@ def test_termination_at_an_enterprise_committee_restarts_the_limitation_from_tha
         db: Session, world: World) -> None:
     enterprise_committee(db, world)
     case = new_case(db, world, D(2025, 9, 28))
-    case = drive(db, world, case, D(2025, 9, 29), "accept")
-    case = drive(db, world, case, D(2025, 10, 20), "terminate")
+    case = drive(db, world, case, D(2025, 9, 29), "accept")  # the period runs to 10-14
+    case = drive(db, world, case, D(2025, 10, 10), "terminate")  # failed within it: from that day
     [lim] = rows(case, "limitation")
-    assert lim.anchor_on == D(2025, 10, 20) and lim.due_on == D(2026, 10, 20)
+    assert lim.anchor_on == D(2025, 10, 10) and lim.due_on == D(2026, 10, 10)
     assert "《企业劳动争议协商调解规定》第三十一条" in lim.basis  # which rule applied is recorded
+
+
+def test_a_termination_recorded_after_the_period_restarts_from_the_periods_end(db: Session, world: World) -> None:
+    enterprise_committee(db, world)
+    case = drive(db, world, new_case(db, world, D(2025, 9, 28)), D(2025, 9, 29), "accept")
+    case = drive(db, world, case, D(2025, 10, 20), "terminate")  # no agreement within the period (to 10-14)
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 10, 14) and lim.due_on == D(2026, 10, 14)
 
 
 def test_a_lapse_restarts_from_the_last_day_of_the_period_not_the_sweeps_day(db: Session, world: World) -> None:
