@@ -40,21 +40,20 @@ _NEW_REPORT = "本会集体争议报告规则（依地方应急预案）"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organisations") as b:
-        b.add_column(sa.Column("extension_cap_days", sa.Integer(), nullable=True))
-        b.add_column(sa.Column("collective_reps_practice", sa.Boolean(), nullable=False, server_default=sa.true()))
-        b.add_column(sa.Column("own_rules_basis", sa.String(length=200), nullable=True))
-    with op.batch_alter_table("cases") as b:
-        b.add_column(sa.Column("common_claim", sa.Text(), nullable=False, server_default=""))
-        b.add_column(sa.Column("employment_ongoing", sa.Boolean(), nullable=True))
-        b.add_column(sa.Column("employment_ended_on", sa.Date(), nullable=True))
-        b.add_column(sa.Column("limitation_suspended_on", sa.Date(), nullable=True))
-        b.add_column(sa.Column("limitation_suspended_days", sa.Integer(), nullable=False, server_default="0"))
-    with op.batch_alter_table("parties") as b:
-        b.add_column(sa.Column("authorised_to_sign", sa.Boolean(), nullable=False, server_default=sa.false()))
-        b.add_column(sa.Column("authorisation_scope", sa.Text(), nullable=True))
-    with op.batch_alter_table("obligations") as b:
-        b.add_column(sa.Column("beneficiary", sa.String(length=200), nullable=True))
+    # plain ADD/DROP COLUMN (SQLite ≥ 3.35 has both): a batch copy of these tables would cascade-delete their
+    # children while foreign keys are on
+    op.add_column("organisations", sa.Column("extension_cap_days", sa.Integer(), nullable=True))
+    op.add_column("organisations", sa.Column("collective_reps_practice", sa.Boolean(), nullable=False,
+                                             server_default=sa.true()))
+    op.add_column("organisations", sa.Column("own_rules_basis", sa.String(length=200), nullable=True))
+    op.add_column("cases", sa.Column("common_claim", sa.Text(), nullable=False, server_default=""))
+    op.add_column("cases", sa.Column("employment_ongoing", sa.Boolean(), nullable=True))
+    op.add_column("cases", sa.Column("employment_ended_on", sa.Date(), nullable=True))
+    op.add_column("cases", sa.Column("limitation_suspended_on", sa.Date(), nullable=True))
+    op.add_column("cases", sa.Column("limitation_suspended_days", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("parties", sa.Column("authorised_to_sign", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("parties", sa.Column("authorisation_scope", sa.Text(), nullable=True))
+    op.add_column("obligations", sa.Column("beneficiary", sa.String(length=200), nullable=True))
     deadlines = sa.table("deadlines", sa.column("kind", sa.String), sa.column("basis", sa.String))
     for kind, basis in _NEW.items():
         op.execute(deadlines.update().where(deadlines.c.kind == kind, deadlines.c.basis == _OLD).values(basis=basis))
@@ -68,18 +67,10 @@ def downgrade() -> None:
         op.execute(deadlines.update().where(deadlines.c.kind == kind, deadlines.c.basis == basis).values(basis=_OLD))
     op.execute(deadlines.update().where(deadlines.c.kind == "collective_report", deadlines.c.basis == _NEW_REPORT)
                .values(basis=_OLD_REPORT))
-    with op.batch_alter_table("obligations") as b:
-        b.drop_column("beneficiary")
-    with op.batch_alter_table("parties") as b:
-        b.drop_column("authorisation_scope")
-        b.drop_column("authorised_to_sign")
-    with op.batch_alter_table("cases") as b:
-        b.drop_column("limitation_suspended_days")
-        b.drop_column("limitation_suspended_on")
-        b.drop_column("employment_ended_on")
-        b.drop_column("employment_ongoing")
-        b.drop_column("common_claim")
-    with op.batch_alter_table("organisations") as b:
-        b.drop_column("own_rules_basis")
-        b.drop_column("collective_reps_practice")
-        b.drop_column("extension_cap_days")
+    for table, column in (("obligations", "beneficiary"), ("parties", "authorisation_scope"),
+                          ("parties", "authorised_to_sign"), ("cases", "limitation_suspended_days"),
+                          ("cases", "limitation_suspended_on"), ("cases", "employment_ended_on"),
+                          ("cases", "employment_ongoing"), ("cases", "common_claim"),
+                          ("organisations", "own_rules_basis"), ("organisations", "collective_reps_practice"),
+                          ("organisations", "extension_cap_days")):
+        op.drop_column(table, column)
