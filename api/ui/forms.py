@@ -167,6 +167,7 @@ def _obligations(form: Any) -> list[dict[str, Any]]:
     rows = []
     descs, amounts = form.getlist("ob_description"), form.getlist("ob_amount")
     dues, types = form.getlist("ob_due_on"), form.getlist("ob_claim_type")
+    beneficiaries = form.getlist("ob_beneficiary")
 
     def at(values: list[str], i: int) -> str:
         return values[i].strip() if i < len(values) else ""
@@ -180,6 +181,8 @@ def _obligations(form: Any) -> list[dict[str, Any]]:
             row["amount"] = at(amounts, i).replace(",", "").replace("，", "")
         if at(dues, i):
             row["due_on"] = at(dues, i)
+        if at(beneficiaries, i):
+            row["beneficiary"] = at(beneficiaries, i)
         rows.append(row)
     return rows
 

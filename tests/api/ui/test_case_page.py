@@ -196,3 +196,37 @@ def test_the_case_page_shows_the_limitation_rule_the_collective_note_and_the_tol
     assert "涉及12名劳动者，但未登记共同请求，不属于调解仲裁法第七条规定的集体争议" in text
     assert "已告知申请仲裁" in text and "已移送仲裁" not in text
     assert "待核实" not in html and "有关规定" not in html
+
+
+def test_a_collective_agreement_takes_each_workers_amount_and_checks_the_authorisation(
+        client: FlaskClient, db: Session, world: World) -> None:
+    from mediation.cases import parties
+
+    authorised = {"authorised_to_sign": True, "authorisation_scope": "代为达成、签署调解协议"}
+    data = application(world, workers_count=12, is_collective=True, common_claim="支付拖欠的工资")
+    reps = [{"role": "representative", "name": n, **authorised} for n in ("赵一", "钱二")]
+    data["parties"] = [*data["parties"], *reps, {"role": "representative", "name": "孙三"}]
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
+    case = drive(db, world, case, TODAY, "accept")
+    token = login(client, world.mediator.username)
+    text = text_of(client.get(f"/ui/cases/{case.id}").get_data(as_text=True))
+    # signing is not offered yet, and the page says why
+    assert "（未经特别授权，不能代为签署协议）" in text and "代表孙三未经劳动者特别授权" in text
+    sun = next(p for p in case.parties if p.name == "孙三")
+    parties.update_party(db, case_id=case.id, party_id=sun.id, actor=world.actor(world.mediator),
+                         data=authorised, expected_version=case.version)
+    db.expire_all()
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    assert 'name="ob_beneficiary"' in html
+    due = (TODAY + dt.timedelta(days=10)).isoformat()
+    form = {"csrf_token": token, "version": str(db.get(type(case), case.id).version),  # type: ignore[union-attr]
+            "terms": "双方再无争议。",
+            "ob_description": ["支付工资", "支付工资"], "ob_amount": ["6000", "5000"], "ob_due_on": [due, due],
+            "ob_claim_type": ["wages", "wages"], "ob_beneficiary": ["张三", "李四"],
+            "signed_by_parties": "on", "signed_by_mediator": "on", "sealed": "on"}
+    r = client.post(f"/ui/cases/{case.id}/act/sign_agreement", data=form)
+    assert r.status_code == 302, text_of(r.get_data(as_text=True))[:500]
+    db.expire_all()
+    signed = db.get(type(case), case.id)
+    assert [(o.beneficiary, str(o.amount)) for o in signed.current_agreement.obligations] == [  # type: ignore[union-attr]
+        ("张三", "6000.00"), ("李四", "5000.00")]
