@@ -4,9 +4,9 @@ The guards (workflows/guards.py) explain a refusal with the legal sentence behin
 they need; a person filling a form needs to know *which box* is empty. So the pages turn the guards'
 ``missing`` fields into one instruction each, and keep the legal sentence as the basis, never the message.
 
-Internal notes of the rule tables (``（条号待核实）``, ``（待核实）`` — article numbers or local rules not
-yet checked against the official text) are for the maintainers: :func:`public` strips them from anything
-shown to a user.
+The rule tables cite confirmed articles (mediation/domain/legal_basis.py) and carry no internal notes any more;
+text stored by earlier versions (event descriptions, risk-rule notes) may still hold one (``（条号待核实）``,
+``（待核实）``): :func:`public` strips them from anything shown to a user.
 """
 
 from __future__ import annotations

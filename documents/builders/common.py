@@ -269,6 +269,7 @@ LEGAL = {
     "failure_record": lb.FAILURE_RECORD.full,
     "arbitration_start": lb.ARBITRATION_STARTS_ON_APPLICATION.full,
     "collective": lb.COLLECTIVE.full,
+    "mediation_end": lb.MEDIATION_END.full,
 }
 
 

@@ -60,6 +60,10 @@ def test_the_agreement_and_its_deadline_row_cite_the_same_review_pair(db: Sessio
     assert row.basis == "《企业劳动争议协商调解规定》第二十七条第二款、《劳动人事争议仲裁办案规则》第七十四条"
     assert f"提出仲裁审查申请（{row.basis}）" in t
     assert "逾期申请的不予受理（《劳动人事争议仲裁办案规则》第七十五条第三项）" in t
+    # the acceptance notice cites the article of the mediation_end row
+    [end] = [d for d in case.deadlines if d.kind == "mediation_end"]
+    [notice] = texts(db, case, "acceptance_notice")
+    assert f"经双方当事人同意可以延长（{end.basis}）" in notice
 
 
 def test_a_collective_agreement_lists_each_workers_amount(db: Session, world: World) -> None:
