@@ -175,7 +175,7 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "settle", "签订和解协议", ("negotiating",), "agreed",
-            guards=("settlement_complete",),
+            guards=("settlement_complete", "representatives_authorised"),
             description="协商一致，双方当事人签订书面和解协议（调解仲裁法第四条；无需调解员签名和调解组织印章）",
         ),
         Transition(

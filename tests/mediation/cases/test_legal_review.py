@@ -255,6 +255,28 @@ def test_more_than_five_representatives_are_refused_under_the_practice(db: Sessi
     assert "现登记6名" in exc.value.blockers[0].reason
 
 
+def test_a_collective_settlement_also_needs_the_representatives_authorisation(db: Session, world: World) -> None:
+    from mediation.cases import parties
+
+    data = application(world, source="walk_in_written", initial_state="negotiating", workers_count=12)
+    data["parties"] = [*data["parties"], {"role": "representative", "name": "赵一"}]
+    case = svc.create_case(db, actor=world.actor(world.clerk), today=D(2025, 10, 20), data=data, env=world.env)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "settle", D(2025, 10, 20), agreement_payload(D(2025, 10, 20)))
+    assert [b.guard for b in exc.value.blockers] == ["representatives_authorised"]
+    assert exc.value.blockers[0].reason.startswith("代表赵一未经劳动者特别授权")
+    zhao = next(p for p in case.parties if p.name == "赵一")
+    with pytest.raises(ValidationFailed) as bad:  # the authorisation says what it covers
+        parties.update_party(db, case_id=case.id, party_id=zhao.id, actor=world.actor(world.mediator),
+                             data={"authorised_to_sign": True}, expected_version=case.version)
+    assert "authorisation_scope" in bad.value.errors
+    case, _ = parties.update_party(db, case_id=case.id, party_id=zhao.id, actor=world.actor(world.mediator),
+                                   data={"authorised_to_sign": True, "authorisation_scope": "代为签署和解协议"},
+                                   expected_version=case.version)
+    case = fire(db, world, case, "settle", D(2025, 10, 20), agreement_payload(D(2025, 10, 20)))
+    assert case.status == "agreed"
+
+
 def test_no_extension_cap_unless_the_committee_sets_one(db: Session, world: World) -> None:
     case = drive(db, world, new_case(db, world, D(2025, 10, 20)), D(2025, 10, 20), "accept")
     agree = {"worker_agrees": True, "employer_agrees": True}
