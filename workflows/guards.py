@@ -110,7 +110,8 @@ def g_is_collective(ctx: GuardContext) -> Blocker | None:
     # workers elect representatives. The head count is configurable (RuleSet.collective_threshold).
     return Blocker(
         "is_collective",
-        f"按本会集体争议报告规则（依地方应急预案配置），涉及{ctx.rules.collective_threshold}人以上的集体争议才需上报",
+        f"按本会集体争议报告规则（依地方应急预案配置），涉及{ctx.rules.collective_threshold}人以上并有共同请求的集体争议"
+        "才需上报；如属集体争议，请先更正集体争议认定",
     )
 
 
