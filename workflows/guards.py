@@ -514,8 +514,8 @@ GUARDS: Mapping[str, Guard] = {
         Guard("respondent_consents", g_respondent_consents, needs_input=True, fields=("respondent_consents",)),
         Guard("collective_has_representatives", g_collective_has_representatives, reads=("parties",)),
         Guard("representatives_authorised", g_representatives_authorised, reads=("parties",)),
-        Guard("collective_undecided", g_collective_undecided, needs_input=True,
-              fields=("is_collective", "common_claim")),
+        # the common claim is needed only to make a case collective: not marked as required on the form
+        Guard("collective_undecided", g_collective_undecided, needs_input=True, fields=("is_collective",)),
         Guard(
             "session_recorded", g_session_recorded, needs_input=True,
             fields=("started_at", "place", "record", "attendees"),

@@ -60,6 +60,8 @@ MISSING: Mapping[str, str] = {
     "worker": "请登记劳动者（申请人）的姓名",
     "employer": "请登记用人单位（被申请人）的名称",
     "representatives": "请登记劳动者推举的代表",
+    "common_claim": "请填写劳动者的共同请求（十人以上并有共同请求的才是集体争议）",
+    "employment_ended_on": "请填写劳动关系终止日期",
 }
 #: How a summary names a field the form has no box for (the parties) or a box to tick.
 NAMES: Mapping[str, str] = {"worker": "劳动者（申请人）", "employer": "用人单位（被申请人）",
