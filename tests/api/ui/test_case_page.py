@@ -230,3 +230,19 @@ def test_a_collective_agreement_takes_each_workers_amount_and_checks_the_authori
     signed = db.get(type(case), case.id)
     assert [(o.beneficiary, str(o.amount)) for o in signed.current_agreement.obligations] == [  # type: ignore[union-attr]
         ("张三", "6000.00"), ("李四", "5000.00")]
+
+
+def test_correcting_the_collective_flag_on_the_page_names_the_common_claim(
+        client: FlaskClient, db: Session, world: World) -> None:
+    case = new_case(db, world, TODAY, workers_count=12, common_claim="")
+    token = login(client, world.mediator.username)
+    form = {"csrf_token": token, "version": str(case.version), "is_collective": "on", "reason": "经核实请求一致"}
+    r = client.post(f"/ui/cases/{case.id}/act/correct_collective", data=form)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "缺少“劳动者的共同请求”" in _errors(html)
+    assert "请填写劳动者的共同请求（十人以上并有共同请求的才是集体争议）" in html
+    r = client.post(f"/ui/cases/{case.id}/act/correct_collective", data={**form, "common_claim": "支付拖欠的工资"})
+    assert r.status_code == 302
+    html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
+    assert "集体争议 12人" in text_of(html) and "共同请求：支付拖欠的工资" in text_of(html)
