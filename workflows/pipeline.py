@@ -120,8 +120,10 @@ def interrupt_limitation(e: Any) -> None:
     one limitation per obligation, set by its effect)."""
     op, spec = _op(e), _spec(e)
     if spec.interrupts is not None and spec.interrupts.day is not None:
-        dl.restart_limitation(op.case, spec.interrupts.day(op.case, op.today), rules=op.rules,
-                              calendar=op.env.calendar)
+        day = spec.interrupts.day(op.case, op.today)
+        if day is not None:
+            dl.restart_limitation(op.case, day, rules=op.rules, calendar=op.env.calendar,
+                                  basis=spec.interrupts.basis)
 
 
 # --- 5. after -----------------------------------------------------------------------------------------------

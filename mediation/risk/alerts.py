@@ -28,6 +28,7 @@ from mediation.domain.clock import china_today
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
 from mediation.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.identity import mask_name
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
 from mediation.risk.inputs import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
@@ -337,7 +338,10 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
         "explanation": explanation,
         "workers_involved": workers,
         "signals": [{"id": s.id, "source": s.source, "source_label": SIGNAL_SOURCES.get(s.source, s.source),
-                     "observed_at": s.observed_at, "reporter_name": s.reporter_name, "description": s.description,
+                     # the report goes to supervisors and beyond the committee: reporters masked, never their
+                     # phone (docs/domain.md#personal-data)
+                     "observed_at": s.observed_at, "reporter_name": mask_name(s.reporter_name) or "",
+                     "description": s.description,
                      "evidence": s.evidence, "workers_affected": s.workers_affected, "status": s.status}
                     for s in signals],
         "cases": [{"id": c.id, "number": c.number, "title": c.title, "status": c.status,

@@ -162,6 +162,7 @@ def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Map
                             s.evidence and f"证据：{s.evidence}")
                 if x),
             "requests": d["requests"],
+            "common_claim": d["common_claim"],
             "parties": [{"role": "employer", "name": ent.name, "uscc": ent.uscc,
                          "legal_representative": ent.legal_representative, "address": ent.address}],
         }
