@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
@@ -14,7 +14,6 @@ from api.auth import begin_session, end_session
 from api.db import db_session
 from mediation.accounts import throttle
 from mediation.accounts.users import authenticate
-from mediation.domain.errors import DomainError
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -51,14 +50,17 @@ def login() -> Any:
         ip = request.remote_addr or "-"
         try:
             throttle.check_allowed(session, username=username, ip=ip)
-            user = authenticate(session, username, password)
-            throttle.record(session, username=username, ip=ip, success=user is not None)
-            if user is not None:
-                begin_session(user)
-                return redirect(url_for("web.index"))
-            error = "用户名或密码错误"
-        except DomainError as exc:
-            error = exc.detail
+        except throttle.TooManyAttempts as exc:
+            # the same answer whether or not the username exists: the throttle counts attempts, not accounts
+            resp = make_response(render_template("login.html", error=exc.detail), 429)
+            resp.headers["Retry-After"] = str(exc.extra["retry_after"])
+            return resp
+        user = authenticate(session, username, password)
+        throttle.record(session, username=username, ip=ip, success=user is not None)
+        if user is not None:
+            begin_session(user)
+            return redirect(url_for("web.index"))
+        error = "用户名或密码错误"
     return render_template("login.html", error=error), (401 if error else 200)
 
 

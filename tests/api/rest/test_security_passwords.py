@@ -111,7 +111,54 @@ def test_the_web_login_form_is_throttled_too(app: Flask, world: World) -> None:
     for _ in range(5):
         assert browser.post("/login", data=form, environ_base={"REMOTE_ADDR": ATTACKER}).status_code == 401
     r = browser.post("/login", data={**form, "password": PASSWORD}, environ_base={"REMOTE_ADDR": ATTACKER})
-    assert r.status_code == 401 and "后再试" in r.get_data(as_text=True)
+    assert r.status_code == 429, r.status_code
+    assert int(r.headers["Retry-After"]) >= 1
+    assert r.mimetype == "text/html"
+    page = r.get_data(as_text=True)
+    assert re.search(r"请\d+(秒|分钟)后再试（北京时间 \d\d:\d\d:\d\d 以后）", page), page
+    assert "Content-Security-Policy" in r.headers  # the page keeps the usual headers
+    # the owner from elsewhere still logs in through the form
+    owner = app.test_client()
+    page = owner.get("/login", environ_base={"REMOTE_ADDR": OWNER}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    r = owner.post("/login", data={**form, "password": PASSWORD, "csrf_token": token.group(1)},
+                   environ_base={"REMOTE_ADDR": OWNER})
+    assert r.status_code == 302
+
+
+def _form_login(app: Flask, username: str, password: str, ip: str) -> Any:
+    browser = app.test_client()
+    page = browser.get("/login", environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True)
+    m = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert m is not None
+    return browser.post("/login", data={"username": username, "password": password, "csrf_token": m.group(1)},
+                        environ_base={"REMOTE_ADDR": ip})
+
+
+def _without_times(text: str) -> str:
+    """The answer without what differs on every request anyway (times, request id, CSRF token, nonce)."""
+    text = re.sub(r'"request_id": "[0-9a-f]+"|value="[^"]+"|nonce="[^"]+"', "#", text)
+    return re.sub(r"\d+(秒|分钟)|\d\d:\d\d:\d\d", "#", text)
+
+
+@pytest.mark.parametrize("form", [False, True], ids=["api", "form"])
+def test_a_throttled_login_does_not_tell_whether_the_username_exists(app: Flask, client: FlaskClient,
+                                                                      world: World, form: bool) -> None:
+    answers = {}
+    for username, ip in ((world.mediator.username, "192.0.2.101"), ("no-such-user-2026", "192.0.2.102")):
+        for _ in range(5):
+            r = _form_login(app, username, "guess-guess-guess", ip) if form else \
+                _login(client, username, "guess-guess-guess", ip=ip)
+            assert r.status_code == 401
+        r = _form_login(app, username, "guess-guess-guess", ip) if form else \
+            _login(client, username, "guess-guess-guess", ip=ip)
+        assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+        body = r.get_data(as_text=True)
+        answers[username] = (r.status_code, r.mimetype, r.headers["Retry-After"],
+                             _without_times(body.replace(username, "")))
+        assert username not in body
+    assert answers[world.mediator.username] == answers["no-such-user-2026"]
 
 
 def test_password_changes_are_throttled(api: Api, world: World) -> None:
