@@ -260,4 +260,4 @@ class TokenItem(MethodView):
     @blp.doc(operationId="revokeToken")
     def delete(self, token_id: int) -> None:
         """吊销 API 令牌（本人的令牌；管理员：本组织及下级用户的令牌）"""
-        revoke_token(db_session(), token_id=token_id, actor=current_actor())
+        revoke_token(db_session(), token_id=token_id, actor=current_actor(), client=request.remote_addr or "-")
