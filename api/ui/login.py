@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_login import login_required
@@ -40,6 +41,7 @@ def favicon() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    next_page = safe_next(request.args.get("next"))
     if request.method == "POST":
         from api.auth import csrf
 
@@ -52,16 +54,34 @@ def login() -> Any:
             throttle.check_allowed(session, username=username, ip=ip)
         except throttle.TooManyAttempts as exc:
             # the same answer whether or not the username exists: the throttle counts attempts, not accounts
-            resp = make_response(render_template("login.html", error=exc.detail), 429)
+            resp = make_response(render_template("login.html", error=exc.detail, next_page=next_page), 429)
             resp.headers["Retry-After"] = str(exc.extra["retry_after"])
             return resp
         user = authenticate(session, username, password)
         throttle.record(session, username=username, ip=ip, success=user is not None)
         if user is not None:
             begin_session(user)
-            return redirect(url_for("web.index"))
+            return redirect(next_page or url_for("web.index"))
         error = "用户名或密码错误"
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error, next_page=next_page), (401 if error else 200)
+
+
+def safe_next(value: str | None) -> str | None:
+    """Where to go after login: a page of this site's UI (``/ui…``, as the login redirect names it), else None.
+    Anything that could leave the site — another host (``//host``, ``/\\host``, a scheme), control characters,
+    an encoded slash or backslash at the start — is ignored, never followed."""
+    if not value or len(value) > 512 or any(ord(c) < 32 or ord(c) == 127 for c in value) or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not (parts.path == "/ui" or parts.path.startswith("/ui/")):
+        return None
+    if not _plain(parts.path) or not _plain(unquote(parts.path)):
+        return None
+    return value
+
+
+def _plain(path: str) -> bool:
+    return "//" not in path and "\\" not in path and not any(ord(c) < 32 for c in path)
 
 
 @bp.route("/logout", methods=["POST"])
