@@ -74,7 +74,7 @@ def _no_store(resp: Response) -> None:
     and PDFs hold personal data, and a cached copy outlives the session (the back button after logout, a shared
     computer's disk cache). A view that chose to be cached (``max-age``: the map outlines, the site icon) and
     the static files keep their own policy."""
-    if request.endpoint == "static":
+    if request.endpoint == "static" and resp.status_code < 400:
         return
     current = resp.headers.get("Cache-Control", "")
     if "max-age" in current or "no-store" in current:

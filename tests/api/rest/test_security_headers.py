@@ -128,5 +128,7 @@ def test_nothing_dynamic_is_kept_by_caches(client: FlaskClient, api: Api, world:
         assert client.get(url).headers["Cache-Control"] == "private, no-store", url
     static = client.get("/static/ui/app.css")
     assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+    missing = client.get("/static/ui/no-such-file.js")  # an error is no static file
+    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "private, no-store"
     geo = client.get("/ui/dashboard/geo/330400.json")
     assert geo.status_code == 200 and "max-age" in geo.headers["Cache-Control"]

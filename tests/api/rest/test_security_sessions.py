@@ -259,6 +259,20 @@ def test_a_cookie_with_a_bogus_bearer_header_does_not_skip_csrf(app: Flask, worl
     assert body["code"] == "csrf_failed"
 
 
+def test_a_logout_without_csrf_token_logs_nobody_out(app: Flask, world: World) -> None:
+    """Attack pass: a logout with the cookie and a made-up bearer token (so: anonymous, no CSRF check) emptied the
+    browser's cookie. Now an anonymous logout changes nothing; without a bearer header it needs the token."""
+    client = app.test_client()
+    _login(client, world.clerk.username)
+    for headers in ({"Authorization": "Bearer lm_not-a-real-token"}, {"Authorization": "Bearer "}):
+        assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+        assert client.get("/api/v1/me").status_code == 200, headers
+    _problem(client.post("/api/v1/auth/logout"), 400)
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.post("/api/v1/auth/logout", headers={"X-CSRFToken": _csrf(client)}).status_code == 204
+    _problem(client.get("/api/v1/me"), 401)
+
+
 def test_own_sessions_are_listed_and_ended(app: Flask, api: Api, world: World) -> None:
     laptop, phone = app.test_client(), app.test_client()
     _login(laptop, world.clerk.username)
