@@ -9,14 +9,23 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.wrappers import Response
 
 from api.auth import begin_session, end_session
 from api.db import db_session
+from api.messages import translate_message
 from mediation.accounts import throttle
 from mediation.accounts.users import authenticate
 
 bp = Blueprint("web", __name__, template_folder="templates")
+
+LABELS = {"username": "用户名", "password": "密码"}
+
+
+class LoginForm(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 
 @bp.app_context_processor
@@ -46,8 +55,14 @@ def login() -> Any:
         from api.auth import csrf
 
         csrf.protect()
-        username = request.form.get("username", "").strip().lower()[:64]  # case-insensitive
-        password = request.form.get("password", "")[:256]
+        try:
+            form = LoginForm().load({k: request.form.get(k, "") for k in ("username", "password")})
+        except ValidationError as exc:
+            problems = "；".join(f"{LABELS[field]}：{translate_message(str(m[0]))}" for field, m in exc.messages.items()
+                                if isinstance(m, list))
+            return render_template("login.html", error=problems, next_page=next_page), 422
+        username = form["username"].strip().lower()  # case-insensitive
+        password = form["password"]
         session = db_session()
         ip = request.remote_addr or "-"
         try:

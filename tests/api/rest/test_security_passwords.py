@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
@@ -254,3 +254,21 @@ def test_the_command_line_and_the_seed_path_apply_the_policy(db: Session, world:
         operator_reset_password(db, username=world.clerk.username, password="password")
     assert create_user(db, username="demo_like", password=DEMO_PASSWORD, display_name="演示", role="mediator",
                        organisation_id=world.township.id).id
+
+
+@pytest.mark.parametrize(("form", "field"), [({"username": "", "password": "x"}, "用户名"),
+                                             ({"username": "a" * 65, "password": "x"}, "用户名"),
+                                             ({"username": "clerk"}, "密码"),
+                                             ({"username": "clerk", "password": "p" * 257}, "密码")])
+def test_the_login_form_names_the_field_that_is_wrong(app: Flask, db: Session, form: dict[str, str],
+                                                      field: str) -> None:
+    """The form goes through its schema: an empty or overlong field is named in Chinese (422), no password is
+    checked and no attempt recorded."""
+    browser = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").get_data(as_text=True))
+    assert token is not None
+    before = db.scalar(select(func.count()).select_from(LoginAttempt))
+    r = browser.post("/login", data={**form, "csrf_token": token.group(1)})
+    assert r.status_code == 422 and r.mimetype == "text/html"
+    assert re.search(field + r"：(必填|长度应为\d+至\d+个字符)", r.get_data(as_text=True)), r.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(LoginAttempt)) == before
