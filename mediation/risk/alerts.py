@@ -29,8 +29,9 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
+from mediation.risk.inputs import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
 from mediation.risk.rules import INDICATORS, LEVEL_COLOUR_NAMES, LEVEL_LABELS, Assessment, RiskRules
-from mediation.risk.schemas import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
+from workflows.schema import load_input
 
 #: ``listener(session, alert)``: called inside the transaction that raised the alert (e.g. a notifier).
 AlertListener = Callable[[Session, RiskAlert], None]
@@ -182,13 +183,9 @@ def acknowledge(session: Session, *, actor: Actor, alert_id: int, data: Mapping[
 def report(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, Any],
            at: dt.datetime | None = None) -> RiskAlert:
     """Record that the warning was reported upward, with the measures taken (早报告)."""
-    from marshmallow import ValidationError
 
     with unit_of_work(session):
-        try:
-            d = AlertReportSchema().load(dict(data))
-        except ValidationError as exc:
-            raise ValidationFailed("请填写已采取的措施", errors=exc.normalized_messages()) from exc
+        d = load_input(AlertReportSchema(), data, "请填写已采取的措施")
         alert = get_alert(session, actor=actor, alert_id=alert_id)
         _supervisor(actor)
         if alert.status in ("reported", "closed"):

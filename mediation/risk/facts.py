@@ -4,9 +4,12 @@ One definition, :func:`facts_select`, turns base rows (cases, enterprises, organ
 claims, obligations, deadlines, sessions, events, signals, alerts, enterprise levels) into the fact row of
 a case. Everything derived is computed from fact rows:
 
-- incrementally, inside the transaction of every case event (:func:`refresh_case`, called by the case
-  observer): the case's new fact row is computed with :func:`facts_select`, compared with the stored one,
-  and the *difference* is added to every rollup row and counter the case contributes to;
+- incrementally: inside the transaction of every case event (:func:`refresh_case`, called by the case
+  observer) the case's new fact row is computed with :func:`facts_select`, compared with the stored one, stored,
+  and the *difference* written as one delta row (:func:`record_delta`: an INSERT, no row shared with another
+  case); the fold (:mod:`mediation.risk.fold`) adds deltas to every rollup row and counter they touch, one
+  upsert per key, and deletes them in the same transaction — by the workers every second on PostgreSQL, inline
+  after the commit on SQLite and wherever the session is not marked :data:`FOLD_BY_WORKER`;
 - in bulk (:mod:`mediation.risk.maintenance`), by ``INSERT … SELECT`` from :func:`facts_select` and
   ``GROUP BY`` over the facts; ``verify`` recomputes both ways and compares.
 
@@ -60,10 +63,17 @@ from mediation.db.models import (
     Organisation,
     Region,
 )
-from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskAlert, RiskCaseFacts, RiskRollup
+from mediation.db.models_risk import (
+    EnterpriseRisk,
+    EnterpriseScopeStats,
+    RiskAlert,
+    RiskCaseFacts,
+    RiskFactDelta,
+    RiskRollup,
+)
 from mediation.db.models_risk import RiskSignal as Signal
+from mediation.db.sqlfuncs import month_start, week_start
 from mediation.domain.deadline_rules import MISSABLE_KINDS
-from mediation.risk.sqlfuncs import month_start, week_start
 from workflows.definitions import DEFINITIONS
 from workflows.events import SPECS, EventSpec
 
@@ -634,13 +644,53 @@ def store_fact(session: Session, old: Fact | None, new: Fact | None) -> None:
         session.execute(_FACTS.update().where(_FACTS.c.case_id == new.case_id).values(changed))
 
 
+# --- deltas -------------------------------------------------------------------------------------------
+
+#: ``session.info`` flag: the deltas this session records are folded by the workers' periodic fold (the
+#: application's sessions on PostgreSQL); without it the session folds them itself after its commit.
+FOLD_BY_WORKER = "mediation.risk.fold_by_worker"
+_DATE_FIELDS = frozenset({"reported_on", "month", "week"})
+_TIME_FIELDS = frozenset(f for f in Fact._fields if f.endswith("_at"))
+_DELTAS = RiskFactDelta.__table__
+
+
+def fact_to_json(f: Fact) -> list[Any]:
+    return [v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for v in f]
+
+
+def fact_from_json(values: Sequence[Any]) -> Fact:
+    out: list[Any] = []
+    for name, v in zip(Fact._fields, values, strict=True):
+        if v is not None and name in _DATE_FIELDS:
+            v = dt.date.fromisoformat(v)
+        elif v is not None and name in _TIME_FIELDS:
+            v = dt.datetime.fromisoformat(v)
+        out.append(v)
+    return Fact(*out)
+
+
+def record_delta(session: Session, changes: Sequence[tuple[Fact, int]], *, kind: str = "fact",
+                 case_id: int | None = None, enterprise_id: int | None = None) -> None:
+    """One INSERT: ``changes`` (``(fact, ±1)``) to fold into the rollups and counters later (see
+    :mod:`mediation.risk.fold`); folded after the commit by this session itself unless it is marked
+    :data:`FOLD_BY_WORKER`."""
+    session.execute(_DELTAS.insert().values(kind=kind, case_id=case_id, enterprise_id=enterprise_id,
+                                            changes=[[sign, fact_to_json(f)] for f, sign in changes],
+                                            created_at=dt.datetime.now(dt.UTC)))
+    if not session.info.get(FOLD_BY_WORKER):
+        from mediation.queue import after_commit
+        from mediation.risk.fold import fold_all
+
+        after_commit(session, "risk.fold", fold_all)
+
+
 def apply_fact_change(session: Session, old: Fact | None, new: Fact | None) -> bool:
-    """Store ``new`` in place of ``old`` and move the difference into rollups and counters."""
+    """Store ``new`` in place of ``old`` and record the difference as a delta for the rollups and counters."""
     if old == new:
         return False
     changes = [(f, s) for f, s in ((old, -1), (new, 1)) if f is not None]
-    apply_rollup_delta(session, changes)
-    apply_counter_delta(session, changes)
+    case_id = (new or old).case_id  # type: ignore[union-attr]
+    record_delta(session, changes, case_id=case_id)
     store_fact(session, old, new)
     return True
 
@@ -653,18 +703,23 @@ def refresh_case(session: Session, case_id: int, organisation_id: int) -> tuple[
 
 
 def relevel_enterprise(session: Session, enterprise_id: int, level: str, score: int) -> int:
-    """The enterprise's warning level changed: move its cases between the level dimension's rollup rows
-    and update its counters. Returns the number of cases moved."""
+    """The enterprise's warning level changed: its cases' facts take the new level, and a delta moves them between
+    the level dimension's rollup rows and sets the level and score on its counters (when folded). Returns the
+    number of cases moved."""
     facts = [f for f in load_facts(session, _FACTS.c.enterprise_id == enterprise_id) if f.level != level]
+    changes: list[tuple[Fact, int]] = []
+    for f in facts:
+        changes += [(f, -1), (f._replace(level=level), 1)]
     if facts:
-        changes: list[tuple[Fact, int]] = []
-        for f in facts:
-            changes += [(f, -1), (f._replace(level=level), 1)]
-        apply_rollup_delta(session, changes, LEVEL_DIMS)
         session.execute(update(RiskCaseFacts).where(RiskCaseFacts.enterprise_id == enterprise_id)
                         .values(level=level))
-    update_counter_risk(session, enterprise_id, level, score)
+    record_delta(session, changes, kind="level", enterprise_id=enterprise_id)
     return len(facts)
+
+
+def record_counter_risk(session: Session, enterprise_id: int) -> None:
+    """The enterprise's score changed (not its level): its counters take it when the delta is folded."""
+    record_delta(session, [], kind="level", enterprise_id=enterprise_id)
 
 
 def measures_dict(values: Sequence[int]) -> dict[str, int]:

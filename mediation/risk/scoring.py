@@ -229,7 +229,7 @@ def _apply(
                     signal_id=signal_id, case_id=case_id,
                 )
     elif a.score != old_score:
-        facts.update_counter_risk(session, row.enterprise_id, a.level, a.score)
+        facts.record_counter_risk(session, row.enterprise_id)
 
 
 def _latest_org(signals: Sequence[SignalView], cases: Sequence[CaseView]) -> int | None:
@@ -333,7 +333,7 @@ def rescore_all(
                 if r["level"] != "none":
                     facts.relevel_enterprise(session, r["enterprise_id"], r["level"], r["score"])
                 elif r["score"]:
-                    facts.update_counter_risk(session, r["enterprise_id"], r["level"], r["score"])
+                    facts.record_counter_risk(session, r["enterprise_id"])
         if changes:
             session.execute(EnterpriseRiskChange.__table__.insert(), changes)
         session.flush()

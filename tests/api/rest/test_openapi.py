@@ -55,7 +55,10 @@ RESOURCE_TAGS = (
     ("/api/v1/enterprises", "reference"),
     ("/api/v1/organisations", "reference"),
     ("/api/v1/workflows", "reference"),
-    ("/api/v1/risk/", "hotspots"),
+    ("/api/v1/risk/signals", "signals"),
+    ("/api/v1/risk/enterprises", "signals"),
+    ("/api/v1/risk/alerts", "alerts"),
+    ("/api/v1/risk/rules", "rules"),
     ("/api/v1/hotspots", "hotspots"),
 )
 
