@@ -198,7 +198,7 @@ class Users(MethodView):
             raise ValidationFailed("组织不存在或不在您的管辖范围内", errors={"organisation_id": ["组织无效"]})
         return create_user(session, username=data["username"], password=data["password"],
                            display_name=data["display_name"], role=data["role"], organisation_id=org.id,
-                           phone=data.get("phone"), actor=actor)
+                           phone=data.get("phone"), actor=actor, client=request.remote_addr or "-")
 
 
 def workflow_dict(d: WorkflowDefinition) -> dict[str, Any]:
