@@ -33,6 +33,7 @@ def current_request_id() -> str | None:
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["mediation.settings"] = settings
     app.extensions["mediation.font_warnings"] = None  # checked on the first /readyz (fc-list is slow)
+    app.extensions["mediation.metric_figures"] = (_document_figures, _fold_figures)
 
     @app.before_request
     def _start() -> None:
@@ -154,6 +155,32 @@ def _database_figures() -> dict[tuple[str, str], list[tuple[dict[str, str], floa
         return out
     finally:
         s.rollback()
+
+
+def _document_figures(session: Any) -> dict[tuple[str, str], list[tuple[dict[str, str], float]]]:
+    from sqlalchemy import func, select
+
+    from mediation.db.models_documents import GeneratedDocument
+
+    rows = session.execute(select(GeneratedDocument.status, func.count()).where(GeneratedDocument.status != "ready")
+                           .group_by(GeneratedDocument.status)).all()
+    counts = {"pending": 0.0, "failed": 0.0} | {status: float(n) for status, n in rows}
+    return {("mediation_documents_not_ready", "Documents numbered but not rendered, by status"): [
+        ({"status": status}, n) for status, n in sorted(counts.items())]}
+
+
+def _fold_figures(session: Any) -> dict[tuple[str, str], list[tuple[dict[str, str], float]]]:
+    import datetime as dt
+
+    from mediation.risk import fold
+
+    now = dt.datetime.now(dt.UTC)
+    return {
+        ("mediation_risk_deltas_waiting", "Risk fact changes not yet folded into the dashboards' rollups"): [
+            ({}, float(fold.pending(session)))],
+        ("mediation_dashboard_lag_seconds", "How far the dashboards' rollups are behind the cases"): [
+            ({}, max(0.0, (now - fold.fresh_as_of(session, now)).total_seconds()))],
+    }
 
 
 def _extra_figures(session: Any) -> dict[tuple[str, str], list[tuple[dict[str, str], float]]]:

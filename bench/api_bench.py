@@ -1,6 +1,14 @@
 """Benchmark: workflow transitions over HTTP under gunicorn (2 workers) on PostgreSQL, driven by wrk.
 
 Run:  python bench/api_bench.py [--duration 20] [--connections 16] [--cases 800] [--worker-class sync|gthread]
+      python bench/api_bench.py --documents queue [--duration 10] [--render-workers 2]
+
+``--documents queue`` (documents off the request): the same transitions, first without documents, then with each
+``record_session`` producing its session record — numbered in the transition, rendered by ``mediation worker``
+(``--render-workers`` processes) into the blob store — while the workers run beside gunicorn. Prints
+transitions/s with and without documents, the time from the transition to the PDF being ready (p50/p95, from the
+documents' ``created_at`` and ``rendered_at``), the queue's render throughput, the dashboards' lag (how far the risk
+rollups were behind while under load: sampled every 0.5 s) and the machine's core count.
 
 Prepares a fresh PostgreSQL database with cases in mediation, starts gunicorn with 2 workers, and in
 the same run measures (1) a trivial Flask endpoint (``/healthz``: the ceiling of this server setup) and
@@ -53,7 +61,7 @@ from mediation.runtime.env import ServiceEnv, load_calendar  # noqa: E402
 from mediation.wiring import OBSERVERS  # noqa: E402
 from tests.factories import application, build_world  # noqa: E402
 
-DB = "mediation_apibench"
+DB = os.environ.get("MEDIATION_BENCH_DB", "mediation_apibench")
 URL = pg_url(DB)
 
 LUA = r"""
@@ -128,7 +136,8 @@ def prepare(n_cases: int) -> tuple[list[int], str]:
 def start_gunicorn(port: int, worker_class: str, documents: str, app: str = "api.app:create_app()",
                    **extra_env: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": URL, "SECRET_KEY": secrets.token_urlsafe(48), "MEDIATION_ENV": "production",
-           "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents == "on" else "0", **extra_env}
+           "MEDIATION_DOCUMENTS_ON_TRANSITION": "1" if documents in ("on", "queue") else "0", **BLOB_ENV,
+           **extra_env}
     cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
            "--backlog", "256", "--pythonpath", f"{ROOT},{ROOT / 'bench'}"]
     if worker_class == "gthread":
@@ -250,6 +259,106 @@ def hooks_installed(documents: str) -> str:
             "(--documents on|off)")
 
 
+BLOB_DIR = Path(tempfile.gettempdir()) / f"{DB}-blobs"
+BLOB_ENV = {"MEDIATION_BLOB_STORE": f"dir:{BLOB_DIR}",
+            **({"MEDIATION_FONT_CACHE": str(ROOT / "instance" / "fonts")} if (ROOT / "instance" / "fonts").is_dir()
+               else {})}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def documents_queue(args: argparse.Namespace) -> None:
+    """Transitions without and with documents rendered by the queue (see the module's docstring)."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from mediation.risk import fold
+
+    print(f"preparing {2 * args.cases} cases in mediation on PostgreSQL ...", flush=True)
+    ids, token = prepare(2 * args.cases)
+    plain_ids, doc_ids = ids[:args.cases], ids[args.cases:]
+    engine = create_engine(URL.replace("postgresql://", "postgresql+psycopg://"))
+    results: dict[str, dict[str, float]] = {}
+    lags: list[float] = []
+    drained_after = float("nan")
+    workers: subprocess.Popen[bytes] | None = None
+    for label, case_ids, documents in (("without documents", plain_ids, "off"), ("with documents", doc_ids, "queue")):
+        if documents == "queue":
+            env = {**os.environ, "DATABASE_URL": URL, "MEDIATION_LOG_LEVEL": "WARNING", **BLOB_ENV}
+            workers = subprocess.Popen([sys.executable, "-m", "mediation.cli.main", "worker", "--processes",
+                                        str(args.render_workers)], cwd=ROOT, env=env, start_new_session=True)
+            time.sleep(3)  # the workers connect and load the fonts
+        proc = start_gunicorn(args.port, args.worker_class, documents)
+        stop = threading.Event()
+
+        def sample(stop: threading.Event = stop) -> None:
+            with Session(engine) as s:
+                while not stop.wait(0.5):
+                    now = dt.datetime.now(dt.UTC)
+                    lags.append((now - fold.fresh_as_of(s, now)).total_seconds())
+                    s.rollback()
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        try:
+            base = f"http://127.0.0.1:{args.port}"
+            wrk(base + "/healthz", 2, args.connections, None)  # warm-up
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+                fh.write(LUA % {"ids": ",".join(map(str, case_ids)), "token": token, "conns": args.connections,
+                                "prefer": ""})
+            if documents == "queue":
+                sampler.start()
+            results[label] = wrk(base + "/api/v1/cases/", args.duration, args.connections, fh.name)
+            ended = time.monotonic()
+            if documents == "queue":
+                with Session(engine) as s:
+                    for _ in range(1200):
+                        pending = s.scalar(text("SELECT count(*) FROM generated_documents WHERE status = 'pending'"))
+                        s.rollback()
+                        if not pending:
+                            break
+                        time.sleep(0.25)
+                drained_after = time.monotonic() - ended
+        finally:
+            stop.set()
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+    if workers is not None:
+        os.killpg(workers.pid, signal.SIGTERM)
+        workers.wait(timeout=60)
+    with Session(engine) as s:
+        rows = s.execute(text("SELECT extract(epoch FROM rendered_at - created_at), rendered_at, status "
+                              "FROM generated_documents WHERE kind = 'session_record'")).all()
+        failed = s.scalar(text("SELECT count(*) FROM generated_documents WHERE status <> 'ready'"))
+        waiting = fold.pending(s)
+    ready = [float(r[0]) for r in rows if r[2] == "ready"]
+    stamps = sorted(r[1] for r in rows if r[1] is not None)
+    span = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else float("nan")
+    a, b = results["without documents"], results["with documents"]
+    print(f"\n== documents off the request: gunicorn 2 workers ({args.worker_class}), {args.connections} clients, "
+          f"{args.duration}s each, PostgreSQL, {args.render_workers} render workers beside them; "
+          f"{os.cpu_count()} cores on this machine")
+    print(f"transitions without documents   {a['rps']:8.0f} req/s   p50 {a['p50']:6.2f} ms   p99 {a['p99']:6.2f} ms   "
+          f"non-2xx {a['non2xx']:.0f} of {a['total']:.0f}")
+    print(f"transitions with documents      {b['rps']:8.0f} req/s   p50 {b['p50']:6.2f} ms   p99 {b['p99']:6.2f} ms   "
+          f"non-2xx {b['non2xx']:.0f} of {b['total']:.0f}   (each numbers and queues a session record)")
+    p50, p95 = _percentile(ready, 0.5), _percentile(ready, 0.95)
+    rate = len(stamps) / span if span == span and span > 0 else float("nan")
+    print(f"transition → PDF ready          p50 {p50:8.2f} s   p95 {p95:8.2f} s"
+          f"   ({len(ready)} documents; not ready: {failed})")
+    print(f"queue render throughput         {rate:8.1f} "
+          f"PDFs/s with {args.render_workers} workers   (backlog drained {drained_after:.1f} s after the load ended)")
+    lag50, lag95 = _percentile(lags, 0.5), _percentile(lags, 0.95)
+    print(f"dashboard lag under load        p50 {lag50:6.2f} s   p95 {lag95:6.2f} s   "
+          f"max {max(lags, default=float('nan')):6.2f} s   ({len(lags)} samples; deltas waiting at the end: {waiting})")
+    engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=20)
@@ -259,10 +368,15 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--minimal", action="store_true",
                     help="send Prefer: return=minimal (204 + ETag instead of the case detail)")
-    ap.add_argument("--documents", choices=("off", "on"), default="off",
+    ap.add_argument("--documents", choices=("off", "on", "queue"), default="off",
                     help="render the session record each record_session produces (on), or not (off: the engine "
-                         "alone; documents then come on demand)")
+                         "alone; documents then come on demand); queue: without and with documents, rendered by "
+                         "the queue's workers, with the time to PDF ready and the queue's throughput")
+    ap.add_argument("--render-workers", type=int, default=2, help="--documents queue: worker processes")
     args = ap.parse_args()
+    if args.documents == "queue":
+        documents_queue(args)
+        return
     print(f"preparing {args.cases} cases in mediation on PostgreSQL ...", flush=True)
     ids, token = prepare(3 * args.cases + 2)
     probes, ids = (ids[-2], ids[-1]), ids[:-2]

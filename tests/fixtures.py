@@ -37,7 +37,8 @@ def app(db: Session, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask
         return Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     blobs = tmp_path_factory.mktemp("blobs")
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True, "BLOB_STORE": f"dir:{blobs}"},
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True, "BLOB_STORE": f"dir:{blobs}",
+                      "JOBS_INLINE": True},
                      session_factory=factory)
     yield app
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
-from api.db import blob_store, db_session
-from api.rest.schemas import Id, Strict
+from api.db import blob_store, db_session, service_env
+from api.rest.representations import Id, Strict
 from documents import service
 from documents.builders.service_receipt import SERVICE_METHODS
 from documents.catalogue import CATALOGUE
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.errors import ValidationFailed
+from workflows.schema import load_input
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="文书：生成、下载与核验")
 
@@ -66,13 +67,19 @@ class DocumentOut(Schema):
     number = fields.String(required=True)
     subject = fields.String(required=True)
     version = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
-    size = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["pending", "ready", "failed"]),
+                           metadata={"description": "pending：已编号，正在生成；ready：可下载；"
+                                                    "failed：生成失败，可重新生成"})
+    error = fields.String(required=True, metadata={"description": "生成失败的原因（否则为空）"})
+    sha256 = fields.String(required=True, allow_none=True, metadata={"description": "生成完成前为 null"})
+    size = fields.Integer(required=True, allow_none=True)
+    pages = fields.Integer(required=True, allow_none=True)
     event_seq = fields.Integer(allow_none=True)
     created_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime(required=True)
-    download_url = fields.String(required=True)
+    rendered_at = fields.DateTime(allow_none=True)
+    url = fields.String(required=True, metadata={"description": "本文书信息的地址（生成中时轮询它）"})
+    download_url = fields.String(required=True, metadata={"description": "PDF 的地址（status 为 ready 时可下载）"})
 
 
 class VerifyIn(Strict):
@@ -88,10 +95,29 @@ class VerifyOut(Schema):
     version = fields.Integer(required=True)
 
 
+def _url(doc: GeneratedDocument) -> str:
+    return f"/api/v1/cases/{doc.case_id}/documents/{doc.id}"
+
+
 def _out(doc: GeneratedDocument) -> dict[str, Any]:
-    return {c: getattr(doc, c) for c in ("id", "case_id", "kind", "title", "number", "subject", "version", "sha256",
-                                         "size", "pages", "event_seq", "created_by_id", "created_at")} | {
-        "download_url": f"/api/v1/cases/{doc.case_id}/documents/{doc.id}/pdf"}
+    return {c: getattr(doc, c) for c in ("id", "case_id", "kind", "title", "number", "subject", "version", "status",
+                                         "error", "sha256", "size", "pages", "event_seq", "created_by_id",
+                                         "created_at", "rendered_at")} | {
+        "url": _url(doc), "download_url": f"{_url(doc)}/pdf"}
+
+
+LOCATION = {"Location": {"description": "文书信息的地址", "schema": {"type": "string"}}}
+#: How long a client waits before polling a pending document again (seconds).
+POLL_AFTER = 1
+
+
+def _with_location(doc: GeneratedDocument, created: bool) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """201 (ready) or 202 (still rendering: poll ``Location``), the document's address in ``Location``."""
+    headers = {"Location": _url(doc)}
+    if doc.status == "pending":
+        headers["Retry-After"] = str(POLL_AFTER)
+        return _out(doc), 202, headers
+    return _out(doc), 201 if created else 200, headers
 
 
 @blp.route("/document-kinds")
@@ -115,27 +141,48 @@ class CaseDocuments(MethodView):
         return [_out(d) for d in docs]
 
     @blp.arguments(GenerateIn)
-    @blp.response(201, DocumentOut)
+    @blp.response(201, DocumentOut, headers=LOCATION)
+    @blp.alt_response(202, schema=DocumentOut, headers=LOCATION,
+                      description="已编号，正在生成（status 为 pending）：按 Location 轮询")
     @blp.alt_response(422, description="内容不全或案件状态不允许制作该文书")
     @blp.doc(operationId="createDocument")
-    def post(self, data: dict[str, Any], case_id: int) -> dict[str, Any]:
-        """按需生成文书（再次生成同一文书产生新版本，文号不变）"""
+    def post(self, data: dict[str, Any], case_id: int) -> Any:
+        """按需生成文书（再次生成同一文书产生新版本，文号不变）；生成在后台进行时返回 202"""
         kind = data.pop("kind")
         params = {k: v for k, v in data.items() if v is not None}
         service.check_generation_args(kind, params)
+        producer = service_env().documents
+        queue = getattr(producer, "queue", None)
         doc = service.generate_on_demand(db_session(), actor=current_actor(), case_id=case_id, kind=kind,
-                                         params=params, blobs=blob_store())
-        return _out(doc)
+                                         params=params, blobs=blob_store(), queue=queue)
+        return _with_location(doc, created=True)
 
 
 @blp.route("/cases/<id:case_id>/documents/<id:document_id>")
 class CaseDocument(MethodView):
     @blp.response(200, DocumentOut)
     @blp.doc(operationId="getDocument")
-    def get(self, case_id: int, document_id: int) -> dict[str, Any]:
-        """文书信息（不含文件）"""
-        return _out(service.get_document(db_session(), actor=current_actor(), case_id=case_id,
-                                         document_id=document_id))
+    def get(self, case_id: int, document_id: int) -> Response:
+        """文书信息（不含文件）；status 为 pending 时带 Retry-After，按秒轮询"""
+        doc = service.get_document(db_session(), actor=current_actor(), case_id=case_id, document_id=document_id)
+        resp = jsonify(DocumentOut().dump(_out(doc)))
+        if doc.status == "pending":
+            resp.headers["Retry-After"] = str(POLL_AFTER)
+        return resp
+
+
+@blp.route("/cases/<id:case_id>/documents/<id:document_id>/render")
+class RenderDocument(MethodView):
+    @blp.response(202, DocumentOut, headers=LOCATION)
+    @blp.alt_response(409, description="文书不是生成失败状态（已生成或正在生成）")
+    @blp.doc(operationId="renderDocument")
+    def post(self, case_id: int, document_id: int) -> Any:
+        """重新生成失败的文书（调解员或督导人员；文号、版本和内容快照不变）"""
+        producer = service_env().documents
+        doc = service.rerender(db_session(), actor=current_actor(), case_id=case_id, document_id=document_id,
+                               queue=getattr(producer, "queue", None), blobs=blob_store())
+        out, _status, headers = _with_location(doc, created=False)
+        return out, 202, headers
 
 
 @blp.route("/cases/<id:case_id>/documents/<id:document_id>/pdf")
@@ -178,10 +225,7 @@ class VerifyDocument(MethodView):
         if not request.is_json:
             raise ValidationFailed("请上传 PDF 文件（application/pdf）或以 JSON 提交 SHA-256",
                                    errors={"sha256": ["必填"]})
-        try:
-            data = VerifyIn().load(request.get_json(silent=True) or {})
-        except ValidationError as exc:
-            raise ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages()) from exc
+        data = load_input(VerifyIn(), request.get_json(silent=True) or {})
         doc = service.get_document(session, actor=actor, case_id=case_id, document_id=document_id)
         digest = data["sha256"].lower()
         return {"match": digest == doc.sha256, "sha256": digest, "expected_sha256": doc.sha256,

@@ -22,14 +22,17 @@ from sqlalchemy import select
 from api.auth import csrf
 from api.db import db_session, service_env
 from api.ui.pages import STATE_LABELS, _actor, _ctx, page_error
+from documents import service as doc_service
 from mediation.cases.queries import list_cases, region_prefix, supervisor_today
 from mediation.db.models import Organisation, Park, User
 from mediation.domain import divisions
+from mediation.domain.clock import CHINA_TZ
 from mediation.domain.enums import Role
 from mediation.domain.errors import DomainError
 from mediation.domain.tabular import append_row, csv_bytes
 from mediation.risk import alerts as alert_svc
-from mediation.risk import hotspots
+from mediation.risk import hotspot_export, hotspots
+from mediation.risk.fold import fresh_as_of
 from mediation.risk.rules import LEVEL_LABELS
 from workflows.definitions import V1
 
@@ -206,7 +209,7 @@ def dashboard() -> Any:
         warn_by_key={w["key"]: w for w in d["warnings"]["items"]}, level_colours=LEVEL_COLOURS,
         level_labels=LEVEL_LABELS, xlsx=importlib.util.find_spec("openpyxl") is not None, wan=wan,
         overdue_link=_list_link(d, overdue="any", sort="reported_on"), collective_link=_list_link(d, collective="1"),
-        open_link=_list_link(d), **d, **_ctx(),
+        open_link=_list_link(d), fresh_as_of=fresh_as_of(db_session()).astimezone(CHINA_TZ), **d, **_ctx(),
     )
 
 
@@ -232,11 +235,11 @@ def geo(code: str) -> Response:
 #: What the export writes: (sheet / file name, header, one row per item).
 def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     areas = d["areas"]
-    header, rows = hotspots.export_table(areas)
+    header, rows = hotspot_export.export_table(areas)
     out = [(f"各{areas['by_label']}", header, rows)]
-    trend_header, trend_rows = hotspots.export_table(d["trend"])
+    trend_header, trend_rows = hotspot_export.export_table(d["trend"])
     out.append(("月度趋势", trend_header, [[r[1], *r[2:]] for r in trend_rows]))
-    cat_header, cat_rows = hotspots.export_table(d["categories"])
+    cat_header, cat_rows = hotspot_export.export_table(d["categories"])
     out.append(("争议类别", cat_header[1:], [r[1:] for r in cat_rows]))
     out.append(("在办案件较多的企业", ["企业", "预警等级", "在办", "集体", "逾期", "涉及职工"],
                 [[r["enterprise"]["name"], r["risk_level_label"], r["open_cases"], r["collective_open"],
@@ -370,7 +373,9 @@ def today() -> Any:
         g["alerts"] = group_alerts(g["alerts"])
     totals = {"alerts": sum(len(g["alerts"]) for g in groups),
               "collective": len(todo.collective_unreported), "lapsing": len(todo.lapsing)}
-    return render_template("ui/today.html", groups=groups, totals=totals, level_colours=LEVEL_COLOURS, **_ctx())
+    failed_docs = doc_service.failed_documents(session, actor=actor)
+    return render_template("ui/today.html", groups=groups, totals=totals, level_colours=LEVEL_COLOURS,
+                           failed_docs=failed_docs, **_ctx())
 
 
 ALERT_TABS = (("open", "待签收"), ("acknowledged", "已签收"), ("reported", "已报告"), ("all", "全部"))

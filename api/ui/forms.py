@@ -34,6 +34,9 @@ FIELD_LABELS = {
     "suspended_on": "时效中止日期", "resumed_on": "时效恢复日期", "employment_ended_on": "劳动关系终止日期",
     "is_collective": "属于集体争议（十人以上并有共同请求）", "common_claim": "劳动者的共同请求",
 }
+#: The outcome of a joint review or confirmation request (workflow v3, documents/handoff.py).
+FIELD_LABELS.update({"decision_number": "调解书或裁定书文号", "decided_on": "决定日期（默认今天）",
+                     "decided_by": "作出机关（选填）"})
 #: Choices of the string fields offered as a select (value, label); others come from the schema's ``OneOf``.
 CHOICES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "reason_code": tuple((r.value, r.label) for r in RejectionReason),

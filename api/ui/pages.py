@@ -284,6 +284,7 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     return render_template(
         "ui/case.html", case=data, events=events, documents=current_documents(documents), sessions=sessions,
         can_download=can(actor, "read_personal", case), document_kinds=CATALOGUE.values(),
+        can_rerender=_may_rerender(actor, case),
         event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms, actions=actions,
         later=later, confirm_events=CONFIRM_EVENTS, outstanding=outstanding, pending=pending, past=past,
         seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=payments,
@@ -437,7 +438,8 @@ def generate_document(case_id: int) -> Any:
         params.pop("kind")
         doc_service.check_generation_args(kind, params)
         doc = doc_service.generate_on_demand(db_session(), actor=_actor(), case_id=case_id, kind=kind,
-                                             params=params, blobs=blob_store())
+                                             params=params, blobs=blob_store(),
+                                             queue=getattr(service_env().documents, "queue", None))
     except ValidationError as exc:
         return _render_case(case_id, errors=field_errors(exc.normalized_messages()),
                             message="文书内容有误，请按提示修改", failed_event="documents", status=422)
@@ -446,7 +448,40 @@ def generate_document(case_id: int) -> Any:
                             status=422)
     except DomainError as exc:
         return _render_case(case_id, message=exc.detail, failed_event="documents", status=exc.status)
-    flash(f"已生成：{doc.title}（{doc.number}，第{doc.version}版）", "ok")
+    flash(f"已生成：{doc.title}（{doc.number}，第{doc.version}版）" if doc.status == "ready"
+          else f"已编号，正在生成：{doc.title}（{doc.number}，第{doc.version}版）", "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id) + "#documents")
+
+
+def _may_rerender(actor: Any, case: Case) -> bool:
+    return actor.role in (Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN) and can(actor, "act", case)
+
+
+@bp.route("/cases/<id:case_id>/documents/table")
+@login_required
+def documents_fragment(case_id: int) -> Any:
+    """The documents' table alone (htmx polls it while a document is being rendered)."""
+    session = db_session()
+    actor = _actor()
+    case = svc.get_case(session, case_id=case_id, actor=actor)
+    documents = doc_service.list_documents(session, actor=actor, case_id=case_id)
+    return render_template("ui/_documents.html", case={"id": case.id}, documents=current_documents(documents),
+                           can_download=can(actor, "read_personal", case), can_rerender=_may_rerender(actor, case),
+                           show_checksums=actor.role == Role.ADMIN, tz=CHINA_TZ)
+
+
+@bp.route("/cases/<id:case_id>/documents/<id:document_id>/render", methods=["POST"])
+@login_required
+def rerender_document(case_id: int, document_id: int) -> Any:
+    """Render a failed document again (same number): it shows 生成中 until the job is done."""
+    csrf.protect()
+    try:
+        doc = doc_service.rerender(db_session(), actor=_actor(), case_id=case_id, document_id=document_id,
+                                   queue=getattr(service_env().documents, "queue", None), blobs=blob_store())
+    except DomainError as exc:
+        return _render_case(case_id, message=exc.detail, failed_event="documents", status=exc.status)
+    flash(f"已重新生成：{doc.title}（{doc.number}）" if doc.status == "ready"
+          else f"正在重新生成：{doc.title}（{doc.number}）", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id) + "#documents")
 
 

@@ -82,8 +82,9 @@ def _worker_process(options: object, index: int) -> None:
     assert isinstance(options, WorkerOptions)
     settings = Settings.from_env()
     configure_logging(settings)
-    app = build_app(make_session_factory(engine()), conninfo=conninfo(settings.database_url), tasks=unit_tasks())
-    run_worker(app, options, name=f"worker-{os.getpid()}-{index}")
+    factory = make_session_factory(engine())
+    app = build_app(factory, conninfo=conninfo(settings.database_url), tasks=unit_tasks())
+    run_worker(app, options, name=f"worker-{os.getpid()}-{index}", session_factory=factory)
 
 
 def _sqlite_runner(sweep_minutes: int, daily_at: dt.time) -> None:

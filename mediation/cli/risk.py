@@ -58,7 +58,8 @@ def rebuild() -> None:
     click.echo(report.text())
 
 
-@risk.command("verify", help="核对：汇总表和企业计数是否与由基础表重新计算的结果一致（不修改数据）")
+@risk.command("verify", help="核对：汇总表和企业计数（连同尚未汇总的变更）是否与由基础表重新计算的结果一致"
+                                "（不修改数据）")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="最多列出的差异数")
 def verify(limit: int) -> None:
     from mediation.db import registry  # noqa: F401
@@ -75,6 +76,17 @@ def verify(limit: int) -> None:
             for r in rows:
                 click.echo(f"{label}: {tuple(r)}")
         raise SystemExit(1)
+
+
+@risk.command("fold", help="把等待中的案件事实变更汇入汇总表和企业计数（工作进程每秒自动进行；可重复运行）")
+def fold() -> None:
+    from mediation.db import registry  # noqa: F401
+    from mediation.risk import fold as risk_fold
+
+    with Session(engine()) as s:
+        with unit_of_work(s):
+            n = risk_fold.fold_all(s, wait=True)
+    click.echo(f"已汇总{n}条变更")
 
 
 @risk.command("rescore", help="重新评估全部企业的风险等级（每日运行：超出时间窗口的风险信息不再计入），记录等级变化")

@@ -53,6 +53,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``info`` is copied into every session's ``info`` (e.g. who folds risk deltas)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 

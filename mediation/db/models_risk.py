@@ -279,3 +279,25 @@ class EnterpriseScopeStats(Base):
     open_signals: Mapped[int] = mapped_column(Integer, default=0)
     risk_score: Mapped[int] = mapped_column(Integer, default=0)
     risk_level: Mapped[str] = mapped_column(String(8), default="none")
+
+
+class RiskFactDelta(Base):
+    """A change of case facts not yet folded into ``risk_rollups`` and ``enterprise_scope_stats``.
+
+    The unit of work of a case event writes its own case's fact row and **one** delta row (an INSERT: no row
+    shared with any other case); the fold (:mod:`mediation.risk.fold`, a periodic job of the workers, inline after
+    the commit on SQLite) adds the deltas to the rollups and counters and deletes them in the same transaction,
+    so a delta counts exactly once whatever the order, the workers or the retries.
+
+    ``changes`` is a list of ``[sign, fact]`` (``fact`` as in :class:`mediation.risk.facts.Fact`, JSON);
+    ``kind`` ``fact`` moves every dimension and counter, ``level`` only the warning-level dimensions (an
+    enterprise's level changed) and the enterprise's level and score on its counters."""
+
+    __tablename__ = "risk_fact_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), default="fact")
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    enterprise_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[list[Any]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

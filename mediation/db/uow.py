@@ -18,6 +18,9 @@ from a risk signal runs ``create_case``) nests them: the inner one commits at it
 commits what it added after; a failure anywhere rolls back what is not committed yet and propagates. Every
 ``session.commit()``/``session.rollback()`` pair of a service is this helper; the few explicit rollbacks left
 release a row lock when there is nothing to do (the deadline sweep).
+
+Once committed, the unit runs the jobs it left to run after its commit (:func:`mediation.queue.after_commit`:
+the inline queue of SQLite and the tests — a document's render, the risk fold), each a unit of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
+
+from mediation.queue import discard_after_commit, run_after_commit
 
 E = TypeVar("E", bound=BaseException)
 
@@ -43,7 +48,10 @@ def unit_of_work(session: Session, *, commit: bool = True) -> Iterator[Session]:
             session.commit()
     except BaseException:
         session.rollback()
+        discard_after_commit(session)
         raise
+    if commit:
+        run_after_commit(session)
 
 
 @contextmanager

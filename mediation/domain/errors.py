@@ -125,3 +125,12 @@ class GuardFailed(WorkflowError):
     code = "guard_failed"
     title = "条件不满足"
     status = 422
+
+
+class DocumentNotReady(DomainError):
+    """A document still being rendered (or whose render failed) asked for its PDF, or rendered again while it is
+    not failed."""
+
+    code = "document_not_ready"
+    title = "文书尚未就绪"
+    status = 409

@@ -7,8 +7,11 @@ from the database:
 - :class:`PostgresQueue` (production): procrastinate's own deferral (``JobManager.batch_defer_jobs`` with
   ``connection=``, procrastinate ≥ 3.4) on the session's psycopg connection: the ``procrastinate_jobs`` row is
   inserted by the same transaction as the state change; a worker (``mediation worker``) runs it after commit.
-- :class:`InlineQueue` (SQLite, the one-process laptop demo): the task runs at once, in the caller's session,
-  as part of its unit of work — the behaviour the engine had before it had a queue.
+- :class:`InlineQueue` (SQLite, the one-process laptop demo, the tests): the task runs **after the commit**, in
+  the caller's session and through the same job code a worker runs (:func:`after_commit`,
+  :func:`run_after_commit`, called by :func:`mediation.db.uow.unit_of_work` once it has committed): a request
+  that renders a document returns with the document ready, as before the queue, but the transition's own
+  transaction never contains the render.
 
 Task names and their handlers live in :mod:`mediation.tasks`; this package only knows names and JSON
 arguments, so the services that defer jobs (cases, risk, documents) stay below the tasks that run them.
@@ -76,11 +79,62 @@ class PostgresQueue:
         return self.manager.batch_defer_jobs([job], connection=raw)[0].id
 
 
+#: ``session.info`` key of the jobs a session runs after its next commit.
+AFTER_COMMIT = "mediation.queue.after_commit"
+#: ``on_failure(session, exc, **kwargs)``: what a job records when it has failed for good.
+FailureHandler = Callable[..., Any]
+
+
+def after_commit(session: Session, key: str, handler: UnitHandler, *, on_failure: FailureHandler | None = None,
+                 **kwargs: Any) -> None:
+    """Run ``handler(session, **kwargs)`` once ``session`` has committed (one job per ``key`` and commit: a fold
+    requested by ten events of one unit runs once). Each job is a unit of work of its own: committed when it
+    returns; when it raises, rolled back and ``on_failure`` recorded and committed instead."""
+    jobs: dict[str, tuple[UnitHandler, dict[str, Any], FailureHandler | None]] = session.info.setdefault(
+        AFTER_COMMIT, {})
+    jobs.setdefault(key, (handler, dict(kwargs), on_failure))
+
+
+def discard_after_commit(session: Session) -> None:
+    """Forget the jobs of a unit that was rolled back (they were never queued)."""
+    session.info.pop(AFTER_COMMIT, None)
+
+
+def run_after_commit(session: Session) -> int:
+    """Run the jobs the committed unit left (and those they leave in turn); returns how many ran. A failing job
+    does not stop the others: its failure is recorded by its ``on_failure`` (a failure of that is logged)."""
+    import logging
+
+    ran = 0
+    while True:
+        jobs = session.info.pop(AFTER_COMMIT, None)
+        if not jobs:
+            return ran
+        for handler, kwargs, on_failure in jobs.values():
+            ran += 1
+            try:
+                handler(session, **kwargs)
+                session.commit()
+            except Exception as exc:
+                session.rollback()
+                session.info.pop(AFTER_COMMIT, None)
+                logging.getLogger("mediation.queue").exception("inline job %s failed", getattr(handler, "__name__",
+                                                                                                handler))
+                if on_failure is not None:
+                    try:
+                        on_failure(session, exc, **kwargs)
+                        session.commit()
+                    except Exception:
+                        session.rollback()
+                        logging.getLogger("mediation.queue").exception("recording the failure of a job failed too")
+
+
 @dataclass
 class InlineQueue:
-    """Runs each job at once in the caller's session (SQLite: one process, no worker)."""
+    """Runs each job after the caller's commit, in the caller's session (SQLite: one process, no worker)."""
 
     handlers: Mapping[str, UnitHandler] = field(default_factory=dict)
+    failures: Mapping[str, FailureHandler] = field(default_factory=dict)
 
     def defer(self, session: Session, task: str, *, queue: str = DEFAULT_QUEUE, lock: str | None = None,
               queueing_lock: str | None = None, priority: int = 0, schedule_at: dt.datetime | None = None,
@@ -88,7 +142,8 @@ class InlineQueue:
         handler = self.handlers.get(task)
         if handler is None:
             raise LookupError(f"no handler for task {task!r}")
-        handler(session, **kwargs)
+        key = queueing_lock or f"{task}:{sorted(kwargs.items())!r}"
+        after_commit(session, key, handler, on_failure=self.failures.get(task), **kwargs)
         return None
 
 
@@ -105,11 +160,13 @@ class RecordingQueue:
         return None
 
 
-def queue_for(url: str, handlers: Mapping[str, UnitHandler]) -> JobQueue:
-    """The queue of a database: procrastinate on PostgreSQL, inline on SQLite."""
-    if url.startswith("postgresql"):
+def queue_for(url: str, handlers: Mapping[str, UnitHandler],
+              failures: Mapping[str, FailureHandler] | None = None, *, inline: bool = False) -> JobQueue:
+    """The queue of a database: procrastinate on PostgreSQL, inline after the commit on SQLite (or when
+    ``inline``: tests, and tools that must see the result at once)."""
+    if url.startswith("postgresql") and not inline:
         return PostgresQueue()
-    return InlineQueue(handlers)
+    return InlineQueue(handlers, failures or {})
 
 
 def conninfo(url: str) -> str:

@@ -36,10 +36,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Enterprise, Organisation, Region
-from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskCaseFacts, RiskRollup, RiskSignal
+from mediation.db.models_risk import (
+    EnterpriseRisk,
+    EnterpriseScopeStats,
+    RiskCaseFacts,
+    RiskFactDelta,
+    RiskRollup,
+    RiskSignal,
+)
 from mediation.db.uow import unit_of_work
 from mediation.risk import facts as F
 from mediation.risk.facts import DIM_BY_NAME, NATIONAL, ROLLUP_MEASURES, Dim
+from mediation.risk.fold import fold_all
+from mediation.risk.fold import lock as fold_lock
 
 FACTS = RiskCaseFacts.__table__
 ROLLUPS = RiskRollup.__table__
@@ -311,7 +320,7 @@ def build_counters(session: Session, source: Table = FACTS, target: Table = STAT
     sums = (select(u.c.scope_id, u.c.enterprise_id, *[func.sum(u.c[m]).label(m) for m in COUNTED])
             .group_by(u.c.scope_id, u.c.enterprise_id).subquery("sums"))
     er = EnterpriseRisk.__table__
-    # counters sit at the enterprise's own region and park (see ``facts.enterprise_keys``)
+    # counters sit at the enterprise's own region and park (see ``rollups.enterprise_keys``)
     stmt = (select(sums.c.scope_id, sums.c.enterprise_id, prov, city, county, e.c.park_id,
                    *[sums.c[m] for m in COUNTED], func.coalesce(er.c.score, 0), func.coalesce(er.c.level, "none"))
             .select_from(sums.join(e, e.c.id == sums.c.enterprise_id).outerjoin(r0, r0.code == e.c.region_code)
@@ -387,6 +396,10 @@ def rebuild(session: Session, *, progress: Callable[[str], None] | None = None, 
         bulk_pragmas(session)
         t0 = time.monotonic()
         scopes = scope_table(session)
+        # the rebuild reads the facts, which already hold every waiting delta: those are superseded (under the
+        # fold's lock, so no fold adds them again)
+        fold_lock(session, wait=True)
+        session.execute(delete(RiskFactDelta))
         session.execute(delete(RiskRollup))
         session.execute(delete(EnterpriseScopeStats))
         session.execute(delete(RiskCaseFacts))
@@ -423,6 +436,8 @@ class VerifyReport:
     rollups_extra: list[Any] = field(default_factory=list)
     counters_missing: list[Any] = field(default_factory=list)
     counters_extra: list[Any] = field(default_factory=list)
+    #: Deltas still waiting, folded inside the check.
+    deltas_folded: int = 0
 
     @property
     def ok(self) -> bool:
@@ -431,7 +446,8 @@ class VerifyReport:
 
     def text(self) -> str:
         if self.ok:
-            return f"一致：核对{self.facts_checked}件案件的事实行、全部汇总行和企业计数"
+            waiting = f"（含尚未汇总的变更{self.deltas_folded}条）" if self.deltas_folded else ""
+            return f"一致：核对{self.facts_checked}件案件的事实行、全部汇总行和企业计数{waiting}"
         return (f"不一致：事实行{len(self.facts_diff)}处，"
                 f"汇总行缺{len(self.rollups_missing)}多{len(self.rollups_extra)}，"
                 f"企业计数缺{len(self.counters_missing)}多{len(self.counters_extra)}")
@@ -449,9 +465,11 @@ def _except(session: Session, a: Table, b: Table, cols: list[str], measures: tup
 
 
 def verify(session: Session, *, limit: int = 20) -> VerifyReport:
-    """Recompute facts, rollups and counters into temporary tables and compare with the stored ones.
-    Leaves the session's transaction open (the caller rolls back or commits)."""
+    """Recompute facts, rollups and counters into temporary tables and compare with the stored ones, after
+    folding the waiting deltas in this transaction (as the queue will once it drains). Leaves the session's
+    transaction open (the caller rolls back: nothing is changed — or commits: the fold is kept)."""
     report = VerifyReport()
+    report.deltas_folded = fold_all(session, wait=True)
     scopes = scope_table(session)
     exp_facts = _temp_like(session, FACTS, "risk_tmp_facts")
     build_facts(session, exp_facts, scopes=scopes)

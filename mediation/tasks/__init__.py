@@ -10,13 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mediation.queue import UnitHandler
+from documents.handoff import BUILD_TASK, handoff_handlers
+from documents.service import RENDER_TASK, render_handlers
+from mediation.blobs import BlobStore, store_from_spec
+from mediation.queue import DOCUMENTS_QUEUE, UnitHandler
+from mediation.runtime.settings import Settings
 from mediation.tasks.worker import UnitTask
 
+#: Render attempts after the first, with exponential backoff (2 s × 2^attempt: 2, 4, 8, 16 s): a render that
+#: still fails after about half a minute is marked failed for the supervisors.
+RENDER_RETRIES = 4
 
-def unit_tasks() -> dict[str, UnitTask]:
-    """Every unit task by name."""
-    return {}
+
+
+def _settings_blobs() -> BlobStore:
+    settings = Settings.from_env()
+    return store_from_spec(settings.blob_store, endpoint_url=settings.s3_endpoint_url)
+
+
+def unit_tasks(blobs: BlobStore | None = None) -> dict[str, UnitTask]:
+    """Every unit task by name: the documents' render and the hand-off packages' build (their files go to
+    ``blobs``, default: the settings' store). The risk fold is not a queued task: every worker folds every
+    second (:func:`mediation.tasks.worker.fold_loop`)."""
+    if blobs is None:
+        blobs = _settings_blobs()
+    handlers, failures = render_handlers(blobs)
+    build, build_failed = handoff_handlers(blobs)
+    return {RENDER_TASK: UnitTask(handler=handlers[RENDER_TASK], queue=DOCUMENTS_QUEUE, retries=RENDER_RETRIES,
+                                  wait=2.0, on_failure=failures[RENDER_TASK]),
+            BUILD_TASK: UnitTask(handler=build[BUILD_TASK], queue=DOCUMENTS_QUEUE, on_failure=build_failed[BUILD_TASK])}
 
 
 def inline_handlers(tasks: Mapping[str, UnitTask] | None = None) -> dict[str, UnitHandler]:

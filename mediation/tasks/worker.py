@@ -12,6 +12,9 @@ that run it (``mediation worker``).
   ``stalled_after`` and puts them back in the queue (procrastinate's ``retry_job``: one more attempt). Nothing
   the killed job wrote was committed, so the retry starts clean and its effect happens once.
 
+- **The risk fold**: every worker folds the waiting risk fact deltas every second (:func:`fold_loop`); the fold's
+  advisory lock lets one fold at a time run, the others skip their turn.
+
 One process per core (``--processes``, default: the core count) with one job at a time each: rendering is
 CPU-bound Python, so processes, not threads or coroutines, give parallelism.
 """
@@ -62,6 +65,8 @@ class WorkerOptions:
     stalled_after: float = 20.0
     reap_every: float = 5.0
     poll: float = 2.0
+    #: Seconds between two folds of the risk deltas (the dashboards' lag under load).
+    fold_every: float = 1.0
 
 
 def build_app(session_factory: SessionFactory, *, conninfo: str, tasks: Mapping[str, UnitTask],
@@ -139,13 +144,44 @@ async def reap_stalled(app: Any, *, every: float, stalled_after: float) -> None:
             log.exception("looking for stalled jobs failed")
 
 
-def run_worker(app: Any, options: WorkerOptions, *, name: str = "worker") -> None:
-    """One worker process: one job at a time, until SIGTERM/SIGINT."""
+def fold_once(session_factory: SessionFactory) -> int:
+    """Fold every waiting risk delta, a committed batch at a time; 0 when another worker is folding."""
+    from mediation.risk.fold import BATCH, fold
+
+    total = 0
+    with session_factory() as s:
+        while True:
+            try:
+                n = fold(s)
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+            total += n
+            if n < BATCH:
+                return total
+
+
+async def fold_loop(session_factory: SessionFactory, *, every: float) -> None:
+    """Fold the risk deltas every ``every`` seconds, forever (cancelled with the worker)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(fold_once, session_factory)
+        except Exception:
+            log.exception("folding the risk deltas failed")
+
+
+def run_worker(app: Any, options: WorkerOptions, *, name: str = "worker",
+               session_factory: SessionFactory | None = None) -> None:
+    """One worker process: one job at a time, until SIGTERM/SIGINT; with ``session_factory``, the risk fold too."""
 
     async def main() -> None:
         async with app.open_async():
             reaper = asyncio.create_task(reap_stalled(app, every=options.reap_every,
                                                       stalled_after=options.stalled_after))
+            folder = (asyncio.create_task(fold_loop(session_factory, every=options.fold_every))
+                      if session_factory is not None else None)
             try:
                 await app.run_worker_async(
                     queues=list(options.queues) if options.queues else None, concurrency=1, name=name,
@@ -154,6 +190,8 @@ def run_worker(app: Any, options: WorkerOptions, *, name: str = "worker") -> Non
                     install_signal_handlers=True, delete_jobs="successful")
             finally:
                 reaper.cancel()
+                if folder is not None:
+                    folder.cancel()
 
     asyncio.run(main())
 

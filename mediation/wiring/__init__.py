@@ -7,7 +7,11 @@ build their own environment in a fixture (``tests/fixtures.py``). What is decide
 - the observers of every case event: :func:`mediation.risk.observer.risk_observer` (risk facts, rollups,
   levels and alerts, kept in the event's own transaction);
 - the document producer transitions render their documents with (:class:`documents.service.PdfProducer`),
-  unless the settings turn it off (``MEDIATION_DOCUMENTS_ON_TRANSITION=0``, e.g. for a bulk migration);
+  unless the settings turn it off (``MEDIATION_DOCUMENTS_ON_TRANSITION=0``, e.g. for a bulk migration), and the
+  queue its render jobs go to: procrastinate on PostgreSQL (``mediation worker`` renders), inline after the
+  commit on SQLite or when asked (``inline=True``: tests, tools that need the PDF at once);
+- who folds the risk deltas of the application's sessions (:func:`session_info`): the workers on PostgreSQL,
+  the session itself after its commit otherwise;
 - the clock: "today" for the law is the date in China (:func:`mediation.domain.clock.china_today`);
 - the deadline rules (the statutory defaults).
 
@@ -17,9 +21,14 @@ import-linter contract): it may import everything it wires, and nothing but the 
 
 from __future__ import annotations
 
-from documents.service import PdfProducer
+from typing import Any
+
+from documents.handoff import handoff_handlers
+from documents.service import PdfProducer, render_handlers
 from mediation.blobs import BlobStore, store_from_spec
 from mediation.domain.clock import china_today
+from mediation.queue import InlineQueue, JobQueue, PostgresQueue
+from mediation.risk.facts import FOLD_BY_WORKER
 from mediation.risk.observer import risk_observer
 from mediation.runtime.env import EnvFactory
 from mediation.runtime.hooks import Observer
@@ -29,14 +38,35 @@ from mediation.runtime.settings import Settings
 OBSERVERS: tuple[Observer, ...] = (risk_observer,)
 
 
-def env_factory(settings: Settings, *, documents: bool | None = None, blobs: BlobStore | None = None) -> EnvFactory:
+def by_workers(settings: Settings, *, inline: bool = False) -> bool:
+    """Do the queue's workers run the jobs (render, fold)? On PostgreSQL, unless ``inline``."""
+    return settings.database_url.startswith("postgresql") and not inline
+
+
+def session_info(settings: Settings, *, inline: bool = False) -> dict[str, Any]:
+    """What the sessions of a process carry: on PostgreSQL the risk deltas are folded by the workers."""
+    return {FOLD_BY_WORKER: True} if by_workers(settings, inline=inline) else {}
+
+
+def job_queue(settings: Settings, blobs: BlobStore, *, inline: bool = False) -> JobQueue:
+    """Where the documents' render and the hand-off packages' build jobs go: procrastinate, or inline after
+    the commit."""
+    if by_workers(settings, inline=inline):
+        return PostgresQueue()
+    (render, render_failed), (build, build_failed) = render_handlers(blobs), handoff_handlers(blobs)
+    return InlineQueue({**render, **build}, {**render_failed, **build_failed})
+
+
+def env_factory(settings: Settings, *, documents: bool | None = None, blobs: BlobStore | None = None,
+                inline: bool = False) -> EnvFactory:
     """The environment factory of a process: ``documents`` overrides the settings' choice of producing the
     documents of a transition (``None``: as the settings say); the documents' files go to ``blobs`` (default:
-    the store the settings name)."""
+    the store the settings name); ``inline`` renders them after the commit even on PostgreSQL."""
     produce = settings.documents_on_transition if documents is None else documents
     if produce and blobs is None:
         blobs = store_from_spec(settings.blob_store, endpoint_url=settings.s3_endpoint_url)
-    return EnvFactory(observers=OBSERVERS, documents=PdfProducer(blobs) if produce else None, today=china_today)
+    producer = PdfProducer(blobs, job_queue(settings, blobs, inline=inline)) if produce and blobs else None
+    return EnvFactory(observers=OBSERVERS, documents=producer, today=china_today)
 
 
-__all__ = ["OBSERVERS", "env_factory"]
+__all__ = ["OBSERVERS", "by_workers", "env_factory", "job_queue", "session_info"]

@@ -85,6 +85,11 @@ def test_metrics(api: Api, world: World, client: FlaskClient) -> None:
     assert 'mediation_http_requests_total{method="POST",route="/api/v1/cases/",status="201"}' in text
     assert "mediation_http_request_duration_seconds_bucket" in text
     assert "mediation_database_up 1.0" in text
+    # installation-wide: documents not rendered yet, risk changes not folded yet and how far behind that is
+    assert 'mediation_documents_not_ready{status="pending"} 0.0' in text
+    assert 'mediation_documents_not_ready{status="failed"} 0.0' in text
+    assert "mediation_risk_deltas_waiting 0.0" in text  # the test app folds after each commit
+    assert "mediation_dashboard_lag_seconds 0.0" in text
 
 
 def test_an_unreachable_database_answers_503_problems(api: Api, world: World,

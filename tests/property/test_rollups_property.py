@@ -24,7 +24,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mediation.accounts.organisations import create_organisation
@@ -32,11 +32,11 @@ from mediation.accounts.users import actor_for, create_user
 from mediation.cases import service as svc
 from mediation.cases.sweep import run_sweep
 from mediation.db.models import Case, Enterprise
-from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskFactDelta, RiskSignal
 from mediation.domain.clock import china_instant, china_today
 from mediation.domain.errors import DomainError
 from mediation.domain.policy import Actor
-from mediation.risk import alerts, facts, maintenance, rulesets, scoring, signals
+from mediation.risk import alerts, facts, fold, maintenance, rulesets, scoring, signals
 from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import PASSWORD, PASSWORD_HASH, World, agreement_payload, application, build_world, session_payload
 
@@ -287,5 +287,65 @@ def test_random_event_streams_keep_derived_tables_equal_to_a_recomputation(db: S
     run_state_machine_as_test(
         Streams,
         settings=settings(max_examples=25, stateful_step_count=20, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
+    )
+
+
+def _derived(db: Session) -> tuple[Any, Any]:
+    from mediation.db.models_risk import EnterpriseScopeStats, RiskRollup
+
+    rollups = sorted(tuple(r) for r in db.execute(select(RiskRollup.__table__)).all())
+    stats = sorted(tuple(r) for r in db.execute(select(EnterpriseScopeStats.__table__)).all())
+    return rollups, stats
+
+
+class DeferredStreams(Streams):
+    """The same streams with the fold off the events' transactions (as the workers run it on PostgreSQL): the
+    deltas wait, and are folded at random moments — a random subset in a random order, a fold rolled back half
+    way (a killed worker) and run again, a fold run twice — and the tables still equal a recomputation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.db.info[facts.FOLD_BY_WORKER] = True
+
+    @precondition(lambda self: self.steps > 0)
+    @rule(data=st.data())
+    def fold_some_in_any_order(self, data: st.DataObject) -> None:
+        rows = self.db.execute(select(RiskFactDelta.id, RiskFactDelta.kind, RiskFactDelta.enterprise_id,
+                                      RiskFactDelta.changes)).all()
+        if not rows:
+            return
+        chosen = data.draw(st.permutations(rows)).copy()[: data.draw(st.integers(1, len(rows)))]
+        for r in chosen:  # one by one, in the drawn order
+            fold.apply_deltas(self.db, [(r.kind, r.enterprise_id, r.changes)])
+            self.db.execute(delete(RiskFactDelta).where(RiskFactDelta.id == r.id))
+        self.db.commit()
+
+    @precondition(lambda self: self.steps > 0)
+    @rule()
+    def fold_killed_then_again_and_twice(self) -> None:
+        waiting = fold.pending(self.db)
+        before = _derived(self.db)
+        nested = self.db.begin_nested()
+        assert fold.fold_all(self.db) == waiting
+        nested.rollback()  # the worker died before its commit: nothing it wrote stays
+        assert fold.pending(self.db) == waiting and _derived(self.db) == before
+        assert fold.fold_all(self.db) == waiting
+        after = _derived(self.db)
+        assert fold.fold_all(self.db) == 0 and _derived(self.db) == after  # a second fold changes nothing
+        self.db.commit()
+        nested = self.db.begin_nested()
+        report = maintenance.verify(self.db)  # nothing waits now: the stored tables alone are exact
+        nested.rollback()
+        assert report.ok and report.deltas_folded == 0, report.text()
+
+
+def test_deltas_folded_in_any_order_and_twice_equal_a_recomputation(db: Session) -> None:
+    DeferredStreams.outer = db
+    DeferredStreams.world = build_world(db)
+    DeferredStreams.extra = Extra(db, DeferredStreams.world)
+    run_state_machine_as_test(
+        DeferredStreams,
+        settings=settings(max_examples=15, stateful_step_count=25, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
     )

@@ -59,16 +59,21 @@ REFERENCE: dict[tuple[str, str], str] = {
     ("reported", "dismiss"): "closed",
     ("triage", "dismiss"): "closed",
     **{(s, "close"): "closed" for s in ("performed", "referred", "not_accepted", "terminated", "withdrawn")},
+    # v3: the outcome of a joint review/confirmation request (hand-off packages)
+    **{(s, "review_granted"): "closed" for s in ("agreed", "performing", "non_performed")},
+    **{(s, "review_refused"): s for s in ("agreed", "performing", "non_performed")},
 }
 NOT_CLOSED = ("reported", "triage", "negotiating", "applied", "not_accepted", "mediating", "lapsed", "agreed",
               "performing", "non_performed", "performed", "terminated", "referred", "withdrawn")
-#: V3: the legal-record events (LDMAL art. 27(3), 27(4), art. 7) never change the state.
-V3_ADDED: dict[tuple[str, str], str] = {
+#: V3 also adds the legal-record events (LDMAL art. 27(3), 27(4), art. 7), which never change the state.
+V3_LEGAL: dict[tuple[str, str], str] = {
     **{(s, e): s for s in NOT_CLOSED for e in ("suspend_limitation", "resume_limitation", "record_employment_end")},
     **{(s, "correct_collective"): s for s in OPEN},
 }
-REFERENCE_V2 = dict(REFERENCE)
-REFERENCE.update(V3_ADDED)
+REFERENCE.update(V3_LEGAL)
+#: Added by V3 (new cases): the outcomes of a joint review or confirmation request, and the legal-record events.
+V3_ONLY = {(s, e) for s in ("agreed", "performing", "non_performed") for e in ("review_granted", "review_refused")} \
+    | set(V3_LEGAL)
 EVENTS = sorted({e for _, e in REFERENCE})
 TERMINAL = {"closed"}
 CLOCKS = {"acceptance", "arbitration_right", "mediation_end", "negotiation_reply"}
@@ -96,6 +101,8 @@ def payload_for(event: str, case: Case, today: dt.date, good: bool) -> dict[str,
              "proof": "回单"} if pending else {}
         ),
         "request_review": {"review_kind": "judicial_confirmation"},
+        "review_granted": {"decision_number": "（2025）浙0402民特1号"},
+        "review_refused": {"decision_number": "（2025）浙0402民特2号"},
         "withdraw": {"reason": "撤回"},
         "dismiss": {"reason": "已化解"},
         "suspend_limitation": {"reason": "不可抗力"},
@@ -217,6 +224,8 @@ def test_lifecycle_against_reference_table(db: Session) -> None:
     )
 
 
+#: V2 (cases opened before V3 keep it): V3 without the review outcomes.
+REFERENCE_V2 = {k: v for k, v in REFERENCE.items() if k not in V3_ONLY}
 #: V1 (cases opened before V2 keep it): V2 without its two added transitions.
 REFERENCE_V1 = {k: v for k, v in REFERENCE_V2.items()
                 if k not in {("lapsed", "extend"), ("non_performed", "request_review")}}

@@ -146,3 +146,28 @@ def test_alerts_one_entry_per_enterprise_the_note_shown_and_a_report_action(
     assert {db.get(RiskAlert, a.id).status for a in alerts} == {"reported"}  # type: ignore[union-attr]
     html = client.get("/ui/alerts?status=reported").get_data(as_text=True)
     assert "已采取的措施：约谈企业，督促三日内发放工资" in html and "citysup" in html
+
+
+def test_the_dashboard_says_how_fresh_its_figures_are(client: FlaskClient, db: Session, world: World) -> None:
+    from mediation.db.models_risk import RiskFactDelta
+    from mediation.domain.clock import CHINA_TZ
+    from mediation.risk import facts
+
+    new_case(db, world, TODAY)  # folded after its commit: nothing waits
+    login(client, world.city_supervisor.username)
+    html = client.get("/ui/dashboard").get_data(as_text=True)
+    fresh = re.search(r'数据更新于 <time datetime="([^"]+)">(\d\d:\d\d:\d\d)</time>（北京时间', html)
+    assert fresh is not None
+    shown = dt.datetime.fromisoformat(fresh[1])
+    assert abs((dt.datetime.now(dt.UTC) - shown).total_seconds()) < 60 and shown.utcoffset() == dt.timedelta(hours=8)
+
+    # a change not folded yet (a worker's turn has not come): the figures are as of just before it
+    db.info[facts.FOLD_BY_WORKER] = True
+    try:
+        new_case(db, world, TODAY, title="尚未汇总")
+    finally:
+        db.info.pop(facts.FOLD_BY_WORKER, None)
+    oldest = min(d.created_at for d in db.query(RiskFactDelta).all())
+    html = client.get("/ui/dashboard").get_data(as_text=True)
+    assert f"数据更新于 <time datetime=\"{oldest.astimezone(CHINA_TZ).isoformat()}\">" \
+           f"{oldest.astimezone(CHINA_TZ):%H:%M:%S}</time>" in html

@@ -98,3 +98,26 @@ def test_copy_text_marks_nulls_and_escapes_only_what_needs_it() -> None:
     assert bulk.copy_text([(1, "None", None)]) == "1\tNone\t\\N\n"
     assert bulk.copy_text([(1, "\\N", None)]) == "1\t\\\\N\t\\N\n"
     assert bulk.copy_text([(1, "a\rb")]) == "1\ta\\rb\n"
+
+
+def test_verify_counts_waiting_deltas_and_fold_folds_them(run: Any, committing_engine: Engine) -> None:
+    from mediation.risk import facts, fold
+    from tests.factories import build_world, new_case, standard_env
+    from tests.helpers import TODAY
+
+    with Session(committing_engine, info={facts.FOLD_BY_WORKER: True}) as s:  # as the app on PostgreSQL
+        world = build_world(s, "_cli")
+        world.env = standard_env(s)
+        new_case(s, world, TODAY)
+        s.commit()
+        waiting = fold.pending(s)
+    assert waiting >= 1
+    r = run("risk", "verify")
+    assert r.exit_code == 0 and f"含尚未汇总的变更{waiting}条" in r.output, r.output
+    with Session(committing_engine) as s:
+        assert fold.pending(s) == waiting  # verify changed nothing
+    r = run("risk", "fold")
+    assert r.exit_code == 0 and f"已汇总{waiting}条变更" in r.output
+    r = run("risk", "verify")
+    assert r.exit_code == 0 and r.output.startswith("一致") and "尚未汇总" not in r.output
+    assert run("risk", "fold").output.strip() == "已汇总0条变更"

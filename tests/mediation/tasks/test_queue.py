@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models_ops import ConfigVersion, PeriodicRun
 from mediation.db.models_risk import RiskAlert
+from mediation.db.uow import unit_of_work
 from mediation.queue import InlineQueue, PostgresQueue, conninfo
 from mediation.risk import alerts
 from mediation.risk.rules import default_rules
@@ -60,11 +61,37 @@ def test_a_queueing_lock_refuses_a_duplicate_and_the_transaction_goes_on(committ
         assert s.get(ConfigVersion, "z") is not None
 
 
-def test_sqlite_and_the_demo_run_jobs_inline_in_the_callers_session(db: Session) -> None:
-    seen: list[tuple[Session, int]] = []
-    q = InlineQueue({"t.inline": lambda session, n: seen.append((session, n))})
-    assert q.defer(db, "t.inline", n=3) is None
-    assert seen == [(db, 3)]
+def test_sqlite_and_the_demo_run_jobs_inline_after_the_commit_in_the_callers_session(db: Session) -> None:
+    seen: list[tuple[Session, int, bool]] = []
+    failed: list[tuple[str, int]] = []
+
+    def handler(session: Session, n: int) -> None:
+        # runs after the unit's commit: the row the unit wrote is there, and the job writes in a unit of its own
+        seen.append((session, n, session.get(ConfigVersion, "inline") is not None))
+        if n == 5:
+            session.add(ConfigVersion(name="half-written", version=1))
+            raise RuntimeError("render failed")
+
+    def on_failure(session: Session, exc: BaseException, n: int) -> None:
+        failed.append((str(exc), n))
+
+    q = InlineQueue({"t.inline": handler}, {"t.inline": on_failure})
+    with unit_of_work(db):
+        db.add(ConfigVersion(name="inline", version=1))
+        assert q.defer(db, "t.inline", n=3) is None
+        assert q.defer(db, "t.inline", n=3) is None  # the same job twice in one unit runs once
+        assert q.defer(db, "t.inline", n=5) is None
+        assert seen == []  # nothing runs inside the unit
+    assert seen == [(db, 3, True), (db, 5, True)]
+    assert failed == [("render failed", 5)] and db.get(ConfigVersion, "half-written") is None
+
+    seen.clear()
+    with pytest.raises(ValueError), unit_of_work(db):
+        q.defer(db, "t.inline", n=4)
+        raise ValueError("the unit fails")
+    with unit_of_work(db):
+        pass
+    assert seen == []  # a job of a unit rolled back never runs, not even after a later commit
     with pytest.raises(LookupError):
         q.defer(db, "t.unknown")
 
