@@ -104,7 +104,7 @@ def package_options(case: Case, today: dt.date) -> list[PackageOption]:
         out.append(PackageOption("referral", KIND_LABELS["referral"], True))
     else:
         out.append(PackageOption("referral", KIND_LABELS["referral"], False,
-                                 f"案件当前为“{state}”：调解不成（终止）、调解期满或协议未履行时才能移送仲裁"))
+                                 f"案件当前为“{state}”：调解不成（终止）、调解期满或协议未履行时才能制作申请仲裁材料"))
     agreement = case.current_agreement
     for kind in REVIEW_KINDS:
         label = KIND_LABELS[kind]
@@ -353,7 +353,7 @@ def record_outcome(session: Session, *, actor: Actor, case_id: int, package_id: 
         if pkg is None or pkg.case_id != case.id:
             raise NotFound(f"移交材料{package_id}不存在")
         if pkg.kind not in REVIEW_KINDS:
-            raise ValidationFailed("移送仲裁材料没有审查结果可登记",
+            raise ValidationFailed("申请仲裁材料没有审查结果可登记",
                                    errors={"outcome": ["仅仲裁审查、司法确认材料可登记结果"]})
         if pkg.dispatched_on is None:
             raise ValidationFailed("请先登记送达情况，再登记审查结果", errors={"outcome": ["尚未登记送达"]})

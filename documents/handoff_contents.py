@@ -30,6 +30,7 @@ from mediation.cases import service as case_service
 from mediation.db.models import Case
 from mediation.db.models_documents import GeneratedDocument, read_content
 from mediation.db.models_handoff import HandoffPackage
+from mediation.domain import legal_basis as lb
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import ClaimType, DisputeCategory, Gender, ObligationStatus, PartyRole
 from mediation.domain.errors import DomainError
@@ -40,7 +41,7 @@ from workflows.definitions import get_definition
 MANIFEST_FORMAT = "labour-mediation-handoff/1"
 
 KIND_LABELS: dict[str, str] = {
-    "referral": "移送仲裁材料",
+    "referral": "申请仲裁材料",
     "arbitration_review": "仲裁审查申请材料",
     "judicial_confirmation": "司法确认申请材料",
 }
@@ -48,7 +49,7 @@ REVIEW_KINDS = ("arbitration_review", "judicial_confirmation")
 WINDOW_KIND = {"arbitration_review": DeadlineKind.ARBITRATION_REVIEW,
                "judicial_confirmation": DeadlineKind.JUDICIAL_CONFIRMATION}
 WINDOW_BASIS = {
-    "arbitration_review": "自调解协议生效之日起15日内共同申请（《劳动人事争议仲裁办案规则》第七十四条）",
+    "arbitration_review": f"自调解协议生效之日起15日内共同申请（{lb.ARBITRATION_REVIEW.full}）",
     "judicial_confirmation": "自调解协议生效之日起30日内共同申请（《中华人民共和国民事诉讼法》第二百零五条；"
                              "人民调解委员会另见《中华人民共和国人民调解法》第三十三条）",
 }

@@ -337,7 +337,7 @@ HANDOFF_TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "review_granted", "审查确认通过", ("agreed", "performing", "non_performed"), "closed",
         guards=("review_requested",),
-        description="仲裁委员会经审查出具调解书（《劳动人事争议仲裁办案规则》第七十四条），或人民法院裁定调解协议有效"
+        description=f"仲裁委员会经审查出具调解书（{lb.ARBITRATION_REVIEW.short}），或人民法院裁定调解协议有效"
         "（《民事诉讼法》第二百零五条）；登记调解书或裁定书文号后结案归档，此后由当事人依法申请执行",
     ),
     Transition(

@@ -65,15 +65,15 @@ REFERENCE: dict[tuple[str, str], str] = {
 }
 NOT_CLOSED = ("reported", "triage", "negotiating", "applied", "not_accepted", "mediating", "lapsed", "agreed",
               "performing", "non_performed", "performed", "terminated", "referred", "withdrawn")
-#: V3: the legal-record events (LDMAL art. 27(3), 27(4), art. 7) never change the state.
-V3_ADDED: dict[tuple[str, str], str] = {
+#: V3 also adds the legal-record events (LDMAL art. 27(3), 27(4), art. 7), which never change the state.
+V3_LEGAL: dict[tuple[str, str], str] = {
     **{(s, e): s for s in NOT_CLOSED for e in ("suspend_limitation", "resume_limitation", "record_employment_end")},
     **{(s, "correct_collective"): s for s in OPEN},
 }
-REFERENCE.update(V3_ADDED)
-#: Added by V3 (new cases): the legal-record events and the outcomes of a joint review or confirmation request.
-V3_ONLY = {*V3_ADDED, *((s, e) for s in ("agreed", "performing", "non_performed")
-                        for e in ("review_granted", "review_refused"))}
+REFERENCE.update(V3_LEGAL)
+#: Added by V3 (new cases): the outcomes of a joint review or confirmation request, and the legal-record events.
+V3_ONLY = {(s, e) for s in ("agreed", "performing", "non_performed") for e in ("review_granted", "review_refused")} \
+    | set(V3_LEGAL)
 EVENTS = sorted({e for _, e in REFERENCE})
 TERMINAL = {"closed"}
 CLOCKS = {"acceptance", "arbitration_right", "mediation_end", "negotiation_reply"}
