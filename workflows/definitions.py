@@ -120,6 +120,9 @@ RECORD_EVENT_LABELS: dict[str, str] = {
     "deadline_corrected": "期限状态更正",
     "assign_mediator": "指派调解员", "assignment_refused": "指派被拒（回避）", "document_generated": "生成文书",
 }
+#: Hand-off packages (documents/handoff.py): built, sent, and an outcome on a case whose version has no event for it.
+RECORD_EVENT_LABELS.update(
+    {"handoff_built": "制作移交材料", "handoff_dispatched": "移交材料送达", "handoff_outcome": "登记审查确认结果"})
 #: Parties changed after intake (mediation.cases.parties).
 RECORD_EVENT_LABELS.update(
     {"party_added": "登记当事人", "party_updated": "更正当事人信息", "party_removed": "删除当事人"})
@@ -287,8 +290,33 @@ V2 = WorkflowDefinition(
     transitions=tuple(_v2_transition(t) for t in V1.transitions),
 )
 
-DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1, V2.version: V2}
-CURRENT_VERSION = V2.version
+#: The outcomes of a joint request for arbitration review or judicial confirmation (hand-off packages,
+#: ``documents/handoff.py``): what comes back from the arbitration commission or the court.
+HANDOFF_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        "review_granted", "审查确认通过", ("agreed", "performing", "non_performed"), "closed",
+        guards=("review_requested",),
+        description="仲裁委员会经审查出具调解书（《劳动人事争议仲裁办案规则》第七十四条），或人民法院裁定调解协议有效"
+        "（《民事诉讼法》第二百零五条）；登记调解书或裁定书文号后结案归档，此后由当事人依法申请执行",
+    ),
+    Transition(
+        "review_refused", "审查确认未通过", ("agreed", "performing", "non_performed"), None,
+        guards=("review_requested",),
+        description="仲裁委员会不予审查或人民法院裁定驳回申请；调解协议仍按约定履行，未履行的可申请仲裁",
+    ),
+)
+
+#: V3 is V2 plus the hand-off outcomes (:data:`HANDOFF_TRANSITIONS`); nothing of V2 changes. Cases opened on
+#: V1 or V2 keep their version.
+V3 = WorkflowDefinition(
+    version="3",
+    initial_states=V2.initial_states,
+    states=V2.states,
+    transitions=(*V2.transitions, *HANDOFF_TRANSITIONS),
+)
+
+DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1, V2.version: V2, V3.version: V3}
+CURRENT_VERSION = V3.version
 
 
 def get_definition(version: str) -> WorkflowDefinition:

@@ -363,6 +363,16 @@ def g_review_within_window(ctx: GuardContext) -> Blocker | None:
     return None
 
 
+def g_review_requested(ctx: GuardContext) -> Blocker | None:
+    """An outcome can only come back for a joint request recorded on the case (``request_review``)."""
+    agreement = ctx.case.current_agreement
+    if agreement is None or agreement.kind == AgreementKind.SETTLEMENT:
+        return Blocker("review_requested", "本案没有经调解达成的调解协议，无审查或确认结果可登记")
+    if not agreement.review_kind:
+        return Blocker("review_requested", "尚未登记仲裁审查或司法确认申请，请先登记申请")
+    return None
+
+
 def g_all_obligations_performed(ctx: GuardContext) -> Blocker | None:
     agreement = ctx.case.current_agreement
     if agreement is None:
@@ -430,6 +440,7 @@ GUARDS: Mapping[str, Guard] = {
         ),
         Guard("review_within_window", g_review_within_window, needs_input=True, fields=("review_kind",),
               reads=("deadlines",)),
+        Guard("review_requested", g_review_requested, reads=("agreements",)),
         Guard("all_obligations_performed", g_all_obligations_performed),
         Guard("obligation_outstanding", g_obligation_outstanding),
         Guard("obligation_overdue", g_obligation_overdue),

@@ -2,7 +2,7 @@
 keys, enumerations with their Chinese labels, domain checks as validators, and JSON for the event log.
 
 They sit here, below the case services, because the workflow's own event payloads (:mod:`workflows.events`) are
-built from them; intake (:mod:`mediation.cases.schemas`), the risk inputs and the API reuse them.
+built from them; intake (:mod:`mediation.cases.inputs`), the risk inputs and the API reuse them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from mediation.domain.errors import ValidationFailed
 from mediation.domain.identity import validate_phone
 from mediation.domain.money import exact_fen
 
@@ -119,6 +120,19 @@ def money_field(**kw: Any) -> Money:
 def phone_field(**kw: Any) -> fields.String:
     """An optional mainland phone number (mobile or landline), checked by the domain rule."""
     return fields.String(load_default=None, allow_none=True, validate=domain_check(validate_phone), **kw)
+
+
+INPUT_INVALID = "提交的内容有误，请按提示修改"
+
+
+def load_input(schema: Schema, data: Mapping[str, Any] | None, message: str = INPUT_INVALID) -> dict[str, Any]:
+    """The input through its schema; what is wrong, field by field, becomes the domain's
+    :class:`ValidationFailed` (a 422 problem naming each field) with ``message`` as its summary."""
+    try:
+        loaded: dict[str, Any] = schema.load(dict(data or {}))
+    except ValidationError as exc:
+        raise ValidationFailed(message, errors=exc.normalized_messages()) from exc
+    return loaded
 
 
 class StrictSchema(Schema):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from api.auth import current_actor
 from api.db import db_session, service_env
-from api.rest.schemas import (
+from api.rest.representations import (
     MAX_ID,
     AssignIn,
     CaseDetailOut,
@@ -33,8 +33,8 @@ from api.rest.schemas import (
 from mediation.cases import assignment as assign_svc
 from mediation.cases import parties as party_svc
 from mediation.cases import service as svc
+from mediation.cases.inputs import CaseCreateSchema
 from mediation.cases.queries import list_cases
-from mediation.cases.schemas import CaseCreateSchema
 from mediation.db.idempotency import run_once
 from mediation.db.models import Agreement, Case, CaseEvent, MediationSession, Party
 from mediation.db.models_access import PersonalDataAccess

@@ -8,16 +8,17 @@ from urllib.parse import quote
 from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
 from api.db import blob_store, db_session, service_env
-from api.rest.schemas import Id, Strict
+from api.rest.representations import Id, Strict
 from documents import service
 from documents.builders.service_receipt import SERVICE_METHODS
 from documents.catalogue import CATALOGUE
 from mediation.db.models_documents import GeneratedDocument
 from mediation.domain.errors import ValidationFailed
+from workflows.schema import load_input
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="文书：生成、下载与核验")
 
@@ -224,10 +225,7 @@ class VerifyDocument(MethodView):
         if not request.is_json:
             raise ValidationFailed("请上传 PDF 文件（application/pdf）或以 JSON 提交 SHA-256",
                                    errors={"sha256": ["必填"]})
-        try:
-            data = VerifyIn().load(request.get_json(silent=True) or {})
-        except ValidationError as exc:
-            raise ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages()) from exc
+        data = load_input(VerifyIn(), request.get_json(silent=True) or {})
         doc = service.get_document(session, actor=actor, case_id=case_id, document_id=document_id)
         digest = data["sha256"].lower()
         return {"match": digest == doc.sha256, "sha256": digest, "expected_sha256": doc.sha256,

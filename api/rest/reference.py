@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from api.auth import current_actor
 from api.db import db_session
-from api.rest.schemas import (
+from api.rest.representations import (
     ConflictIn,
     ConflictOut,
     EnterpriseArgs,

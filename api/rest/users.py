@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.auth import begin_session, current_actor
 from api.db import db_session
-from api.rest.schemas import PASSWORD_RULE, Id, Strict, UserOut
+from api.rest.representations import PASSWORD_RULE, Id, Strict, UserOut
 from mediation.accounts import sessions as session_svc
 from mediation.accounts import users as user_svc
 from mediation.db.models import User

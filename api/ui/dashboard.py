@@ -31,7 +31,7 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import DomainError
 from mediation.domain.tabular import append_row, csv_bytes
 from mediation.risk import alerts as alert_svc
-from mediation.risk import hotspots
+from mediation.risk import hotspot_export, hotspots
 from mediation.risk.fold import fresh_as_of
 from mediation.risk.rules import LEVEL_LABELS
 from workflows.definitions import V1
@@ -235,11 +235,11 @@ def geo(code: str) -> Response:
 #: What the export writes: (sheet / file name, header, one row per item).
 def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     areas = d["areas"]
-    header, rows = hotspots.export_table(areas)
+    header, rows = hotspot_export.export_table(areas)
     out = [(f"各{areas['by_label']}", header, rows)]
-    trend_header, trend_rows = hotspots.export_table(d["trend"])
+    trend_header, trend_rows = hotspot_export.export_table(d["trend"])
     out.append(("月度趋势", trend_header, [[r[1], *r[2:]] for r in trend_rows]))
-    cat_header, cat_rows = hotspots.export_table(d["categories"])
+    cat_header, cat_rows = hotspot_export.export_table(d["categories"])
     out.append(("争议类别", cat_header[1:], [r[1:] for r in cat_rows]))
     out.append(("在办案件较多的企业", ["企业", "预警等级", "在办", "集体", "逾期", "涉及职工"],
                 [[r["enterprise"]["name"], r["risk_level_label"], r["open_cases"], r["collective_open"],

@@ -32,6 +32,9 @@ FIELD_LABELS = {
     "received_on": "收到申请日期", "oral": "口头申请", "arbitration_committee": "移送的劳动人事争议仲裁委员会",
     "confirm": "确认",
 }
+#: The outcome of a joint review or confirmation request (workflow v3, documents/handoff.py).
+FIELD_LABELS.update({"decision_number": "调解书或裁定书文号", "decided_on": "决定日期（默认今天）",
+                     "decided_by": "作出机关（选填）"})
 #: Choices of the string fields offered as a select (value, label); others come from the schema's ``OneOf``.
 CHOICES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "reason_code": tuple((r.value, r.label) for r in RejectionReason),

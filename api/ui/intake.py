@@ -24,8 +24,8 @@ from api.auth import csrf
 from api.db import db_session
 from api.ui.forms import field_errors
 from mediation.cases.date_checks import check_intake_dates
+from mediation.cases.inputs import CaseCreateSchema
 from mediation.cases.queries import escape_like, region_prefix
-from mediation.cases.schemas import CaseCreateSchema
 from mediation.db.models import Enterprise, Organisation, Park
 from mediation.domain.enums import PartyRole, Role
 from mediation.domain.identity import validate_id_number

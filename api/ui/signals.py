@@ -16,8 +16,8 @@ from api.ui.pages import _actor, _ctx, page_error
 from mediation.db.models import Enterprise
 from mediation.domain.errors import DomainError, ValidationFailed
 from mediation.risk import signals as signal_svc
+from mediation.risk.inputs import SIGNAL_SOURCES
 from mediation.risk.rules import LEVEL_LABELS
-from mediation.risk.schemas import SIGNAL_SOURCES
 
 bp = Blueprint("signals_ui", __name__, template_folder="templates", url_prefix="/ui")
 

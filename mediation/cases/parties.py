@@ -14,11 +14,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
+from mediation.cases.inputs import PartyAddSchema, PartyPatchSchema
 from mediation.cases.service import get_case
 from mediation.db.models import Case, Party
 from mediation.db.uow import unit_of_work
@@ -28,6 +27,7 @@ from mediation.domain.policy import Actor, can
 from mediation.runtime.env import ServiceEnv
 from workflows.definitions import get_definition
 from workflows.history import append_event
+from workflows.schema import load_input
 
 _add_schema = PartyAddSchema()
 _patch_schema = PartyPatchSchema()
@@ -37,14 +37,6 @@ WORKER_SIDE = (PartyRole.WORKER, PartyRole.REPRESENTATIVE)
 
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={field: [message]})
-
-
-def _load(schema: Any, data: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = schema.load(dict(data))
-    except ValidationError as exc:
-        raise ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages()) from exc
-    return loaded
 
 
 def _normalise(fields_: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +109,7 @@ def add_party(
     """Add a worker, a representative of the workers (collective disputes), an agent, or the employer
     when the case has none yet (e.g. registered from a risk signal)."""
     with unit_of_work(session):
-        d = _normalise(_load(_add_schema, data))
+        d = _normalise(load_input(_add_schema, data))
         case = _editable_case(session, case_id=case_id, actor=actor, expected_version=expected_version)
         role = d["role"]
         if role == PartyRole.REPRESENTATIVE and not (
@@ -145,7 +137,7 @@ def update_party(
 ) -> tuple[Case, Party]:
     """Correct a party's particulars; only the fields sent change."""
     with unit_of_work(session):
-        loaded = _normalise(_load(_patch_schema, data))
+        loaded = _normalise(load_input(_patch_schema, data))
         changes = {k: v for k, v in loaded.items() if k in data}
         if not changes:
             raise ValidationFailed("请至少提供一项要修改的内容")

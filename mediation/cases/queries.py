@@ -7,53 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, exists, func, or_, select, true
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.functions import FunctionElement
 
 from mediation.db.models import Case, Deadline, Enterprise, Organisation, Party
+from mediation.db.sqlfuncs import case_number_seq, case_number_year
 from mediation.domain.deadline_rules import MISSABLE_KINDS
 from mediation.domain.enums import DeadlineStatus, Role
 from mediation.domain.policy import Actor
-
-
-class case_number_year(FunctionElement[Any]):
-    """The year of a case number ``（2026）东栅劳调字第12号`` as an integer (for numeric sorting)."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "case_number_year"
-
-
-class case_number_seq(FunctionElement[Any]):
-    """The sequence of a case number ``（2026）东栅劳调字第12号`` (12) as an integer."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "case_number_seq"
-
-
-@compiles(case_number_year, "postgresql")
-def _pg_year(element: case_number_year, compiler: Any, **kw: Any) -> str:
-    return f"CAST(substring({compiler.process(element.clauses, **kw)} from '^（([0-9]{{1,4}})）') AS INTEGER)"
-
-
-@compiles(case_number_year)
-def _sqlite_year(element: case_number_year, compiler: Any, **kw: Any) -> str:
-    return f"CAST(substr({compiler.process(element.clauses, **kw)}, 2, 4) AS INTEGER)"
-
-
-@compiles(case_number_seq, "postgresql")
-def _pg_seq(element: case_number_seq, compiler: Any, **kw: Any) -> str:
-    return f"CAST(substring({compiler.process(element.clauses, **kw)} from '第([0-9]{{1,9}})号$') AS INTEGER)"
-
-
-@compiles(case_number_seq)
-def _sqlite_seq(element: case_number_seq, compiler: Any, **kw: Any) -> str:
-    col = compiler.process(element.clauses, **kw)
-    return f"CAST(substr({col}, instr({col}, '第') + 1) AS INTEGER)"  # SQLite casts the leading digits
-
 
 SORTS: Mapping[str, Any] = {
     "reported_on": Case.reported_on,

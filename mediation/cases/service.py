@@ -14,14 +14,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.cases.date_checks import check_intake_dates
+from mediation.cases.inputs import CaseCreateSchema
 from mediation.cases.numbering import format_case_number, next_number
-from mediation.cases.schemas import CaseCreateSchema
 from mediation.db.models import Case, CaseEvent, Claim, Enterprise, Organisation, Party
 from mediation.db.uow import unit_of_work, unit_of_work_recording
 from mediation.domain.deadline_rules import DeadlineKind
@@ -34,16 +33,12 @@ from workflows.binding import WORKFLOWS, EventOption, Workflows
 from workflows.events import SPECS
 from workflows.history import append_event, notify_observers, produce_documents
 from workflows.mediators import RecusalRefused, check_mediator
-from workflows.schema import to_jsonable
+from workflows.schema import load_input, to_jsonable
 
 K = DeadlineKind
 _create_schema = CaseCreateSchema()
 
 APPLICATION_SOURCES = {CaseSource.WALK_IN_WRITTEN, CaseSource.WALK_IN_ORAL, CaseSource.ONLINE, CaseSource.REFERRAL}
-
-
-def _validation_failed(exc: ValidationError) -> ValidationFailed:
-    return ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages())
 
 
 def get_case(
@@ -75,10 +70,7 @@ def create_case(
     workflow version."""
     with unit_of_work(session):
         today = today or env.today()
-        try:
-            d = _create_schema.load(data)
-        except ValidationError as exc:
-            raise _validation_failed(exc) from exc
+        d = load_input(_create_schema, data)
         bad_dates = check_intake_dates(d, today)
         if bad_dates:
             raise ValidationFailed("日期有误：" + next(iter(bad_dates.values()))[0], errors=bad_dates)

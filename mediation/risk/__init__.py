@@ -6,7 +6,10 @@
 - :mod:`~mediation.risk.scoring` — per-enterprise scores, level changes, alerts;
 - :mod:`~mediation.risk.alerts` — the escalation path and the early-warning report's data;
 - :mod:`~mediation.risk.facts` — per-case facts, rollups and counters kept consistent incrementally;
-- :mod:`~mediation.risk.hotspots` — the supervisors' aggregates, drill-down, rankings, export;
+- :mod:`~mediation.risk.hotspot_query` — the caller's scope, the query and the statement that answers it
+  (a rollup or the per-case facts);
+- :mod:`~mediation.risk.hotspots` — the supervisors' aggregates, drill-down, rankings, early intervention;
+- :mod:`~mediation.risk.hotspot_export` — the hotspot table as CSV and XLSX;
 - :mod:`~mediation.risk.simulate` — replay a candidate rule set over past data;
 - :mod:`~mediation.risk.synthetic`, :mod:`~mediation.risk.bulk` — national-scale data and its import.
 """

@@ -26,11 +26,12 @@ from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, 
 from mediation.domain.clock import china_today
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
-from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
+from mediation.risk.inputs import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
 from mediation.risk.rules import INDICATORS, LEVEL_COLOUR_NAMES, LEVEL_LABELS, Assessment, RiskRules
-from mediation.risk.schemas import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
+from workflows.schema import load_input
 
 #: ``listener(session, alert)``: called inside the transaction that raised the alert (e.g. a notifier).
 AlertListener = Callable[[Session, RiskAlert], None]
@@ -182,13 +183,9 @@ def acknowledge(session: Session, *, actor: Actor, alert_id: int, data: Mapping[
 def report(session: Session, *, actor: Actor, alert_id: int, data: Mapping[str, Any],
            at: dt.datetime | None = None) -> RiskAlert:
     """Record that the warning was reported upward, with the measures taken (早报告)."""
-    from marshmallow import ValidationError
 
     with unit_of_work(session):
-        try:
-            d = AlertReportSchema().load(dict(data))
-        except ValidationError as exc:
-            raise ValidationFailed("请填写已采取的措施", errors=exc.normalized_messages()) from exc
+        d = load_input(AlertReportSchema(), data, "请填写已采取的措施")
         alert = get_alert(session, actor=actor, alert_id=alert_id)
         _supervisor(actor)
         if alert.status in ("reported", "closed"):
@@ -350,3 +347,34 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
         "raised_at": alert.raised_at if alert is not None else None,
         "report_due_on": alert.report_due_on if alert is not None else None,
     }
+
+
+#: At most this many alerts in one bulk acknowledgement.
+BULK_LIMIT = 500
+
+
+def bulk_acknowledge(session: Session, *, actor: Actor, alert_ids: list[int], note: str,
+                     at: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Acknowledge many alerts with one note: each through :func:`acknowledge` (the same scope and status rules),
+    each in its own unit of work; the ones refused are listed with their reason."""
+    _supervisor(actor)
+    ids = list(dict.fromkeys(alert_ids))
+    errors: dict[str, list[str]] = {}
+    if not ids:
+        errors["alert_ids"] = ["请至少选择一条预警"]
+    elif len(ids) > BULK_LIMIT:
+        errors["alert_ids"] = [f"一次最多签收{BULK_LIMIT}条预警"]
+    if not note.strip():
+        errors["note"] = ["批量签收请填写签收意见"]
+    elif AlertAckSchema().validate({"note": note}):
+        errors["note"] = ["签收意见过长"]
+    if errors:
+        raise ValidationFailed("；".join(m for ms in errors.values() for m in ms), errors=errors)
+    out: list[dict[str, Any]] = []
+    for aid in ids:
+        try:
+            alert = acknowledge(session, actor=actor, alert_id=aid, data={"note": note.strip()}, at=at)
+            out.append({"alert_id": aid, "ok": True, "code": "", "reason": "", "status": alert.status})
+        except DomainError as exc:
+            out.append({"alert_id": aid, "ok": False, "code": exc.code, "reason": exc.detail, "status": None})
+    return out

@@ -72,8 +72,8 @@ from mediation.db.models_risk import (
     RiskRollup,
 )
 from mediation.db.models_risk import RiskSignal as Signal
+from mediation.db.sqlfuncs import month_start, week_start
 from mediation.domain.deadline_rules import MISSABLE_KINDS
-from mediation.risk.sqlfuncs import month_start, week_start
 from workflows.definitions import DEFINITIONS
 from workflows.events import SPECS, EventSpec
 

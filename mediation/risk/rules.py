@@ -152,7 +152,7 @@ class RiskRules:
 
 
 def rules_from_json(data: Mapping[str, Any], *, version: int, builtin: bool = False) -> RiskRules:
-    """Build rules from their (already validated, see :class:`mediation.risk.schemas.RulesSchema`) JSON."""
+    """Build rules from their (already validated, see :class:`mediation.risk.inputs.RulesSchema`) JSON."""
     bands: dict[str, tuple[Band, ...]] = {}
     flags: dict[str, int] = {}
     for name, spec in data.get("indicators", {}).items():

@@ -6,17 +6,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mediation.accounts.organisations import require_national_admin
 from mediation.db.models_risk import RiskRuleSet
 from mediation.db.uow import unit_of_work
-from mediation.domain.errors import NotFound, ValidationFailed
+from mediation.domain.errors import NotFound
 from mediation.domain.policy import Actor
+from mediation.risk.inputs import RulesCreateSchema, RulesSchema
 from mediation.risk.rules import DEFAULT_RULES_JSON, RiskRules, default_rules, rules_from_json
-from mediation.risk.schemas import RulesCreateSchema, RulesSchema
+from workflows.schema import load_input
 
 _parsed: dict[tuple[int, int], RiskRules] = {}
 
@@ -59,10 +59,7 @@ def _describe(r: RiskRuleSet) -> dict[str, Any]:
 
 
 def validate_rules(data: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = RulesSchema().load(dict(data))
-    except ValidationError as exc:
-        raise ValidationFailed("预警规则有误，请按提示修改", errors=exc.normalized_messages()) from exc
+    loaded = load_input(RulesSchema(), data, "预警规则有误，请按提示修改")
     return _jsonable(loaded)
 
 
@@ -95,10 +92,7 @@ def save_version(session: Session, *, actor: Actor, data: Mapping[str, Any],
     alerts raised)."""
     with unit_of_work(session):
         require_national_admin(session, actor, "修改预警规则")
-        try:
-            d = RulesCreateSchema().load(dict(data))
-        except ValidationError as exc:
-            raise ValidationFailed("预警规则有误，请按提示修改", errors=exc.normalized_messages()) from exc
+        d = load_input(RulesCreateSchema(), data, "预警规则有误，请按提示修改")
         _ensure_builtin_row(session)
         version = (session.scalar(select(func.max(RiskRuleSet.version))) or 1) + 1
         row = RiskRuleSet(version=version, status="draft", rules=_jsonable(d["rules"]), note=d["note"],

@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,8 +26,7 @@ from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.identity import mask_name, mask_phone
 from mediation.domain.policy import Actor, can, in_scope
 from mediation.risk import facts, scoring
-from mediation.risk.rules import FLAG_INDICATORS, INDICATORS, SIGNAL_NUMBER_FIELDS
-from mediation.risk.schemas import (
+from mediation.risk.inputs import (
     CASE_SOURCE_FOR,
     SIGNAL_SOURCES,
     SIGNAL_STATUSES,
@@ -37,15 +35,13 @@ from mediation.risk.schemas import (
     SignalCreateSchema,
     SignalResolveSchema,
 )
+from mediation.risk.rules import FLAG_INDICATORS, INDICATORS, SIGNAL_NUMBER_FIELDS
 from mediation.runtime.env import ServiceEnv
+from workflows.schema import load_input
 
 #: ``session.info`` key: signals to link to the case that create_case is registering.
 PENDING_LINKS = "risk.pending_signal_links"
 INTAKE_ROLES = (Role.CLERK, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
-
-
-def _invalid(exc: ValidationError) -> ValidationFailed:
-    return ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages())
 
 
 def _check_org(session: Session, actor: Actor, org_id: int) -> Organisation:
@@ -61,10 +57,7 @@ def record_signal(session: Session, *, actor: Actor, data: Mapping[str, Any],
                   at: dt.datetime | None = None) -> tuple[RiskSignal, scoring.RescoreResult]:
     """Register a signal and re-assess its enterprise (one unit of work)."""
     with unit_of_work(session):
-        try:
-            d = SignalCreateSchema().load(dict(data))
-        except ValidationError as exc:
-            raise _invalid(exc) from exc
+        d = load_input(SignalCreateSchema(), data)
         now = at or dt.datetime.now(dt.UTC)
         observed = d["observed_at"] or now
         if observed > now + dt.timedelta(minutes=5):
@@ -141,10 +134,7 @@ def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Map
     from mediation.cases import service as case_service
 
     with unit_of_work(session):
-        try:
-            d = SignalConvertSchema().load(dict(data or {}))
-        except ValidationError as exc:
-            raise _invalid(exc) from exc
+        d = load_input(SignalConvertSchema(), data)
         s = get_signal(session, actor=actor, signal_id=signal_id)
         _act_check(actor, s)
         if s.status != "open":
@@ -198,10 +188,7 @@ def attach_to_case(session: Session, *, actor: Actor, signal_id: int, data: Mapp
     from mediation.cases.service import get_case
 
     with unit_of_work(session):
-        try:
-            d = SignalAttachSchema().load(dict(data))
-        except ValidationError as exc:
-            raise _invalid(exc) from exc
+        d = load_input(SignalAttachSchema(), data)
         s = get_signal(session, actor=actor, signal_id=signal_id)
         _act_check(actor, s)
         if s.status != "open":
@@ -221,10 +208,7 @@ def resolve(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str
             at: dt.datetime | None = None) -> tuple[RiskSignal, scoring.RescoreResult]:
     """Close a signal (resolved, or unfounded) and re-assess its enterprise."""
     with unit_of_work(session):
-        try:
-            d = SignalResolveSchema().load(dict(data))
-        except ValidationError as exc:
-            raise _invalid(exc) from exc
+        d = load_input(SignalResolveSchema(), data)
         s = get_signal(session, actor=actor, signal_id=signal_id)
         _act_check(actor, s)
         if s.status in ("resolved", "dismissed"):

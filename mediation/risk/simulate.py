@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,12 +24,14 @@ from mediation.db.models import Enterprise
 from mediation.db.models_risk import RiskAlert, RiskCaseFacts, RiskSignal
 from mediation.domain.clock import CHINA_TZ, china_instant
 from mediation.domain.enums import Role
-from mediation.domain.errors import PermissionDenied, ValidationFailed
+from mediation.domain.errors import PermissionDenied
 from mediation.domain.policy import Actor
+from mediation.risk.hotspot_query import resolve_scope
+from mediation.risk.inputs import SimulateSchema
 from mediation.risk.rules import ALERT_LEVELS, LEVELS, RANK, RiskRules, assess, rules_from_json
 from mediation.risk.rulesets import _jsonable, active_rules
-from mediation.risk.schemas import SimulateSchema
 from mediation.risk.scoring import CaseView, SignalView, features_at, load_inputs
+from workflows.schema import load_input
 
 BATCH = 1000
 #: Enterprises listed in the differences (the largest differences first).
@@ -129,14 +130,9 @@ def _enterprises_in_scope(session: Session, scope: Any, start: dt.datetime, end:
 
 def replay(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     """Replay candidate rules (and the active ones) over the window within the caller's scope."""
-    from mediation.risk.hotspots import resolve_scope
-
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM):
         raise PermissionDenied("只有督导员和系统管理员可以试算预警规则")
-    try:
-        d = SimulateSchema().load(dict(data))
-    except ValidationError as exc:
-        raise ValidationFailed("预警规则或回放期间有误，请按提示修改", errors=exc.normalized_messages()) from exc
+    d = load_input(SimulateSchema(), data, "预警规则或回放期间有误，请按提示修改")
     candidate = rules_from_json(_jsonable(d["rules"]), version=0)
     current = active_rules(session)
     scope = resolve_scope(session, actor, d.get("organisation_id"))

@@ -59,7 +59,12 @@ REFERENCE: dict[tuple[str, str], str] = {
     ("reported", "dismiss"): "closed",
     ("triage", "dismiss"): "closed",
     **{(s, "close"): "closed" for s in ("performed", "referred", "not_accepted", "terminated", "withdrawn")},
+    # v3: the outcome of a joint review/confirmation request (hand-off packages)
+    **{(s, "review_granted"): "closed" for s in ("agreed", "performing", "non_performed")},
+    **{(s, "review_refused"): s for s in ("agreed", "performing", "non_performed")},
 }
+#: Added by V3 (new cases): the outcomes of a joint review or confirmation request.
+V3_ONLY = {(s, e) for s in ("agreed", "performing", "non_performed") for e in ("review_granted", "review_refused")}
 EVENTS = sorted({e for _, e in REFERENCE})
 TERMINAL = {"closed"}
 CLOCKS = {"acceptance", "arbitration_right", "mediation_end", "negotiation_reply"}
@@ -87,6 +92,8 @@ def payload_for(event: str, case: Case, today: dt.date, good: bool) -> dict[str,
              "proof": "回单"} if pending else {}
         ),
         "request_review": {"review_kind": "judicial_confirmation"},
+        "review_granted": {"decision_number": "（2025）浙0402民特1号"},
+        "review_refused": {"decision_number": "（2025）浙0402民特2号"},
         "withdraw": {"reason": "撤回"},
         "dismiss": {"reason": "已化解"},
     }.get(event, {})
@@ -203,16 +210,18 @@ def test_lifecycle_against_reference_table(db: Session) -> None:
     )
 
 
+#: V2 (cases opened before V3 keep it): V3 without the review outcomes.
+REFERENCE_V2 = {k: v for k, v in REFERENCE.items() if k not in V3_ONLY}
 #: V1 (cases opened before V2 keep it): V2 without its two added transitions.
-REFERENCE_V1 = {k: v for k, v in REFERENCE.items()
+REFERENCE_V1 = {k: v for k, v in REFERENCE_V2.items()
                 if k not in {("lapsed", "extend"), ("non_performed", "request_review")}}
 
 
 def test_reference_table_matches_definition() -> None:
-    from workflows.definitions import CURRENT_VERSION, V1, V2
+    from workflows.definitions import CURRENT_VERSION, V1, V2, V3
 
-    assert CURRENT_VERSION == V2.version  # the lifecycle test runs on new cases, i.e. on V2
-    for definition, reference in ((V2, REFERENCE), (V1, REFERENCE_V1)):
+    assert CURRENT_VERSION == V3.version  # the lifecycle test runs on new cases, i.e. on V3
+    for definition, reference in ((V3, REFERENCE), (V2, REFERENCE_V2), (V1, REFERENCE_V1)):
         derived = {(s, t.event): definition.target(t.event, s) for t in definition.transitions for s in t.sources}
         assert derived == reference, definition.version
         for s in definition.terminal_states():

@@ -48,6 +48,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 RESOURCE_TAGS = (
     ("/api/v1/auth/", "auth"),
     ("/api/v1/cases/{case_id}/documents", "documents"),
+    ("/api/v1/cases/{case_id}/handoff", "handoff"),
     ("/api/v1/document-kinds", "documents"),
     ("/api/v1/cases/", "cases"),
     ("/api/v1/users", "users"),
@@ -55,7 +56,10 @@ RESOURCE_TAGS = (
     ("/api/v1/enterprises", "reference"),
     ("/api/v1/organisations", "reference"),
     ("/api/v1/workflows", "reference"),
-    ("/api/v1/risk/", "hotspots"),
+    ("/api/v1/risk/signals", "signals"),
+    ("/api/v1/risk/enterprises", "signals"),
+    ("/api/v1/risk/alerts", "alerts"),
+    ("/api/v1/risk/rules", "rules"),
     ("/api/v1/hotspots", "hotspots"),
 )
 

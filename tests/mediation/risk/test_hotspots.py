@@ -17,7 +17,7 @@ from mediation.db.models import Enterprise
 from mediation.domain.clock import china_today
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor
-from mediation.risk import hotspots, signals, simulate
+from mediation.risk import hotspot_export, hotspots, signals, simulate
 from mediation.risk.rules import DEFAULT_RULES_JSON
 from tests.factories import World, agreement_payload, application, drive, new_case
 from tests.helpers import signal_data
@@ -172,14 +172,14 @@ def test_bad_queries_are_refused_in_chinese(db: Session, world: World, data: dic
 
 def test_exports(db: Session, world: World, data: dict[str, Any]) -> None:
     result = run(db, world.actor(world.city_supervisor), by="county")
-    raw = hotspots.to_csv(result)
+    raw = hotspot_export.to_csv(result)
     assert raw.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[1][:3] == ["代码", "区县", "案件数"]
     assert table[-1][1] == "合计" and table[-1][2] == "6"
     from openpyxl import load_workbook
 
-    wb = load_workbook(io.BytesIO(hotspots.to_xlsx(result)))
+    wb = load_workbook(io.BytesIO(hotspot_export.to_xlsx(result)))
     ws = wb.active
     assert ws is not None and ws["A2"].value == "代码"
     assert ws.cell(row=ws.max_row, column=2).value == "合计" and ws.cell(row=ws.max_row, column=3).value == 6

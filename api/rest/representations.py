@@ -1,4 +1,4 @@
-"""HTTP request/response schemas (the documented shapes of the OpenAPI spec)."""
+"""The documented HTTP representations: the REST API's request and response schemas (the OpenAPI shapes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from api.rest.queries_args import SORT_CHOICES
 from mediation.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PASSWORD_LENGTH
-from mediation.cases.schemas import PartyAddSchema, PartyPatchSchema
+from mediation.cases.inputs import PartyAddSchema, PartyPatchSchema
 from mediation.domain.enums import DisputeCategory
 from mediation.domain.identity import validate_phone
 from workflows.definitions import DEFINITIONS
