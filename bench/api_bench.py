@@ -293,7 +293,7 @@ def documents_queue(args: argparse.Namespace) -> None:
                                 str(args.render_workers)], cwd=ROOT, env=env, start_new_session=True)
     time.sleep(3)  # the workers connect and load the fonts
     for label, case_ids, documents in (("without documents", plain_ids, "off"), ("with documents", doc_ids, "queue")):
-        proc = start_gunicorn(args.port, args.worker_class, documents)
+        proc = start_gunicorn(args.port, args.worker_class, documents, MEDIATION_LOG_LEVEL="WARNING")
         stop = threading.Event()
         samples = lags.setdefault(label, [])
 
