@@ -285,23 +285,23 @@ def documents_queue(args: argparse.Namespace) -> None:
     plain_ids, doc_ids = ids[:args.cases], ids[args.cases:]
     engine = create_engine(URL.replace("postgresql://", "postgresql+psycopg://"))
     results: dict[str, dict[str, float]] = {}
-    lags: list[float] = []
+    lags: dict[str, list[float]] = {}
     drained_after = float("nan")
-    workers: subprocess.Popen[bytes] | None = None
+    # the workers run through both phases: they fold the risk deltas of every transition, and render in the second
+    env = {**os.environ, "DATABASE_URL": URL, "MEDIATION_LOG_LEVEL": "WARNING", **BLOB_ENV}
+    workers = subprocess.Popen([sys.executable, "-m", "mediation.cli.main", "worker", "--processes",
+                                str(args.render_workers)], cwd=ROOT, env=env, start_new_session=True)
+    time.sleep(3)  # the workers connect and load the fonts
     for label, case_ids, documents in (("without documents", plain_ids, "off"), ("with documents", doc_ids, "queue")):
-        if documents == "queue":
-            env = {**os.environ, "DATABASE_URL": URL, "MEDIATION_LOG_LEVEL": "WARNING", **BLOB_ENV}
-            workers = subprocess.Popen([sys.executable, "-m", "mediation.cli.main", "worker", "--processes",
-                                        str(args.render_workers)], cwd=ROOT, env=env, start_new_session=True)
-            time.sleep(3)  # the workers connect and load the fonts
-        proc = start_gunicorn(args.port, args.worker_class, documents)
+        proc = start_gunicorn(args.port, args.worker_class, documents, MEDIATION_LOG_LEVEL="WARNING")
         stop = threading.Event()
+        samples = lags.setdefault(label, [])
 
-        def sample(stop: threading.Event = stop) -> None:
+        def sample(stop: threading.Event = stop, samples: list[float] = samples) -> None:
             with Session(engine) as s:
                 while not stop.wait(0.5):
                     now = dt.datetime.now(dt.UTC)
-                    lags.append((now - fold.fresh_as_of(s, now)).total_seconds())
+                    samples.append((now - fold.fresh_as_of(s, now)).total_seconds())
                     s.rollback()
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -311,8 +311,7 @@ def documents_queue(args: argparse.Namespace) -> None:
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
                 fh.write(LUA % {"ids": ",".join(map(str, case_ids)), "token": token, "conns": args.connections,
                                 "prefer": ""})
-            if documents == "queue":
-                sampler.start()
+            sampler.start()
             results[label] = wrk(base + "/api/v1/cases/", args.duration, args.connections, fh.name)
             ended = time.monotonic()
             if documents == "queue":
@@ -328,9 +327,8 @@ def documents_queue(args: argparse.Namespace) -> None:
             stop.set()
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=10)
-    if workers is not None:
-        os.killpg(workers.pid, signal.SIGTERM)
-        workers.wait(timeout=60)
+    os.killpg(workers.pid, signal.SIGTERM)
+    workers.wait(timeout=60)
     with Session(engine) as s:
         rows = s.execute(text("SELECT extract(epoch FROM rendered_at - created_at), rendered_at, status "
                               "FROM generated_documents WHERE kind = 'session_record'")).all()
@@ -341,7 +339,7 @@ def documents_queue(args: argparse.Namespace) -> None:
     span = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else float("nan")
     a, b = results["without documents"], results["with documents"]
     print(f"\n== documents off the request: gunicorn 2 workers ({args.worker_class}), {args.connections} clients, "
-          f"{args.duration}s each, PostgreSQL, {args.render_workers} render workers beside them; "
+          f"{args.duration}s each, PostgreSQL, {args.render_workers} queue workers beside them (fold + render); "
           f"{os.cpu_count()} cores on this machine")
     print(f"transitions without documents   {a['rps']:8.0f} req/s   p50 {a['p50']:6.2f} ms   p99 {a['p99']:6.2f} ms   "
           f"non-2xx {a['non2xx']:.0f} of {a['total']:.0f}")
@@ -353,9 +351,11 @@ def documents_queue(args: argparse.Namespace) -> None:
           f"   ({len(ready)} documents; not ready: {failed})")
     print(f"queue render throughput         {rate:8.1f} "
           f"PDFs/s with {args.render_workers} workers   (backlog drained {drained_after:.1f} s after the load ended)")
-    lag50, lag95 = _percentile(lags, 0.5), _percentile(lags, 0.95)
-    print(f"dashboard lag under load        p50 {lag50:6.2f} s   p95 {lag95:6.2f} s   "
-          f"max {max(lags, default=float('nan')):6.2f} s   ({len(lags)} samples; deltas waiting at the end: {waiting})")
+    for label, values in lags.items():
+        lag50, lag95 = _percentile(values, 0.5), _percentile(values, 0.95)
+        print(f"dashboard lag, {label:17s} p50 {lag50:5.2f} s   p95 {lag95:5.2f} s   "
+              f"max {max(values, default=float('nan')):5.2f} s   ({len(values)} samples every 0.5 s)")
+    print(f"risk deltas waiting at the end  {waiting}")
     engine.dispose()
 
 

@@ -1,8 +1,9 @@
 """Early detection and warning (早发现、早介入、早报告) and the supervisors' hotspot picture.
 
 Base data: risk signals, versioned scoring rules, each enterprise's current level, every level change,
-alerts. Derived data (kept consistent with the base tables inside the same transaction by the case
-observer in :mod:`mediation.risk.observer`, rebuilt in bulk by :mod:`mediation.risk.maintenance`):
+alerts. Derived data (the facts kept consistent with the base tables inside the same transaction by the case
+observer in :mod:`mediation.risk.observer`, the rollups and counters by the fold of its deltas in
+:mod:`mediation.risk.fold`; rebuilt in bulk by :mod:`mediation.risk.maintenance`):
 
 - ``risk_case_facts``: one narrow row per case — the projection every hotspot figure is computed from;
 - ``risk_rollups``: those facts summed by (scope organisation, dimension, time bucket);

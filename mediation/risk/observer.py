@@ -1,5 +1,7 @@
-"""The case observer: keeps risk facts, rollups, counters, levels and alerts consistent with every case
-event (``create_case``, ``fire_event``, the deadline sweep), inside the event's own transaction.
+"""The case observer: keeps the case's risk facts, the enterprise's level and the alerts consistent with every
+case event (``create_case``, ``fire_event``, the deadline sweep), inside the event's own transaction, and records
+the change of the case's facts as one delta row; the rollups and counters that a whole province and month share
+are written by the fold (:mod:`mediation.risk.fold`), never by the event's transaction.
 
 Wired by :mod:`mediation.wiring` (``OBSERVERS``) into the environment the application and the command line
 pass to the services; tests pass it through their ``env`` fixture.

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
@@ -27,6 +27,7 @@ from mediation.wiring import OBSERVERS
 from tests.api.ui.test_ui_pages import login
 from tests.factories import World, application
 from tests.fixtures import Api
+from tests.helpers import TODAY as TODAY_
 
 
 class Manual:
@@ -177,3 +178,62 @@ def test_a_failed_render_keeps_its_number_shows_to_supervisors_and_can_be_render
                                                                  GeneratedDocument.version == 1)
                          .order_by(GeneratedDocument.id)).all()
     assert numbers == [failed["number"], failed["number"].replace("第1号", "第2号")]
+
+
+@pytest.mark.postgres_only
+def test_workers_retry_a_render_mark_it_failed_after_the_last_attempt_and_render_it_again(
+        committing_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real task (``mediation.tasks.unit_tasks``) on procrastinate: every attempt fails → ``failed`` with the
+    reason and no event; rendered again (``rerender``) once the cause is gone → ready, the same number, one event."""
+    import asyncio
+    from dataclasses import replace
+
+    from mediation.queue import PostgresQueue, conninfo
+    from mediation.tasks import unit_tasks
+    from mediation.tasks.worker import build_app
+    from tests.factories import build_world, new_case
+
+    blobs = DirectoryBlobStore(tmp_path / "blobs")
+    tasks = {name: replace(spec, retries=2, wait=0) for name, spec in unit_tasks(blobs).items()}  # no waiting
+    factory = lambda: Session(committing_engine, expire_on_commit=False)  # noqa: E731
+    app = build_app(factory, conninfo=conninfo(committing_engine.url.render_as_string(hide_password=False)),
+                    tasks=tasks, periodic=False)
+
+    def drain() -> None:
+        async def run() -> None:
+            async with app.open_async():
+                await app.run_worker_async(wait=False, install_signal_handlers=False, listen_notify=False)
+
+        asyncio.run(run())
+
+    with Session(committing_engine, expire_on_commit=False) as s:
+        world = build_world(s, "_retry")
+        case = new_case(s, world, TODAY_)
+        doc = doc_service.generate_on_demand(s, actor=world.actor(world.mediator), case_id=case.id,
+                                             kind="application", blobs=blobs, queue=PostgresQueue())
+        doc_id, number, case_id = doc.id, doc.number, case.id
+        supervisor = world.actor(world.supervisor)
+    attempts: list[int] = []
+
+    def broken(*_: Any, **__: Any) -> Any:
+        attempts.append(1)
+        raise RuntimeError("字体文件损坏")
+
+    monkeypatch.setattr(doc_service, "render_pdf", broken)
+    for _ in range(3):
+        drain()
+    assert len(attempts) == 3  # the first attempt and two retries
+    with Session(committing_engine) as s:
+        failed = s.get(GeneratedDocument, doc_id)
+        assert failed is not None and failed.status == "failed" and "字体文件损坏" in failed.error
+        assert _generated_events(s, doc_id) == []
+    monkeypatch.undo()
+    with Session(committing_engine, expire_on_commit=False) as s:
+        again = doc_service.rerender(s, actor=supervisor, case_id=case_id, document_id=doc_id,
+                                     queue=PostgresQueue(), blobs=blobs)
+        assert again.status == "pending"
+    drain()
+    with Session(committing_engine) as s:
+        ready = s.get(GeneratedDocument, doc_id)
+        assert ready is not None and ready.status == "ready" and ready.number == number and not ready.error
+        assert len(_generated_events(s, doc_id)) == 1
