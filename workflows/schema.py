@@ -127,7 +127,10 @@ INPUT_INVALID = "提交的内容有误，请按提示修改"
 
 def load_input(schema: Schema, data: Mapping[str, Any] | None, message: str = INPUT_INVALID) -> dict[str, Any]:
     """The input through its schema; what is wrong, field by field, becomes the domain's
-    :class:`ValidationFailed` (a 422 problem naming each field) with ``message`` as its summary."""
+    :class:`ValidationFailed` (a 422 problem naming each field) with ``message`` as its summary. A body that is
+    not an object (a list, a number) is refused the same way, never a 500."""
+    if data is not None and not isinstance(data, Mapping):
+        raise ValidationFailed("请求内容应为 JSON 对象（键值对）", errors={"_schema": ["请求内容应为 JSON 对象"]})
     try:
         loaded: dict[str, Any] = schema.load(dict(data or {}))
     except ValidationError as exc:
