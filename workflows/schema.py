@@ -128,6 +128,8 @@ INPUT_INVALID = "提交的内容有误，请按提示修改"
 def load_input(schema: Schema, data: Mapping[str, Any] | None, message: str = INPUT_INVALID) -> dict[str, Any]:
     """The input through its schema; what is wrong, field by field, becomes the domain's
     :class:`ValidationFailed` (a 422 problem naming each field) with ``message`` as its summary."""
+    if data is not None and not isinstance(data, Mapping):  # e.g. a JSON body that is a list, not an object
+        raise ValidationFailed(message, errors={"_schema": ["内容应为JSON对象"]})
     try:
         loaded: dict[str, Any] = schema.load(dict(data or {}))
     except ValidationError as exc:
