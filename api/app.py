@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Flask
+from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -18,10 +18,12 @@ from werkzeug.routing import IntegerConverter
 
 from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
-from api.rest import alerts, cases, documents, hotspots, reference, rules, users
+from api.rest import alerts, bulk, cases, documents, handoff, hotspots, payments, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
 from api.rest import signals as risk_signals
 from api.rest.representations import MAX_ID
+from api.ui import bulk as ui_bulk
 from api.ui import caselist, dashboard, intake, login, pages, parties, signals
+from api.ui import handoff as ui_handoff
 from documents import renderer
 from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
@@ -30,7 +32,7 @@ from mediation.runtime.env import EnvFactory
 from mediation.runtime.logs import configure_logging
 from mediation.runtime.settings import DEV_SECRET_KEY, Settings, engine_from_settings
 from mediation.wiring import env_factory as build_env_factory
-from mediation.wiring import session_info
+from mediation.wiring import job_queue, session_info
 
 #: ASCII: client generators name their package after it (the Chinese name is ``info.x-title-zh``).
 API_TITLE = "Labour Mediation API"
@@ -92,12 +94,24 @@ class MediationApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+class _Request(Request):
+    """Requests are held to ``MAX_CONTENT_LENGTH`` (1 MB), except a payment with its proof files (decided before
+    anything reads the body: the NUL and CSRF checks parse forms first)."""
+
+    @property  # type: ignore[override]
+    def max_content_length(self) -> int | None:
+        if self.method == "POST" and self.endpoint in payments.UPLOAD_ENDPOINTS:
+            return payments.MAX_PAYMENT_BODY
+        return super().max_content_length
+
+
 def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None,
                env_factory: EnvFactory | None = None) -> Flask:
     """The application. ``session_factory`` and ``env_factory`` default to what the settings name (the database)
     and what :mod:`mediation.wiring` assembles (observers, the document producer unless the settings or the
     ``DOCUMENTS_ON_TRANSITION`` config turn it off, the clock); the routes take both from the app."""
     app = Flask(__name__, instance_relative_config=False)
+    app.request_class = _Request
     app.json = _JSONProvider(app)
     settings = Settings.from_env()
     if not app.config.get("TESTING") and not (test_config or {}).get("TESTING"):
@@ -137,6 +151,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
         session_factory = make_session_factory(engine, info=session_info(db_settings, inline=inline))
     blobs = store_from_spec(app.config.get("BLOB_STORE") or settings.blob_store, endpoint_url=settings.s3_endpoint_url)
     app.extensions["mediation.blobs"] = blobs
+    # jobs that requests defer outside a transition (hand-off packages): to the workers, or inline after the commit
+    app.extensions["mediation.queue"] = job_queue(Settings.from_env({**_env_overrides(app)}), blobs, inline=inline)
     if env_factory is None:
         on = app.config.get("DOCUMENTS_ON_TRANSITION", settings.documents_on_transition)
         env_factory = build_env_factory(Settings.from_env({**_env_overrides(app)}), documents=bool(on), blobs=blobs,
@@ -156,14 +172,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, risk_signals.blp, alerts.blp, rules.blp,
-                hotspots.blp):
+    for blp in (auth.blp, cases.blp, payments.blp, reference.blp, users.blp, documents.blp, risk_signals.blp,
+                alerts.blp, rules.blp, hotspots.blp, handoff.blp):
         api.register_blueprint(blp)
     for w in renderer.check_fonts():
         logging.getLogger("documents").warning(w)
     errors.register_error_handlers(app)
 
-    for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp):
+    for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp, ui_handoff.bp,
+               ui_bulk.bp):
         app.register_blueprint(bp)
     return app
 

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mediation.cases.service import get_case
-from mediation.db.models import Case, Enterprise, User
+from mediation.db.models import Case, Enterprise, Organisation, User
 from mediation.db.models_access import MediatorConflict
 from mediation.db.uow import unit_of_work, unit_of_work_recording
 from mediation.domain.enums import Role
 from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
-from mediation.domain.policy import Actor, can
+from mediation.domain.policy import Actor, can, in_scope
 from workflows.definitions import get_definition
 from workflows.history import append_event
 from workflows.mediators import conflict_reason
@@ -81,7 +81,7 @@ def assign_mediator(
         if not can(actor, "assign", case):
             raise PermissionDenied("只有督导员或管理员可以指派调解员")
         if expected_version is not None and case.version != expected_version:
-            raise ConflictError("案件已被他人修改，请刷新后重试", current_version=case.version)
+            raise ConflictError("案件在您打开后已有更新，请刷新后重试", current_version=case.version)
         user = session.get(User, mediator_id)
         if user is None or not user.active or user.role != Role.MEDIATOR or \
                 user.organisation_id != case.organisation_id:
@@ -114,3 +114,68 @@ def declare_conflict(
     return c
 
 
+
+
+# --- bulk reassignment ---------------------------------------------------------------------------------------
+
+#: At most this many cases in one bulk request (a committee's whole caseload fits; a runaway client does not).
+BULK_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What happened to one case of a bulk request: reassigned, or refused with the reason (each case is its own
+    unit of work: one refusal never undoes another case's reassignment)."""
+
+    case_id: int
+    number: str
+    ok: bool
+    code: str = ""
+    reason: str = ""
+
+
+def cases_of_mediator(session: Session, *, actor: Actor, mediator_id: int) -> list[int]:
+    """The ids of the open cases (agreements still followed up included) led by ``mediator_id`` that ``actor``
+    may reassign (its subtree)."""
+    rows = session.execute(
+        select(Case.id, Case.organisation_id, Case.status, Case.workflow_version).where(
+            Case.lead_mediator_id == mediator_id).order_by(Case.id)).all()
+    paths = dict(session.execute(select(Organisation.id, Organisation.path)).all())
+    out = []
+    for r in rows:
+        d = get_definition(r.workflow_version)
+        open_ = d.has_state(r.status) and (d.state(r.status).open or r.status in ("agreed", "performing",
+                                                                                  "non_performed"))
+        if open_ and in_scope(actor, r.organisation_id, paths.get(r.organisation_id, "/")):
+            out.append(r.id)
+    return out
+
+
+def bulk_reassign(session: Session, *, actor: Actor, case_ids: list[int], mediator_id: int,
+                  reason: str = "") -> list[BulkOutcome]:
+    """Reassign every case to ``mediator_id`` through :func:`assign_mediator` — the same checks (scope, role,
+    the mediator's committee, recusal), one history entry per case, a refused recusal recorded on its case —
+    each case in its own unit of work. Refused cases are listed with their reason; the others are done."""
+    if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied("只有督导员或管理员可以批量改派调解员")
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        raise ValidationFailed("请选择要改派的案件", errors={"case_ids": ["请至少选择一件案件"]})
+    if len(ids) > BULK_LIMIT:
+        raise ValidationFailed(f"一次最多改派{BULK_LIMIT}件案件", errors={"case_ids": [f"最多{BULK_LIMIT}件"]})
+    out: list[BulkOutcome] = []
+    for cid in ids:
+        number = ""
+        try:
+            case = get_case(session, case_id=cid, actor=actor)
+            number = case.number
+            if case.lead_mediator_id == mediator_id:
+                session.rollback()
+                out.append(BulkOutcome(cid, number, False, "unchanged", "已是该案主办调解员"))
+                continue
+            session.rollback()  # release the read; assign_mediator locks the row in its own unit
+            assign_mediator(session, case_id=cid, actor=actor, mediator_id=mediator_id, reason=reason)
+            out.append(BulkOutcome(cid, number, True))
+        except DomainError as exc:
+            out.append(BulkOutcome(cid, number, False, exc.code, exc.detail))
+    return out

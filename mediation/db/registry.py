@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from mediation.db import models, models_access, models_documents, models_ops, models_privacy, models_risk
+from mediation.db import (
+    models,
+    models_access,
+    models_documents,
+    models_handoff,
+    models_ops,
+    models_privacy,
+    models_risk,
+)
 
-__all__ = ["models", "models_access", "models_documents", "models_ops", "models_privacy", "models_risk"]
+__all__ = ["models", "models_access", "models_documents", "models_handoff", "models_ops", "models_privacy",
+           "models_risk"]

@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session, joinedload
 from mediation.cases.queries import org_scope_clause, region_clause
 from mediation.db.models import Case, Deadline, Enterprise, Organisation, Park, User
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.db.sqlfuncs import dialect_insert
 from mediation.db.uow import unit_of_work
 from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, Ownership
 from mediation.domain.clock import china_today
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
-from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.identity import mask_name
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
 from mediation.risk.inputs import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
@@ -59,7 +61,7 @@ def _insert_alert(session: Session, values: Mapping[str, Any]) -> RiskAlert | No
     """Insert an alert unless one with the same ``dedupe_key`` exists (raised by another transaction or worker
     at the same time): the unique key decides, not a prior SELECT. The new alert, or ``None``."""
     session.flush()
-    stmt = (facts._insert(session, RiskAlert.__table__).values(**values)
+    stmt = (dialect_insert(session, RiskAlert.__table__).values(**values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(RiskAlert.__table__.c.id))
     alert_id = session.execute(stmt).scalar_one_or_none()
     if alert_id is None:
@@ -336,7 +338,10 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
         "explanation": explanation,
         "workers_involved": workers,
         "signals": [{"id": s.id, "source": s.source, "source_label": SIGNAL_SOURCES.get(s.source, s.source),
-                     "observed_at": s.observed_at, "reporter_name": s.reporter_name, "description": s.description,
+                     # the report goes to supervisors and beyond the committee: reporters masked, never their
+                     # phone (docs/domain.md#personal-data)
+                     "observed_at": s.observed_at, "reporter_name": mask_name(s.reporter_name) or "",
+                     "description": s.description,
                      "evidence": s.evidence, "workers_affected": s.workers_affected, "status": s.status}
                     for s in signals],
         "cases": [{"id": c.id, "number": c.number, "title": c.title, "status": c.status,
@@ -347,3 +352,34 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
         "raised_at": alert.raised_at if alert is not None else None,
         "report_due_on": alert.report_due_on if alert is not None else None,
     }
+
+
+#: At most this many alerts in one bulk acknowledgement.
+BULK_LIMIT = 500
+
+
+def bulk_acknowledge(session: Session, *, actor: Actor, alert_ids: list[int], note: str,
+                     at: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Acknowledge many alerts with one note: each through :func:`acknowledge` (the same scope and status rules),
+    each in its own unit of work; the ones refused are listed with their reason."""
+    _supervisor(actor)
+    ids = list(dict.fromkeys(alert_ids))
+    errors: dict[str, list[str]] = {}
+    if not ids:
+        errors["alert_ids"] = ["请至少选择一条预警"]
+    elif len(ids) > BULK_LIMIT:
+        errors["alert_ids"] = [f"一次最多签收{BULK_LIMIT}条预警"]
+    if not note.strip():
+        errors["note"] = ["批量签收请填写签收意见"]
+    elif AlertAckSchema().validate({"note": note}):
+        errors["note"] = ["签收意见过长"]
+    if errors:
+        raise ValidationFailed("；".join(m for ms in errors.values() for m in ms), errors=errors)
+    out: list[dict[str, Any]] = []
+    for aid in ids:
+        try:
+            alert = acknowledge(session, actor=actor, alert_id=aid, data={"note": note.strip()}, at=at)
+            out.append({"alert_id": aid, "ok": True, "code": "", "reason": "", "status": alert.status})
+        except DomainError as exc:
+            out.append({"alert_id": aid, "ok": False, "code": exc.code, "reason": exc.detail, "status": None})
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from documents.handoff import BUILD_TASK, handoff_handlers
 from documents.service import RENDER_TASK, render_handlers
 from mediation.blobs import BlobStore, store_from_spec
 from mediation.queue import DOCUMENTS_QUEUE, UnitHandler
@@ -21,15 +22,23 @@ from mediation.tasks.worker import UnitTask
 RENDER_RETRIES = 4
 
 
+
+def _settings_blobs() -> BlobStore:
+    settings = Settings.from_env()
+    return store_from_spec(settings.blob_store, endpoint_url=settings.s3_endpoint_url)
+
+
 def unit_tasks(blobs: BlobStore | None = None) -> dict[str, UnitTask]:
-    """Every unit task by name: the documents' render (its PDFs go to ``blobs``, default: the settings' store).
-    The risk fold is not a queued task: every worker folds every second (:func:`mediation.tasks.worker.fold_loop`)."""
+    """Every unit task by name: the documents' render and the hand-off packages' build (their files go to
+    ``blobs``, default: the settings' store). The risk fold is not a queued task: every worker folds every
+    second (:func:`mediation.tasks.worker.fold_loop`)."""
     if blobs is None:
-        settings = Settings.from_env()
-        blobs = store_from_spec(settings.blob_store, endpoint_url=settings.s3_endpoint_url)
+        blobs = _settings_blobs()
     handlers, failures = render_handlers(blobs)
+    build, build_failed = handoff_handlers(blobs)
     return {RENDER_TASK: UnitTask(handler=handlers[RENDER_TASK], queue=DOCUMENTS_QUEUE, retries=RENDER_RETRIES,
-                                  wait=2.0, on_failure=failures[RENDER_TASK])}
+                                  wait=2.0, on_failure=failures[RENDER_TASK]),
+            BUILD_TASK: UnitTask(handler=build[BUILD_TASK], queue=DOCUMENTS_QUEUE, on_failure=build_failed[BUILD_TASK])}
 
 
 def inline_handlers(tasks: Mapping[str, UnitTask] | None = None) -> dict[str, UnitHandler]:

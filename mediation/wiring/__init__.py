@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from documents.handoff import handoff_handlers
 from documents.service import PdfProducer, render_handlers
 from mediation.blobs import BlobStore, store_from_spec
 from mediation.domain.clock import china_today
@@ -48,8 +49,12 @@ def session_info(settings: Settings, *, inline: bool = False) -> dict[str, Any]:
 
 
 def job_queue(settings: Settings, blobs: BlobStore, *, inline: bool = False) -> JobQueue:
-    """Where the documents' render jobs go: procrastinate, or inline after the commit."""
-    return PostgresQueue() if by_workers(settings, inline=inline) else InlineQueue(*render_handlers(blobs))
+    """Where the documents' render and the hand-off packages' build jobs go: procrastinate, or inline after
+    the commit."""
+    if by_workers(settings, inline=inline):
+        return PostgresQueue()
+    (render, render_failed), (build, build_failed) = render_handlers(blobs), handoff_handlers(blobs)
+    return InlineQueue({**render, **build}, {**render_failed, **build_failed})
 
 
 def env_factory(settings: Settings, *, documents: bool | None = None, blobs: BlobStore | None = None,

@@ -7,7 +7,10 @@
 - :mod:`~workflows.events.agreement` — settle, sign_agreement, request_review;
 - :mod:`~workflows.events.performance` — record_performance, record_late_performance, confirm_performed,
   report_non_performance;
-- :mod:`~workflows.events.closing` — refer, close.
+- :mod:`~workflows.events.closing` — refer, close;
+- :mod:`~workflows.events.handoff` — review_granted, review_refused (v3).
+- :mod:`~workflows.events.legal` (v3) — suspend_limitation, resume_limitation, record_employment_end,
+  correct_collective.
 
 Why the effects live here, not in ``mediation.cases``: an effect is the part of an event that writes ORM rows,
 and every one of them needs only the models, the domain's rules and the deadline-row helpers — which is why those
@@ -31,7 +34,7 @@ from collections.abc import Mapping
 from marshmallow import Schema
 
 from workflows.definitions import DEFINITIONS
-from workflows.events import acceptance, agreement, closing, intake, mediating, performance
+from workflows.events import acceptance, agreement, closing, handoff, intake, legal, mediating, performance
 from workflows.events.spec import (
     ON_RECEIPT,
     ON_THE_DAY,
@@ -46,7 +49,8 @@ from workflows.schema import NoteSchema
 
 #: Every event's spec, by event name (checked against the definitions of every version).
 SPECS: Mapping[str, EventSpec] = check_specs(
-    (*intake.SPECS, *acceptance.SPECS, *mediating.SPECS, *agreement.SPECS, *performance.SPECS, *closing.SPECS),
+    (*intake.SPECS, *acceptance.SPECS, *mediating.SPECS, *agreement.SPECS, *performance.SPECS, *closing.SPECS,
+     *handoff.SPECS, *legal.SPECS),
     DEFINITIONS.values(),
 )
 

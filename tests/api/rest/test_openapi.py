@@ -48,6 +48,8 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 RESOURCE_TAGS = (
     ("/api/v1/auth/", "auth"),
     ("/api/v1/cases/{case_id}/documents", "documents"),
+    ("/api/v1/cases/{case_id}/handoff", "handoff"),
+    ("/api/v1/cases/{case_id}/payments", "payments"),
     ("/api/v1/document-kinds", "documents"),
     ("/api/v1/cases/", "cases"),
     ("/api/v1/users", "users"),
