@@ -186,3 +186,13 @@ def test_a_deadlock_is_a_409_to_retry_not_a_5xx(api: Api, world: World, db: Sess
     assert r.status_code == 409 and r.mimetype == PROBLEM and r.json["code"] == "concurrent_update", r.json
     assert r.headers["Retry-After"] == "1"
     assert _counts(db) == before
+
+
+@pytest.mark.parametrize("body", ["[1]", '["sha256"]', '[["sha256", "0"]]', "1", '"abc"'])
+def test_a_verification_body_that_is_no_object_is_a_422(api: Api, world: World, agreed: Case, body: str) -> None:
+    """schemathesis (every role): a JSON list as the body of ``…/verify`` was a 500 (the input was turned into a
+    dict before its schema saw it). Now it is a 422 problem saying the body must be an object."""
+    r = api.as_(world.mediator).post(f"/api/v1/cases/{agreed.id}/documents/1/verify", data=body,
+                                     headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.mimetype == PROBLEM, (r.status_code, r.get_data(as_text=True)[:300])
+    assert r.json["errors"] == {"_schema": ["内容应为JSON对象"]}
