@@ -47,7 +47,7 @@ def schedule_session(session: Session, *, case: Case, data: Mapping[str, Any], a
     appointment = SessionAppointment(case_id=case.id, starts_at=starts_at, place=d["place"].strip(),
                                      created_by_id=actor_id, created_at=notifier.clock())
     session.add(appointment)
-    session.flush([appointment])
+    session.flush()
     notifier.record(session, event="session_scheduled", recipients=case_parties(case, notifier.party_quiet),
                     fields={**case_fields(case), "when": when_text(starts_at), "place": appointment.place},
                     case_id=case.id, occasion=f"session_scheduled:{appointment.id}")

@@ -198,7 +198,7 @@ class Notifier:
         if values["dedup_key"] is None:
             message = NotificationMessage(**values)
             session.add(message)
-            session.flush([message])
+            session.flush()
             return message
         table = NotificationMessage.__table__
         dialect = session.get_bind().dialect.name
