@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
-from api.rest import alerts, bulk, cases, documents, handoff, hotspots, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
+from api.rest import alerts, bulk, cases, documents, handoff, hotspots, notifications, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
 from api.rest import signals as risk_signals
 from api.rest.representations import MAX_ID
 from api.ui import bulk as ui_bulk
@@ -161,7 +161,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, risk_signals.blp, alerts.blp, rules.blp,
-                hotspots.blp, handoff.blp):
+                hotspots.blp, handoff.blp, notifications.blp):
         api.register_blueprint(blp)
     for w in renderer.check_fonts():
         logging.getLogger("documents").warning(w)

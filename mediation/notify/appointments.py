@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case
-from mediation.db.models_notify import SessionAppointment
+from mediation.db.models_notify import NotificationMessage, SessionAppointment
 from mediation.domain.clock import CHINA_TZ
 from mediation.domain.errors import ValidationFailed
 from mediation.notify.observer import case_fields
@@ -33,8 +33,9 @@ def when_text(at: dt.datetime) -> str:
 
 
 def schedule_session(session: Session, *, case: Case, data: Mapping[str, Any], actor_id: int | None,
-                     notifier: Notifier) -> SessionAppointment:
-    """Validate ``data`` (``starts_at``, ``place``), store the appointment and tell the parties."""
+                     notifier: Notifier) -> tuple[SessionAppointment, list[NotificationMessage]]:
+    """Validate ``data`` (``starts_at``, ``place``), store the appointment and tell the parties (the messages
+    recorded: one per party and channel)."""
     try:
         d = AppointmentSchema().load(dict(data))
     except ValidationError as exc:
@@ -48,8 +49,10 @@ def schedule_session(session: Session, *, case: Case, data: Mapping[str, Any], a
                                      created_by_id=actor_id, created_at=notifier.clock())
     session.add(appointment)
     session.flush()
-    notifier.record(session, event="session_scheduled", recipients=case_parties(case, notifier.party_quiet),
-                    fields={**case_fields(case), "when": when_text(starts_at), "place": appointment.place},
-                    case_id=case.id, occasion=f"session_scheduled:{appointment.id}")
-    return appointment
+    messages = notifier.record(session, event="session_scheduled",
+                               recipients=case_parties(case, notifier.party_quiet),
+                               fields={**case_fields(case), "when": when_text(starts_at),
+                                       "place": appointment.place},
+                               case_id=case.id, occasion=f"session_scheduled:{appointment.id}")
+    return appointment, messages
 
