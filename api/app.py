@@ -24,6 +24,7 @@ from api.rest.representations import MAX_ID
 from api.ui import bulk as ui_bulk
 from api.ui import caselist, dashboard, intake, login, pages, parties, signals
 from api.ui import handoff as ui_handoff
+from api.ui import notices as ui_notices
 from documents import renderer
 from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
@@ -168,7 +169,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     errors.register_error_handlers(app)
 
     for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp, ui_handoff.bp,
-               ui_bulk.bp):
+               ui_notices.bp, ui_bulk.bp):
         app.register_blueprint(bp)
     return app
 

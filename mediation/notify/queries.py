@@ -142,14 +142,24 @@ class PreferencesSchema(Schema):
 
     @validates_schema
     def _check(self, data: Mapping[str, Any], **_: Any) -> None:
-        start = _time(data.get("quiet_start"), "quiet_start")
-        end = _time(data.get("quiet_end"), "quiet_end")
-        if (start is None) != (end is None):
-            raise ValidationError("免打扰时段须同时填写开始和结束时间", "quiet_end" if end is None else "quiet_start")
-        if start is not None and start == end:
-            raise ValidationError("免打扰时段的开始和结束时间不能相同", "quiet_end")
+        """Every error at once, each under its field."""
+        errors: dict[str, list[str]] = {}
+        times: dict[str, dt.time | None] = {}
+        for name in ("quiet_start", "quiet_end"):
+            try:
+                times[name] = _time(data.get(name), name)
+            except ValidationError as exc:
+                errors[name] = [str(m) for m in exc.messages] if isinstance(exc.messages, list) else [str(exc)]
+        start, end = times.get("quiet_start"), times.get("quiet_end")
+        if not errors:
+            if (start is None) != (end is None):
+                errors["quiet_end" if end is None else "quiet_start"] = ["免打扰时段须同时填写开始和结束时间"]
+            elif start is not None and start == end:
+                errors["quiet_end"] = ["免打扰时段的开始和结束时间不能相同"]
         if data.get("email_enabled") and not data.get("email"):
-            raise ValidationError("接收电子邮件须填写电子邮件地址", "email")
+            errors["email"] = ["接收电子邮件须填写电子邮件地址"]
+        if errors:
+            raise ValidationError(errors)
 
 
 def preferences_dict(session: Session, user: User) -> dict[str, Any]:
