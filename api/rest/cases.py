@@ -41,7 +41,7 @@ from mediation.db.models_access import PersonalDataAccess
 from mediation.domain.deadline_rules import DeadlineKind, default_rules
 from mediation.domain.enums import ClaimType, DisputeCategory, PartyRole
 from mediation.domain.errors import ConflictError, DomainError
-from mediation.domain.identity import mask_address, mask_id_number, mask_phone
+from mediation.domain.identity import mask_address, mask_email, mask_id_number, mask_phone
 from mediation.domain.policy import Actor, can
 from mediation.runtime.metrics import TRANSITIONS
 from workflows import deadlines as dl
@@ -49,7 +49,7 @@ from workflows.definitions import get_definition
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件：登记、查询、流转与历史")
 
-PERSONAL = ("id_number", "phone", "address")
+PERSONAL = ("id_number", "phone", "email", "address")
 
 
 class PreconditionRequired(DomainError):
@@ -75,14 +75,15 @@ def summary(case: Case) -> dict[str, Any]:
 
 
 def party_dict(p: Party, unmasked: bool) -> dict[str, Any]:
-    out = {c: getattr(p, c) for c in ("id", "role", "name", "gender", "birth_date", "id_number", "phone", "address",
-                                     "job_title", "hired_on", "uscc", "legal_representative", "represents_id",
-                                     "agent_kind")}
+    out = {c: getattr(p, c) for c in ("id", "role", "name", "gender", "birth_date", "id_number", "phone", "email",
+                                     "address", "job_title", "hired_on", "uscc", "legal_representative",
+                                     "represents_id", "agent_kind")}
     out["role_label"] = PartyRole(p.role).label
     # Employers' particulars are public registration data; natural persons' are personal data.
     if not unmasked and p.role != PartyRole.EMPLOYER:
         out["id_number"] = mask_id_number(p.id_number)
         out["phone"] = mask_phone(p.phone)
+        out["email"] = mask_email(p.email)
         out["address"] = mask_address(p.address)
         out["masked"] = True
     else:

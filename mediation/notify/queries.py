@@ -14,22 +14,17 @@ from sqlalchemy.orm import Session
 from mediation.db.models import Case, Organisation, User
 from mediation.db.models_notify import NotificationMessage, NotificationPreference
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from mediation.domain.identity import mask_name, mask_phone
+from mediation.domain.identity import mask_email, mask_name, mask_phone
 from mediation.domain.policy import Actor
 from mediation.notify.templates import CHANNEL_LABELS, EVENT_LABELS, STATUS_LABELS
 
 PAGE = 50
 
 
-def mask_email(value: str) -> str:
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
 def masked_address(m: NotificationMessage) -> str:
     if not m.address:
         return ""
-    return mask_email(m.address) if m.channel == "email" else (mask_phone(m.address) or "")
+    return (mask_email(m.address) if m.channel == "email" else mask_phone(m.address)) or ""
 
 
 def message_dict(m: NotificationMessage, *, with_text: bool = True) -> dict[str, Any]:
