@@ -5,9 +5,11 @@ occasion however often the job runs; users' channels and quiet hours respected."
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, Deadline
@@ -18,7 +20,7 @@ from mediation.domain.clock import CHINA_TZ
 from mediation.notify import run_reminders
 from mediation.notify.service import Notifier
 from mediation.queue import RecordingQueue
-from tests.factories import World, drive, new_case
+from tests.factories import World, build_world, drive, new_case
 
 TODAY = dt.date(2025, 10, 20)
 
@@ -118,3 +120,37 @@ def test_a_party_without_phone_or_email_gets_nothing_and_nothing_fails(db: Sessi
     n, _ = notifier_at(due - dt.timedelta(days=2))
     assert run(db, n)["instalment_due"] == 0
     assert rows(db, "instalment_due") == []
+
+
+@pytest.mark.postgres_only
+def test_workers_running_the_reminders_at_once_send_each_once(committing_engine: Engine) -> None:
+    """Four workers run the periodic job at the same instant (real commits, PostgreSQL): one message per
+    recipient, channel and occasion; the others' inserts do nothing."""
+    with Session(committing_engine, expire_on_commit=False) as s:
+        world = build_world(s)
+        case = drive(s, world, new_case(s, world, TODAY), TODAY, "accept", "sign_agreement")
+        due = case.current_agreement.obligations[0].due_on  # type: ignore[union-attr]
+        case_id = case.id
+    n, _ = notifier_at(due - dt.timedelta(days=1))
+    barrier = threading.Barrier(4)
+    results: list[object] = [None] * 4
+
+    def work(i: int) -> None:
+        with Session(committing_engine, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                with unit_of_work(s):
+                    results[i] = run_reminders(s, n)["instalment_due"]
+            except Exception as exc:  # reported below
+                results[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == [0, 0, 0, 1], results  # type: ignore[type-var]  # the worker's phone: one SMS
+    with Session(committing_engine) as s:
+        assert s.scalar(select(func.count()).select_from(NotificationMessage)
+                        .where(NotificationMessage.case_id == case_id,
+                               NotificationMessage.event == "instalment_due")) == 1
