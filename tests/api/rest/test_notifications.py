@@ -118,3 +118,20 @@ def test_schedule_a_session(api: Api, world: World, db: Session) -> None:
     r = api.as_(world.supervisor).post(f"/api/v1/cases/{case.id}/appointments",
                                        json={"starts_at": starts.isoformat(), "place": "调解室"})
     assert r.status_code == 403
+
+
+def test_party_email_is_optional_and_validated(api: Api, world: World, db: Session) -> None:
+    from tests.factories import application
+
+    data = application(world)
+    data["parties"][0]["email"] = "不是邮箱"
+    r = api.as_(world.clerk).post("/api/v1/cases/", json=data)
+    assert r.status_code == 422 and r.content_type == "application/problem+json"
+    assert "电子邮件地址格式不正确" in str(r.json["errors"]) and "email" in str(r.json["errors"])
+    data["parties"][0]["email"] = "zhangsan@example.cn"
+    r = api.as_(world.clerk).post("/api/v1/cases/", json=data)
+    assert r.status_code == 201, r.json
+    worker = next(p for p in r.json["parties"] if p["role"] == "worker")
+    assert worker["email"] in ("zhangsan@example.cn", "z***@example.cn")
+    shown = api.as_(world.supervisor).get(f"/api/v1/cases/{r.json['id']}").json
+    assert next(p for p in shown["parties"] if p["role"] == "worker")["email"] == "z***@example.cn"
