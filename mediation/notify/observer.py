@@ -5,6 +5,7 @@ the transition."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,21 +35,22 @@ class NotificationObserver:
             handler(self.notifier, session, case, ev)
 
 
-def _date(ev: CaseEvent) -> str:
-    return f"{ev.at.astimezone(CHINA_TZ):%Y年%m月%d日}"
+def _date(day: dt.date | None, ev: CaseEvent) -> str:
+    """The day the law's step happened (as recorded on the case), else the day of the event (China)."""
+    return f"{day or ev.at.astimezone(CHINA_TZ).date():%Y年%m月%d日}"
 
 
 def _application_received(n: Notifier, session: Session, case: Case, ev: CaseEvent) -> None:
     if ev.to_state != "applied":
         return
     n.record(session, event="application_received", recipients=case_parties(case, n.party_quiet),
-             fields={**case_fields(case), "date": _date(ev)}, case_id=case.id)
+             fields={**case_fields(case), "date": _date(case.received_on, ev)}, case_id=case.id)
 
 
 def _accepted(n: Notifier, session: Session, case: Case, ev: CaseEvent) -> None:
     mediator = case.lead_mediator
     n.record(session, event="accepted", recipients=case_parties(case, n.party_quiet),
-             fields={**case_fields(case), "date": _date(ev),
+             fields={**case_fields(case), "date": _date(case.accepted_on, ev),
                      "mediator": mediator.display_name if mediator else "（待指派）"}, case_id=case.id)
     if mediator is not None:
         _assignment(n, session, case, mediator)

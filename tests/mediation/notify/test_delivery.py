@@ -281,3 +281,54 @@ def test_amounts_in_templates_are_decimal_strings() -> None:
                                                   "organisation": "东栅"})
     assert subject == "履行逾期提醒（（2025）东栅劳调字第1号）"
     assert "金额1,200.50元" in body and body.endswith("【东栅】")
+
+
+def test_the_agreement_email_carries_the_signed_agreement(db: Session, smtp: tuple[Inbox, int],
+                                                          tmp_path: Any) -> None:
+    """The e-mail waits for the agreement's render (queued in the same transaction) and then carries its PDF."""
+    from documents.service import PdfProducer, render_handlers
+    from mediation.blobs import DirectoryBlobStore
+
+    inbox, port = smtp
+    clock = Clock(MORNING)
+    blobs = DirectoryBlobStore(tmp_path / "blobs")
+    settings = NotifySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=3)
+    deliverer = deliverer_for(settings, blobs=blobs, clock=clock)
+    (render, render_failed), (deliver, deliver_failed) = render_handlers(blobs), delivery_handlers(deliverer)
+    queue = InlineQueue({**render, **deliver}, {**render_failed, **deliver_failed})
+    notifier = notifier_for(settings, queue, clock=clock)
+    base = standard_env(db, documents=PdfProducer(blobs, queue))
+    world = build_world(db, env=dataclasses.replace(base, observers=(*base.observers, NotificationObserver(notifier))))
+    case = new_case(db, world, TODAY)
+    case.parties_with_role("worker")[0].email = WORKER_EMAIL
+    db.commit()
+    case = drive(db, world, case, TODAY, "accept", "record_session", "sign_agreement")
+    [row] = messages(db, case, "agreement_signed")
+    conn = db.connection()
+
+    def factory() -> Session:
+        return Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    if row.status == "pending":  # it was tried before the render had run: sent at the next dispatch
+        clock.at = row.not_before
+        assert dispatch_due(factory, deliverer).get("sent", 0) >= 1
+    [mail] = [m for m in inbox.messages if str(m["Subject"]) == f"调解协议已签订（{case.number}）"]
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename().endswith(".pdf") and "调解协议书" in attachment.get_filename()
+    assert attachment.get_content().startswith(b"%PDF")
+    assert "协议书见附件" in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_application_received_and_not_accepted(db: Session, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    r = rig(db, port)
+    case = new_case(db, r.world, TODAY)  # registered as an application: the worker's phone gets the SMS
+    [received] = messages(db, case, "application_received", "sms")
+    assert received.status == "sent"
+    assert f"已于2025年10月20日收到您的劳动争议调解申请（案号{case.number}）" in received.body
+    case.parties_with_role("worker")[0].email = WORKER_EMAIL
+    db.commit()
+    drive(db, r.world, case, TODAY, "reject")
+    [mail] = [m for m in inbox.messages if str(m["Subject"]) == f"调解申请未予受理（{case.number}）"]
+    assert "经审查不予受理，理由：不属于受理范围。您可依法申请劳动争议仲裁。" in mail.get_content()
