@@ -27,7 +27,7 @@ from mediation.domain.clock import CHINA_TZ
 from mediation.notify import NotifySettings, deliverer_for, delivery_handlers, dispatch_due, notifier_for, notify_job
 from mediation.notify.appointments import schedule_session
 from mediation.notify.observer import NotificationObserver
-from mediation.notify.service import Deliverer, Notifier
+from mediation.notify.service import Deliverer, Notifier, case_parties
 from mediation.queue import InlineQueue
 from tests.factories import World, agreement_payload, build_world, drive, new_case, standard_env
 
@@ -332,3 +332,30 @@ def test_application_received_and_not_accepted(db: Session, smtp: tuple[Inbox, i
     drive(db, r.world, case, TODAY, "reject")
     [mail] = [m for m in inbox.messages if str(m["Subject"]) == f"调解申请未予受理（{case.number}）"]
     assert "经审查不予受理，理由：不属于受理范围。您可依法申请劳动争议仲裁。" in mail.get_content()
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_a_failed_attempt_is_queued_again_after_its_backoff(db: Session) -> None:
+    """The worker's delivery re-defers itself with ``schedule_at`` (procrastinate), in the attempt's transaction."""
+    from sqlalchemy import text
+
+    from mediation.queue import PostgresQueue, RecordingQueue
+
+    clock = Clock(MORNING)
+    settings = NotifySettings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_timeout=3)
+    notifier = notifier_for(settings, RecordingQueue(), clock=clock)
+    deliverer = deliverer_for(settings, queue=PostgresQueue(), clock=clock)
+    world = build_world(db)
+    case = new_case(db, world, TODAY)
+    case.parties_with_role("worker")[0].email = WORKER_EMAIL
+    [mail] = [m for m in notifier.record(db, event="accepted", case_id=case.id,
+                                         recipients=case_parties(case, notifier.party_quiet),
+                                         fields={"number": case.number, "title": case.title, "organisation": "东栅",
+                                                 "date": "2025年10月20日", "mediator": "李调解"})
+              if m.channel == "email"]
+    assert deliverer.deliver(db, message_id=mail.id) == "retry"
+    db.flush()
+    job = db.execute(text("SELECT task_name, scheduled_at, args FROM procrastinate_jobs "
+                          "WHERE task_name = 'notify.deliver' ORDER BY id DESC LIMIT 1")).one()
+    assert job.scheduled_at == clock.at + dt.timedelta(minutes=1)
+    assert job.args == {"message_id": mail.id}
