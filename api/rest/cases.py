@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from api.auth import current_actor
 from api.db import db_session, service_env
+from api.rest.notifications import assignment_observers
 from api.rest.representations import (
     MAX_ID,
     AssignIn,
@@ -443,7 +444,7 @@ class Assignment(MethodView):
         version = expected_version(data.get("version"))
         case = assign_svc.assign_mediator(session, case_id=case_id, actor=actor,
                                           mediator_id=data["mediator_id"], expected_version=version,
-                                          reason=data.get("reason", ""))
+                                          reason=data.get("reason", ""), observers=assignment_observers())
         return _with_etag(detail(session, case, actor, personal=False), case)
 
 

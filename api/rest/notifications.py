@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import current_actor
-from api.db import db_session
+from api.db import db_session, service_env
 from mediation.cases import service as case_svc
 from mediation.db.models import User
 from mediation.db.uow import unit_of_work
@@ -20,7 +20,9 @@ from mediation.domain.errors import PermissionDenied
 from mediation.domain.policy import can
 from mediation.notify import NotifySettings, notifier_for, queries
 from mediation.notify.appointments import AppointmentSchema, schedule_session
+from mediation.notify.observer import NotificationObserver
 from mediation.notify.service import Notifier
+from mediation.runtime.hooks import Observer
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1",
                 description="通知：站内通知、通知设置（渠道与免打扰时段）、案件的通知记录、发送失败的通知、调解会议安排")
@@ -113,6 +115,12 @@ def notifier() -> Notifier:
         found = notifier_for(NotifySettings.from_env(), current_app.extensions["mediation.queue"])
         current_app.extensions["mediation.notifier"] = found
     return found  # type: ignore[no-any-return]
+
+
+def assignment_observers() -> tuple[Observer, ...]:
+    """What sees an assignment in its unit of work: the notifications observer of the application's environment
+    (the new lead mediator is told). The risk observer is not involved: an assignment changes no risk fact."""
+    return tuple(o for o in service_env().observers if isinstance(o, NotificationObserver))
 
 
 def _body() -> dict[str, Any]:

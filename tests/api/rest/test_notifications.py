@@ -135,3 +135,19 @@ def test_party_email_is_optional_and_validated(api: Api, world: World, db: Sessi
     assert worker["email"] in ("zhangsan@example.cn", "z***@example.cn")
     shown = api.as_(world.supervisor).get(f"/api/v1/cases/{r.json['id']}").json
     assert next(p for p in shown["parties"] if p["role"] == "worker")["email"] == "z***@example.cn"
+
+
+def test_a_reassigned_mediator_is_told(api: Api, world: World, db: Session) -> None:
+    case = _accept(api, world, db)
+    db.refresh(case)
+    r = api.as_(world.supervisor).post(f"/api/v1/cases/{case.id}/assignment",
+                                       json={"mediator_id": world.mediator2.id, "version": case.version,
+                                             "reason": "调岗"})
+    assert r.status_code == 200, r.json
+    items = api.as_(world.mediator2).get("/api/v1/me/notifications").json["items"]
+    assert [i["subject"] for i in items] == [f"新指派案件（{case.number}）"]
+    # the bulk reassignment tells the new mediator of each case too
+    r = api.as_(world.supervisor).post("/api/v1/cases/bulk/reassign",
+                                       json={"case_ids": [case.id], "mediator_id": world.mediator.id})
+    assert r.status_code == 200 and r.json["done"] == 1, r.json
+    assert api.as_(world.mediator).get("/api/v1/me/notifications").json["total"] == 2
