@@ -15,6 +15,7 @@ from api.auth import current_actor
 from api.db import db_session, service_env
 from mediation.cases import service as case_svc
 from mediation.db.models import User
+from mediation.db.models_notify import NotificationMessage
 from mediation.db.uow import unit_of_work
 from mediation.domain.errors import PermissionDenied
 from mediation.domain.policy import can
@@ -208,6 +209,23 @@ class FailedNotifications(MethodView):
         """辖区内发送失败的通知（多次重试后仍失败），含失败原因"""
         rows, total = queries.failed_messages(db_session(), actor=current_actor(), page=args["page"])
         return {"items": [queries.message_dict(m) for m in rows], "total": total}
+
+
+@blp.route("/notifications/<id:message_id>/retry")
+class RetryNotification(MethodView):
+    @blp.response(200, MessageOut)
+    @blp.alt_response(404, description="没有这条发送失败的通知（或不在辖区内）")
+    @blp.doc(operationId="retryNotification")
+    def post(self, message_id: int) -> dict[str, Any]:
+        """重新发送一条发送失败的通知（如已更正联系方式或邮件设置）：重新计算尝试次数"""
+        session = db_session()
+        with unit_of_work(session):
+            m = queries.retry_failed(session, actor=current_actor(), message_id=message_id,
+                                     queue=current_app.extensions["mediation.queue"], now=dt.datetime.now(dt.UTC))
+            message_id = m.id
+        found = session.get(NotificationMessage, message_id)
+        assert found is not None
+        return queries.message_dict(found)
 
 
 @blp.route("/cases/<id:case_id>/appointments")

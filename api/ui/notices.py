@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from api.auth import csrf
@@ -109,6 +109,23 @@ def case_section(case_id: int) -> str:
         abort(404)
     rows = [queries.message_dict(m) for m in queries.case_messages(session, case_id=case.id)]
     return render_template("ui/_case_notices.html", case=case, rows=rows, **_ctx())
+
+
+@bp.route("/notices/<id:message_id>/retry", methods=["POST"])
+@login_required
+def retry(message_id: int) -> Any:
+    csrf.protect()
+    session = db_session()
+    try:
+        with unit_of_work(session):
+            queries.retry_failed(session, actor=current_user.actor, message_id=message_id,
+                                 queue=current_app.extensions["mediation.queue"], now=dt.datetime.now(dt.UTC))
+    except PermissionDenied:
+        abort(403)
+    except NotFound:
+        abort(404)
+    flash("已重新发送；结果见本案的通知记录", "ok")
+    return redirect(url_for("ui_notices.failed"))
 
 
 @bp.route("/notices/failed")

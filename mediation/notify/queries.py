@@ -16,7 +16,9 @@ from mediation.db.models_notify import NotificationMessage, NotificationPreferen
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.identity import mask_email, mask_name, mask_phone
 from mediation.domain.policy import Actor
+from mediation.notify.service import DELIVER_TASK
 from mediation.notify.templates import CHANNEL_LABELS, EVENT_LABELS, STATUS_LABELS
+from mediation.queue import JobQueue
 
 PAGE = 50
 
@@ -102,6 +104,28 @@ def failed_messages(session: Session, *, actor: Actor, page: int = 1) -> tuple[l
     rows = session.scalars(select(NotificationMessage).where(cond).order_by(NotificationMessage.id.desc())
                            .offset((page - 1) * PAGE).limit(PAGE)).all()
     return list(rows), total
+
+
+def retry_failed(session: Session, *, actor: Actor, message_id: int, queue: JobQueue,
+                 now: dt.datetime) -> NotificationMessage:
+    """Send a failed message again (a supervisor, after correcting an address or the mail settings): pending,
+    its attempts counted afresh, its delivery job queued in this unit of work. Outside the subtree: 404."""
+    if actor.role not in ("supervisor", "admin"):
+        raise PermissionDenied("仅督导人员和管理员可重新发送通知")
+    m = session.get(NotificationMessage, message_id)
+    if m is None or m.status != "failed" or not _in_subtree(session, actor, m):
+        raise NotFound("没有这条发送失败的通知")
+    m.status, m.attempts, m.not_before = "pending", 0, now
+    queue.defer(session, DELIVER_TASK, message_id=m.id)
+    return m
+
+
+def _in_subtree(session: Session, actor: Actor, m: NotificationMessage) -> bool:
+    if m.case_id is not None:
+        case = session.get(Case, m.case_id)
+        return case is not None and case.organisation.path.startswith(actor.org_path)
+    user = session.get(User, m.recipient_user_id) if m.recipient_user_id is not None else None
+    return user is not None and user.organisation.path.startswith(actor.org_path)
 
 
 def failed_count(session: Session, *, actor: Actor) -> int:

@@ -72,6 +72,16 @@ def test_failed_deliveries_for_supervisors_only(api: Api, world: World, db: Sess
     assert r.status_code == 403 and r.content_type == "application/problem+json"
     assert api.as_(world.supervisor).get("/api/v1/notifications/failed?page=0").status_code == 422
 
+    # sent again: pending, attempts afresh, its job run (inline) — still no mail server here, so one attempt
+    mid = api.as_(world.supervisor).get("/api/v1/notifications/failed").json["items"][0]["id"]
+    assert api.as_(world.mediator).post(f"/api/v1/notifications/{mid}/retry").status_code == 403
+    other = api.as_(world.supervisor).post("/api/v1/notifications/999999/retry")
+    assert other.status_code == 404 and other.content_type == "application/problem+json"
+    r = api.as_(world.supervisor).post(f"/api/v1/notifications/{mid}/retry")
+    assert r.status_code == 200, r.json
+    assert (r.json["status"], r.json["attempts"]) == ("pending", 1) and "未配置邮件服务器" in r.json["error"]
+    assert api.as_(world.supervisor).get("/api/v1/notifications/failed").json["total"] == 0
+
 
 def test_preferences(api: Api, world: World) -> None:
     me = api.as_(world.mediator)

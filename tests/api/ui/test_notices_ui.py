@@ -4,7 +4,7 @@ beside their fields), the case page's 通知记录 section (recipient masked) an
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case
@@ -78,3 +78,22 @@ def test_case_section_and_failed_list(client: FlaskClient, api: Api, db: Session
     html = text_of(client.get("/ui/notices/failed").get_data(as_text=True))
     assert "短信接口返回503（已尝试5次）" in html and "调解申请已受理" not in html  # the subject stays on the case
     assert "已受理" in html
+
+
+def test_supervisor_sends_a_failed_message_again(client: FlaskClient, api: Api, db: Session, world: World) -> None:
+    case = _accepted(api, world, db)
+    db.execute(update(NotificationMessage).where(NotificationMessage.case_id == case.id,
+                                                 NotificationMessage.channel == "sms",
+                                                 NotificationMessage.event == "accepted")
+               .values(status="failed", attempts=5, last_error="短信接口返回503"))
+    db.commit()
+    token = login(client, world.supervisor.username)
+    html = client.get("/ui/notices/failed").get_data(as_text=True)
+    assert "重新发送" in html
+    mid = db.scalar(select(NotificationMessage.id).where(NotificationMessage.status == "failed"))
+    r = client.post(f"/ui/notices/{mid}/retry", data={"csrf_token": token})
+    assert r.status_code == 302
+    db.expire_all()
+    m = db.get(NotificationMessage, mid)
+    assert m is not None and m.status == "sent"  # the demo's SMS adapter took it this time
+    assert client.post(f"/ui/notices/{mid}/retry", data={"csrf_token": token}).status_code == 404
