@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import Protocol
 
 from mediation.db.models_notify import NotificationMessage
@@ -91,7 +91,9 @@ class SmtpChannel:
         mail["Subject"] = message.subject
         mail["From"] = self.sender
         mail["To"] = formataddr((message.recipient_name, message.address), charset="utf-8")
-        mail["Message-ID"] = make_msgid(idstring=f"notice{message.id}")
+        # the sender's domain, never a lookup of this host's name (slow or absent without DNS)
+        mail["Message-ID"] = make_msgid(idstring=f"notice{message.id}",
+                                        domain=parseaddr(self.sender)[1].rpartition("@")[2] or "mediation.local")
         mail.set_content(message.body, charset="utf-8")
         if attachment is not None:
             maintype, subtype = attachment.mime.split("/", 1)
