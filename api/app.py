@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Flask
+from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
-from api.rest import alerts, bulk, cases, documents, handoff, hotspots, notifications, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
+from api.rest import alerts, bulk, cases, documents, handoff, hotspots, notifications, payments, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
 from api.rest import signals as risk_signals
 from api.rest.representations import MAX_ID
 from api.ui import bulk as ui_bulk
@@ -95,12 +95,24 @@ class MediationApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+class _Request(Request):
+    """Requests are held to ``MAX_CONTENT_LENGTH`` (1 MB), except a payment with its proof files (decided before
+    anything reads the body: the NUL and CSRF checks parse forms first)."""
+
+    @property  # type: ignore[override]
+    def max_content_length(self) -> int | None:
+        if self.method == "POST" and self.endpoint in payments.UPLOAD_ENDPOINTS:
+            return payments.MAX_PAYMENT_BODY
+        return super().max_content_length
+
+
 def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory: Any = None,
                env_factory: EnvFactory | None = None) -> Flask:
     """The application. ``session_factory`` and ``env_factory`` default to what the settings name (the database)
     and what :mod:`mediation.wiring` assembles (observers, the document producer unless the settings or the
     ``DOCUMENTS_ON_TRANSITION`` config turn it off, the clock); the routes take both from the app."""
     app = Flask(__name__, instance_relative_config=False)
+    app.request_class = _Request
     app.json = _JSONProvider(app)
     settings = Settings.from_env()
     if not app.config.get("TESTING") and not (test_config or {}).get("TESTING"):
@@ -161,8 +173,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    for blp in (auth.blp, cases.blp, reference.blp, users.blp, documents.blp, risk_signals.blp, alerts.blp, rules.blp,
-                hotspots.blp, handoff.blp, notifications.blp):
+    for blp in (auth.blp, cases.blp, payments.blp, reference.blp, users.blp, documents.blp, risk_signals.blp,
+                alerts.blp, rules.blp, hotspots.blp, handoff.blp,
+                notifications.blp):
         api.register_blueprint(blp)
     for w in renderer.check_fonts():
         logging.getLogger("documents").warning(w)

@@ -236,7 +236,10 @@ class Logout(MethodView):
     @blp.doc(operationId="logout")
     def post(self) -> None:
         """退出登录（结束本浏览器的会话）"""
-        end_session()
+        if current_user.is_authenticated and not g.get("bearer"):
+            # only a browser session passed the CSRF check: a request that is anonymous (e.g. a cookie sent with
+            # a made-up bearer token, which skips the cookie) changes nothing, not even the cookie
+            end_session()
 
 
 @blp.route("/tokens")
@@ -260,4 +263,4 @@ class TokenItem(MethodView):
     @blp.doc(operationId="revokeToken")
     def delete(self, token_id: int) -> None:
         """吊销 API 令牌（本人的令牌；管理员：本组织及下级用户的令牌）"""
-        revoke_token(db_session(), token_id=token_id, actor=current_actor())
+        revoke_token(db_session(), token_id=token_id, actor=current_actor(), client=request.remote_addr or "-")

@@ -25,7 +25,7 @@ _TITLES = {
     405: ("method_not_allowed", "不支持该请求方法"),
     406: ("not_acceptable", "无法提供所请求的格式"),
     409: ("conflict", "操作冲突"),
-    412: ("precondition_failed", "案件已被他人修改"),
+    412: ("precondition_failed", "案件已有更新"),
     413: ("payload_too_large", "提交的内容过大"),
     415: ("unsupported_media_type", "请以JSON格式提交"),
     422: ("validation_failed", "输入有误"),
@@ -94,7 +94,7 @@ def reject_nul_characters() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields = [*request.form.items(multi=True)]
         fields += [(k, f.filename or "") for k, f in request.files.items(multi=True)]
-        if any("\x00" in k or "\x00" in v for k, v in fields):
+        if any("\x00" in (k or "") or "\x00" in (v or "") for k, v in fields):
             where.append("form")
     elif request.mimetype != "application/pdf":
         body = request.get_data(cache=True)

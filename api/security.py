@@ -1,6 +1,6 @@
 """HTTP hardening: the secret key check at start-up, the trusted reverse proxies, and the security headers
 of every response (a strict Content-Security-Policy: scripts and styles from this origin only, no inline
-script, no inline style attribute, no framing)."""
+script, no inline style attribute, no framing; nothing dynamic stored by caches)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,21 @@ def _headers(resp: Response) -> Response:
     h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     if request.is_secure:
         h.setdefault("Strict-Transport-Security", HSTS)
+    _no_store(resp)
     return resp
+
+
+def _no_store(resp: Response) -> None:
+    """Nothing the application itself answers is kept by a browser or proxy cache: pages, API answers, exports
+    and PDFs hold personal data, and a cached copy outlives the session (the back button after logout, a shared
+    computer's disk cache). A view that chose to be cached (``max-age``: the map outlines, the site icon) and
+    the static files keep their own policy."""
+    if request.endpoint == "static" and resp.status_code < 400:
+        return
+    current = resp.headers.get("Cache-Control", "")
+    if "max-age" in current or "no-store" in current:
+        return
+    resp.headers["Cache-Control"] = "private, no-store"
 
 
 def init_app(app: Flask, settings: Settings) -> None:

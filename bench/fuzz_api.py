@@ -63,7 +63,7 @@ def _cli(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "mediation.cli.main", *args], env=env, cwd=ROOT, check=True)
 
 
-def _template(work: Path, database: str, cases: int) -> str:
+def _template(work: Path, database: str, cases: int, prefix: str = "mediation_fuzz") -> str:
     """A migrated, seeded database to copy for each role: a SQLite file, or a PostgreSQL template database."""
     if database == "sqlite":
         url = f"sqlite:///{work / 'template.sqlite3'}"
@@ -71,14 +71,14 @@ def _template(work: Path, database: str, cases: int) -> str:
         sys.path.insert(0, str(ROOT))
         from tests.pgdb import recreate_database
 
-        url = recreate_database(PG_ADMIN, "mediation_fuzz_template")
+        url = recreate_database(PG_ADMIN, f"{prefix}_template")
     env = _env(url, work / "instance")
     _cli(env, "db", "upgrade")
     _cli(env, "seed-demo", "--cases", str(cases))
     return url
 
 
-def _copy(template: str, work: Path, role: str, database: str) -> str:
+def _copy(template: str, work: Path, role: str, database: str, prefix: str = "mediation_fuzz") -> str:
     if database == "sqlite":
         target = work / f"{role}.sqlite3"
         shutil.copyfile(template.removeprefix("sqlite:///"), target)
@@ -87,11 +87,11 @@ def _copy(template: str, work: Path, role: str, database: str) -> str:
 
     from mediation.db.engine import make_engine
 
-    name = f"mediation_fuzz_{role}"
+    name = f"{prefix}_{role}"
     admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "mediation_fuzz_template"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{prefix}_template"'))
     admin.dispose()
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
@@ -185,17 +185,20 @@ def main() -> None:
     p.add_argument("--parallel", action="store_true", help="fuzz the roles at the same time")
     p.add_argument("--seed", type=int, default=20261204)
     p.add_argument("--out", default=None, help="folder for databases, logs and reports (default: a temp folder)")
+    p.add_argument("--db-prefix", default="mediation_fuzz",
+                   help="PostgreSQL: names of the scratch databases, <prefix>_template and <prefix>_<role> (a second "
+                        "run on the same server at the same time takes another)")
     a = p.parse_args()
     roles = [r.strip() for r in a.roles.split(",") if r.strip()]
     work = Path(a.out or tempfile.mkdtemp(prefix="fuzz-api-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     print(f"work folder: {work}", flush=True)
-    template = _template(work, a.database, a.cases)
+    template = _template(work, a.database, a.cases, a.db_prefix)
     servers: list[subprocess.Popen[bytes]] = []
     try:
         runs: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
         for role in roles:
-            url = _copy(template, work, role, a.database)
+            url = _copy(template, work, role, a.database, a.db_prefix)
             proc, port = _serve(url, work, role)
             servers.append(proc)
             token = _token(port, ROLES[role])

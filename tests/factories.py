@@ -115,6 +115,9 @@ def application(world: World, **overrides: Any) -> dict[str, Any]:
         "claims": [{"claim_type": "wages", "description": "2025年7-9月工资", "amount": "24000.00"}],
     }
     data.update(overrides)
+    if data["workers_count"] >= 10 and "common_claim" not in overrides:
+        # LDMAL art. 7: ten or more workers *with a common claim* make a collective dispute
+        data["common_claim"] = "支付拖欠的2025年7月至9月工资"
     return data
 
 

@@ -34,7 +34,7 @@ from transitions.core import Transition as MachineTransition
 
 from mediation.db.models import Case
 from mediation.domain.errors import Blocker, EventNotAllowed, GuardFailed, UnknownEvent
-from mediation.domain.policy import Actor
+from mediation.domain.policy import Actor, event_refusal
 from mediation.runtime.env import ServiceEnv
 from workflows import pipeline
 from workflows.definitions import CURRENT_VERSION, DEFINITIONS, Transition, WorkflowDefinition
@@ -235,10 +235,11 @@ class Workflow:
             data.transition = mt
             for cond in mt.conditions:
                 cond.check(data)
-            role_ok = actor.role in t.roles
+            refusal = event_refusal(actor, case, label=t.label, roles=t.roles, committee_act=t.committee_act)
+            role_ok = refusal is None
             blockers = tuple(op.blockers)
-            if not role_ok:
-                blockers = (Blocker("role", "您的角色无权执行该操作"), *blockers)
+            if refusal is not None:
+                blockers = (Blocker("role", refusal), *blockers)
             out.append(EventOption(
                 event=t.event, label=t.label, dest=self.definition.target(t.event, case.status),
                 allowed=role_ok and not blockers, role_allowed=role_ok, blockers=blockers, inputs=tuple(op.inputs),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from mediation.db.models import Case, Deadline, Obligation
+from mediation.domain import legal_basis as lb
 from mediation.domain.calendar import WorkdayCalendar
 from mediation.domain.deadline_rules import MILESTONE_KINDS, MILESTONE_PASSED_LABEL, DeadlineKind, RuleSet, compute_due
 from mediation.domain.enums import DeadlineStatus
@@ -46,7 +48,10 @@ def add_deadline(
     rules: RuleSet,
     calendar: WorkdayCalendar,
     extra_days: int = 0,
+    basis: str | None = None,
 ) -> Deadline:
+    if kind == K.LIMITATION:
+        extra_days = case.limitation_suspended_days or 0
     period = compute_due(rules, calendar, DeadlineKind(kind), anchor, extra_days=extra_days)
     rule = rules.rule(DeadlineKind(kind))
     d = Deadline(
@@ -55,7 +60,7 @@ def add_deadline(
         due_on=period.due,
         provisional=period.provisional,
         rules_version=rules.version,
-        basis=rule.source,
+        basis=basis or rule.source,
         status=DeadlineStatus.OPEN,
     )
     case.deadlines.append(d)
@@ -92,11 +97,19 @@ def resolve(case: Case, kinds: Iterable[str], status: str, today: dt.date) -> li
     return done
 
 
+def pay_arrears_during_employment(case: Case) -> bool:
+    """LDMAL art. 27(4): a pay-arrears dispute while the employment lasts runs no one-year limitation."""
+    return case.category == "remuneration" and bool(case.employment_ongoing) and case.employment_ended_on is None
+
+
 def restart_limitation(
-    case: Case, on: dt.date, *, rules: RuleSet, calendar: WorkdayCalendar
-) -> Deadline:
+    case: Case, on: dt.date, *, rules: RuleSet, calendar: WorkdayCalendar, basis: lb.Basis | None = None
+) -> Deadline | None:
     """LDMAL art. 27(2): an interruption (a claim, a request to a body, the other side agreeing to
-    perform) restarts the one-year limitation from that day."""
+    perform, and for enterprise committees the further cases of ELDNMP art. 31) restarts the one-year limitation
+    from that day; the row records the rule that restarted it. None while no limitation runs (art. 27(4))."""
+    if pay_arrears_during_employment(case):
+        return None
     for d in case.deadlines:
         if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN and d.obligation_id is None \
                 and d.obligation is None:
@@ -104,7 +117,51 @@ def restart_limitation(
                 return d  # an interruption never moves the start backwards
             d.status = DeadlineStatus.CANCELLED
             d.resolved_on = on
-    return add_deadline(case, K.LIMITATION, anchor=on, rules=rules, calendar=calendar)
+    return add_deadline(case, K.LIMITATION, anchor=on, rules=rules, calendar=calendar,
+                        basis=(basis or lb.LIMITATION_INTERRUPTED).full)
+
+
+def first_limitation(case: Case, *, rules: RuleSet, calendar: WorkdayCalendar) -> Deadline | None:
+    """The limitation at intake (art. 27(1)): from the day the party knew of the infringement; for pay arrears,
+    from the end of the employment when it has ended (art. 27(4)); none while it lasts."""
+    if pay_arrears_during_employment(case):
+        return None
+    start, basis = case.dispute_arose_on, lb.LIMITATION_START
+    if case.category == "remuneration" and case.employment_ended_on is not None and (
+            start is None or case.employment_ended_on > start):
+        start, basis = case.employment_ended_on, lb.LIMITATION_PAY_ARREARS
+    if start is None:
+        return None
+    return add_deadline(case, K.LIMITATION, anchor=start, rules=rules, calendar=calendar, basis=basis.full)
+
+
+@dataclass(frozen=True)
+class LimitationStatus:
+    """What a page or a document says about the limitation: the rule applied, from which day, the estimated end,
+    whether it is suspended, and the note when no one-year period runs."""
+
+    basis: str
+    since: dt.date | None
+    due: dt.date | None
+    provisional: bool
+    suspended_on: dt.date | None
+    suspended_days: int
+    note: str
+
+
+def limitation_status(case: Case) -> LimitationStatus | None:
+    """The case-level limitation (the earliest open one, per obligation after an agreement), or the art. 27(4)
+    note; None when the committee has no date to go on."""
+    suspended = dict(suspended_on=case.limitation_suspended_on, suspended_days=case.limitation_suspended_days or 0)
+    if pay_arrears_during_employment(case):
+        return LimitationStatus(lb.LIMITATION_PAY_ARREARS.full, None, None, False, note=(
+            "劳动关系存续期间因拖欠劳动报酬发生的争议，申请仲裁不受一年仲裁时效期间的限制；劳动关系终止的，"
+            "应当自劳动关系终止之日起一年内提出"), **suspended)
+    rows = [d for d in case.deadlines if d.kind == K.LIMITATION and d.status == DeadlineStatus.OPEN]
+    if not rows:
+        return None
+    d = min(rows, key=lambda r: (r.due_on, r.id or 0))
+    return LimitationStatus(d.basis, d.anchor_on, d.due_on, d.provisional, note="", **suspended)
 
 
 def limitations_per_obligation(
@@ -123,7 +180,7 @@ def limitations_per_obligation(
     added = []
     for ob in obligations:
         d = add_deadline(case, K.LIMITATION, anchor=ob.due_on + dt.timedelta(days=1), rules=rules,
-                         calendar=calendar)
+                         calendar=calendar, basis=lb.LIMITATION_AGREEMENT.full)
         d.obligation = ob
         added.append(d)
     return added

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mediation.domain import legal_basis as lb
 from mediation.domain.enums import Role
 
 ALL_HUMANS: frozenset[str] = frozenset({Role.CLERK, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
@@ -44,6 +45,9 @@ class Transition:
     guards: tuple[str, ...] = ()
     roles: frozenset[str] = MEDIATORS
     requires_reason: bool = False
+    #: One of the committee's own acts (accepting, sessions, signing, withdrawing…): a supervisor or administrator
+    #: of an organisation above the case's committee may not fire it (``mediation.domain.policy.event_refusal``).
+    committee_act: bool = True
     description: str = ""
 
 
@@ -146,7 +150,11 @@ V1 = WorkflowDefinition(
         State("non_performed", "未履行", open=False, description="一方未按约定期限履行协议"),
         State("performed", "已履行", open=False, description="协议约定的义务已全部履行"),
         State("terminated", "调解终止", open=False, description="调解不成、一方拒绝或期满，已制作终止调解书"),
-        State("referred", "已移送仲裁", open=False, description="已告知或移送劳动人事争议仲裁委员会"),
+        # Arbitration starts only on the party's own written application (LDMAL art. 28): the committee tells the
+        # parties of their right and hands them (or, at their request, the arbitration committee) the file.
+        State("referred", "已告知申请仲裁", open=False,
+              description="已书面告知当事人可以向劳动人事争议仲裁委员会申请仲裁，并交付案件材料；仲裁程序须由当事人"
+                          "书面申请启动"),
         State("withdrawn", "已撤回", open=False, description="申请人撤回申请"),
         State("closed", "已结案归档", terminal=True, open=False, description="已结案归档"),
     ),
@@ -156,8 +164,9 @@ V1 = WorkflowDefinition(
             description="受理线索，开始了解情况（早介入）",
         ),
         Transition(
-            "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=MEDIATORS,
-            # No representatives needed: the early report (早报告) must be possible before the workers organise.
+            "escalate", "上报集体争议", (*OPEN_BEFORE_AGREEMENT,), None, roles=ALL_HUMANS, committee_act=False,
+            # No representatives needed: the early report (早报告) must be possible before the workers organise. The
+            # clerk who takes the dispute in reports it within its 1-day limit; a supervisor above may report it too.
             guards=("is_collective", "not_escalated"),
             description="集体争议上报上级工会和党委政府（早报告；人数标准按本会规则配置）",
         ),
@@ -173,19 +182,21 @@ V1 = WorkflowDefinition(
         ),
         Transition(
             "settle", "签订和解协议", ("negotiating",), "agreed",
-            guards=("settlement_complete",),
+            guards=("settlement_complete", "representatives_authorised"),
             description="协商一致，双方当事人签订书面和解协议（调解仲裁法第四条；无需调解员签名和调解组织印章）",
         ),
         Transition(
             "accept", "受理", ("applied",), "mediating",
             guards=("category_in_scope", "parties_identified", "respondent_consents", "collective_has_representatives"),
-            description="决定受理，指定调解员；自受理之日起15日内结束调解",
+            description=f"收到申请之日起3个工作日内决定受理（{lb.ACCEPTANCE.short}），指定调解员；自受理之日起15日内"
+                        f"结束调解（{lb.MEDIATION_END.short}）",
         ),
         Transition(
             "reject", "不予受理", ("applied",), "not_accepted",
             requires_reason=True,
-            description="不属于受理范围或对方拒绝调解的，记录并书面通知申请人（人民调解委员会：人民调解法第十七条；"
-            "企业、乡镇（街道）调解组织：《企业劳动争议协商调解规定》（条号待核实））",
+            description=f"不属于受理范围或对方拒绝调解的，记录并书面通知申请人（企业劳动争议调解委员会："
+                        f"{lb.REFUSAL_ENTERPRISE.short}；人民调解委员会：{lb.REFUSAL_PEOPLES.short}；乡镇（街道）"
+                        "调解组织：本组织调解规则所定条文）",
         ),
         Transition(
             "record_session", "记录调解会议", ("mediating",), "mediating",
@@ -195,22 +206,23 @@ V1 = WorkflowDefinition(
         Transition(
             "extend", "延长调解期限", ("mediating",), "mediating",
             guards=("both_parties_agree_extension", "extension_within_cap"),
-            description="双方同意延长调解期限",
+            description=f"双方同意延长调解期限（{lb.MEDIATION_END.short}；法律未规定延长上限，本会另有规定的从其规定）",
         ),
         Transition(
             "sign_agreement", "签署调解协议", ("mediating",), "agreed",
-            guards=("agreement_complete",),
+            guards=("agreement_complete", "representatives_authorised"),
             description="双方签名或盖章、调解员签名并加盖调解组织印章后生效（调解仲裁法第十四条）",
         ),
         Transition(
             "lapse", "调解期满", ("mediating",), "lapsed", roles=SYSTEM,
             guards=("mediation_period_expired",),
-            description="自受理之日起15日内未达成协议，视为调解不成",
+            description=f"自受理之日起15日内未达成协议，视为调解不成（{lb.MEDIATION_END.short}）",
         ),
         Transition(
             "terminate", "终止调解", ("mediating", "lapsed"), "terminated",
             requires_reason=True, guards=("termination_reason_valid",),
-            description="调解不成、一方拒绝继续调解或期满，制作终止调解书并告知仲裁权利",
+            description=f"调解不成、一方拒绝继续调解或期满，作出记录由双方签名或盖章，并书面告知可以申请仲裁"
+                        f"（{lb.FAILURE_RECORD.short}）",
         ),
         Transition(
             "record_performance", "登记履行情况", ("agreed", "performing"), "performing",
@@ -225,8 +237,8 @@ V1 = WorkflowDefinition(
         Transition(
             "request_review", "申请仲裁审查或司法确认", ("agreed", "performing"), None,
             guards=("agreement_from_mediation", "review_within_window"),
-            description="就调解组织主持达成的调解协议，双方共同申请仲裁审查（15日内，《劳动人事争议仲裁办案规则》"
-            "第七十四条）或司法确认（30日内，《民事诉讼法》第二百零五条；人民调解委员会另见人民调解法第三十三条）；"
+            description=f"就调解组织主持达成的调解协议，双方共同申请仲裁审查（15日内，{lb.ARBITRATION_REVIEW.short}）"
+            f"或司法确认（30日内，{lb.JUDICIAL_CONFIRMATION.short}；人民调解委员会另见人民调解法第三十三条）；"
             "和解协议不适用",
         ),
         Transition(
@@ -237,11 +249,13 @@ V1 = WorkflowDefinition(
         Transition(
             "report_non_performance", "登记未履行", ("agreed", "performing"), "non_performed",
             guards=("obligation_overdue",),
-            description="一方未按期履行，告知仲裁及支付令途径（调解仲裁法第十五、十六条）",
+            description=f"一方未按期履行，告知仲裁及支付令途径（{lb.DEFAULT.short}、{lb.PAYMENT_ORDER.short}；"
+                        f"未经仲裁审查的，{lb.DEFAULT_WITHOUT_REVIEW.short}）",
         ),
         Transition(
-            "refer", "移送仲裁", ("not_accepted", "lapsed", "terminated", "non_performed"), "referred",
-            description="告知当事人或向劳动人事争议仲裁委员会移送",
+            "refer", "告知申请仲裁", ("not_accepted", "lapsed", "terminated", "non_performed"), "referred",
+            description="书面告知当事人可以申请仲裁并交付案件材料（仲裁须由当事人书面申请，"
+                        f"{lb.ARBITRATION_STARTS_ON_APPLICATION.short}）",
         ),
         Transition(
             "withdraw", "撤回申请", (*OPEN_BEFORE_AGREEMENT,), "withdrawn",
@@ -263,16 +277,16 @@ V1 = WorkflowDefinition(
 
 def _v2_transition(t: Transition) -> Transition:
     if t.event == "extend":
-        # Review finding 21: once the sweep has lapsed the case, both parties may still agree to extend
-        # (ELDNMP, unconfirmed: "双方当事人同意延期的可以延长"); mediation then resumes.
+        # Once the sweep has lapsed the case, both parties may still agree to extend (ELDNMP art. 29: both
+        # parties may agree to extend; docs/domain.md#mediation); mediation then resumes.
         return dataclasses.replace(
             t, sources=("mediating", "lapsed"), dest="mediating",
             guards=(*t.guards, "extension_reaches_today"),
             description="双方同意延长调解期限；期限届满后双方同意延期的，延长后恢复调解",
         )
     if t.event == "request_review":
-        # Review finding 26: a joint application within the window stays lawful after a default (and useful:
-        # a confirmed agreement can be enforced).
+        # A joint application within the window stays lawful after a default (and useful: a confirmed
+        # agreement can be enforced; docs/domain.md#agreements-and-remedies).
         return dataclasses.replace(
             t, sources=("agreed", "performing", "non_performed"),
             description=t.description + "；一方未履行后，仍可在期限内共同申请",
@@ -290,13 +304,40 @@ V2 = WorkflowDefinition(
     transitions=tuple(_v2_transition(t) for t in V1.transitions),
 )
 
+NOT_CLOSED = tuple(st.name for st in V1.states if not st.terminal)
+
+#: The events V3 adds to V2 (docs/domain.md#limitation, #collective-disputes): the limitation's suspension and
+#: resumption (LDMAL art. 27(3)), the end of the employment (art. 27(4)), the collective flag corrected.
+V3_ADDED: tuple[Transition, ...] = (
+    Transition(
+        "suspend_limitation", "登记仲裁时效中止", NOT_CLOSED, None, requires_reason=True,
+        guards=("limitation_running",),
+        description=f"因不可抗力或者其他正当理由，当事人不能申请仲裁的，仲裁时效中止（{lb.LIMITATION_SUSPENDED.short}）；"
+                    "写明原因和开始日期",
+    ),
+    Transition(
+        "resume_limitation", "登记仲裁时效恢复", NOT_CLOSED, None,
+        guards=("limitation_suspended",),
+        description=f"中止时效的原因消除之日起，仲裁时效期间继续计算（{lb.LIMITATION_SUSPENDED.short}）",
+    ),
+    Transition(
+        "record_employment_end", "登记劳动关系终止", NOT_CLOSED, None,
+        description=f"劳动关系存续期间拖欠劳动报酬的争议，自劳动关系终止之日起一年内提出（{lb.LIMITATION_PAY_ARREARS.short}）",
+    ),
+    Transition(
+        "correct_collective", "更正集体争议认定", OPEN_BEFORE_AGREEMENT, None, requires_reason=True,
+        guards=("collective_undecided",),
+        description=f"劳动者一方十人以上并有共同请求的为集体争议（{lb.COLLECTIVE.short}）；调解员更正认定并写明理由",
+    ),
+)
+
 #: The outcomes of a joint request for arbitration review or judicial confirmation (hand-off packages,
 #: ``documents/handoff.py``): what comes back from the arbitration commission or the court.
 HANDOFF_TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "review_granted", "审查确认通过", ("agreed", "performing", "non_performed"), "closed",
         guards=("review_requested",),
-        description="仲裁委员会经审查出具调解书（《劳动人事争议仲裁办案规则》第七十四条），或人民法院裁定调解协议有效"
+        description=f"仲裁委员会经审查出具调解书（{lb.ARBITRATION_REVIEW.short}），或人民法院裁定调解协议有效"
         "（《民事诉讼法》第二百零五条）；登记调解书或裁定书文号后结案归档，此后由当事人依法申请执行",
     ),
     Transition(
@@ -306,13 +347,14 @@ HANDOFF_TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
-#: V3 is V2 plus the hand-off outcomes (:data:`HANDOFF_TRANSITIONS`); nothing of V2 changes. Cases opened on
-#: V1 or V2 keep their version.
+#: V3 is V2 plus the limitation, employment-end and collective corrections (:data:`V3_ADDED`) and the
+#: hand-off outcomes (:data:`HANDOFF_TRANSITIONS`); nothing of V2 changes. Cases opened on V1 or V2 keep their
+#: version.
 V3 = WorkflowDefinition(
     version="3",
     initial_states=V2.initial_states,
     states=V2.states,
-    transitions=(*V2.transitions, *HANDOFF_TRANSITIONS),
+    transitions=(*V2.transitions, *V3_ADDED, *HANDOFF_TRANSITIONS),
 )
 
 DEFINITIONS: Mapping[str, WorkflowDefinition] = {V1.version: V1, V2.version: V2, V3.version: V3}

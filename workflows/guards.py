@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from mediation.domain import legal_basis as lb
 from mediation.domain.deadline_rules import DeadlineKind, RuleSet
-from mediation.domain.enums import AgreementKind, DisputeCategory, OrgKind, PartyRole
+from mediation.domain.enums import AgreementKind, DisputeCategory, PartyRole
 from mediation.domain.errors import Blocker
 
 
@@ -88,7 +89,17 @@ def _open_deadline(case: Any, kind: str) -> Any | None:
 
 
 def _is_collective(ctx: GuardContext) -> bool:
-    return bool(ctx.case.is_collective) or (ctx.case.workers_count or 0) >= ctx.rules.collective_threshold
+    """The case's flag: set at intake (ten or more workers *with a common claim*, LDMAL art. 7, or flagged by
+    the clerk) and corrected by the mediator with a reason (``correct_collective``)."""
+    return bool(ctx.case.is_collective)
+
+
+#: The committee's adopted practice for the number of representatives of a collective dispute.
+REPRESENTATIVES_RANGE = (3, 5)
+
+
+def _org(ctx: GuardContext) -> Any:
+    return getattr(ctx.case, "organisation", None)
 
 
 def g_is_collective(ctx: GuardContext) -> Blocker | None:
@@ -99,23 +110,73 @@ def g_is_collective(ctx: GuardContext) -> Blocker | None:
     # workers elect representatives. The head count is configurable (RuleSet.collective_threshold).
     return Blocker(
         "is_collective",
-        f"按本会集体争议报告规则（依地方应急预案配置），涉及{ctx.rules.collective_threshold}人以上的集体争议才需上报",
+        f"按本会集体争议报告规则（依地方应急预案配置），涉及{ctx.rules.collective_threshold}人以上并有共同请求的集体争议"
+        "才需上报；如属集体争议，请先更正集体争议认定",
     )
 
 
 def g_collective_has_representatives(ctx: GuardContext) -> Blocker | None:
     """The committee's rule for accepting a collective case (not a statutory condition: LDMAL art. 7 says the
-    workers *may* elect representatives). It never blocks the early report (``escalate``)."""
+    workers *may* elect representatives): 3–5 representatives, the practice the committee adopted from
+    办案规则 arts. 5, 62, 63 (a policy, on by default); with the policy off, at least one. It never blocks the
+    early report (``escalate``)."""
     if not _is_collective(ctx):
         return None
     reps = [p for p in ctx.case.parties if p.role == PartyRole.REPRESENTATIVE]
-    if reps:
+    practice = bool(getattr(_org(ctx), "collective_reps_practice", True))
+    low, high = REPRESENTATIVES_RANGE if practice else (1, None)
+    if len(reps) >= low and (high is None or len(reps) <= high):
         return None
+    if practice:
+        have = f"现登记{len(reps)}名" if reps else "尚未登记"
+        return Blocker(
+            "collective_has_representatives",
+            f"集体争议须由劳动者推举{low}至{high}名代表参加调解，{have}（本会采用的工作惯例，参照"
+            f"{lb.COLLECTIVE_REPRESENTATIVES.short}；{lb.COLLECTIVE.short}：劳动者可以推举代表参加调解）",
+            ("representatives",),
+        )
     return Blocker(
         "collective_has_representatives",
-        "集体争议须先登记劳动者推举的代表后受理（调解仲裁法第七条：劳动者可以推举代表参加调解）",
+        f"集体争议须先登记劳动者推举的代表后受理（本会规则；{lb.COLLECTIVE.short}：劳动者可以推举代表参加调解）",
         ("representatives",),
     )
+
+
+def g_representatives_authorised(ctx: GuardContext) -> Blocker | None:
+    """An agreement signed on the workers' behalf needs each representative's special authorisation (特别授权)
+    to agree for them; the refusal names the representatives without one."""
+    if not _is_collective(ctx):
+        return None
+    reps = [p for p in ctx.case.parties if p.role == PartyRole.REPRESENTATIVE]
+    lacking = [p.name for p in reps if not getattr(p, "authorised_to_sign", False)]
+    if not reps:
+        return Blocker("representatives_authorised", "集体争议的协议须由劳动者推举的代表签署，尚未登记代表",
+                       ("representatives",))
+    if not lacking:
+        return None
+    return Blocker(
+        "representatives_authorised",
+        "代表" + "、".join(lacking) + "未经劳动者特别授权（代为达成、签署调解协议），不能代表劳动者签署协议；"
+        "请登记其特别授权后再签署",
+        ("representatives",),
+    )
+
+
+def g_collective_undecided(ctx: GuardContext) -> Blocker | None:
+    """``correct_collective`` changes the flag: the new value must differ, and a collective dispute needs the
+    common claim (LDMAL art. 7)."""
+    value = ctx.payload.get("is_collective")
+    if not isinstance(value, bool):
+        return None  # the schema requires it
+    if value == bool(ctx.case.is_collective):
+        now = "已是" if value else "已不是"
+        return Blocker("collective_undecided", f"本案{now}集体争议，无需更正", ("is_collective",))
+    claim = ctx.payload.get("common_claim") or ctx.case.common_claim
+    if value and _blank(claim):
+        return Blocker("collective_undecided",
+                       f"缺少“共同请求”：十人以上并有共同请求的才是集体争议（{lb.COLLECTIVE.short}）",
+                       ("common_claim",))
+    return None
 
 
 def g_not_escalated(ctx: GuardContext) -> Blocker | None:
@@ -158,28 +219,22 @@ def g_category_in_scope(ctx: GuardContext) -> Blocker | None:
     return None
 
 
-def refusal_basis(org_kind: str | None) -> str:
-    """The basis for not mediating when a party refuses, by the kind of mediation organisation: PML art. 17
-    binds people's mediation committees only; enterprise and township (street) labour-dispute mediation
-    bodies follow the ELDNMP, whose article numbers are not confirmed (docs/domain.md#acceptance)."""
-    if org_kind == OrgKind.PEOPLES_MEDIATION:
-        return "《人民调解法》第十七条"
-    return "《企业劳动争议协商调解规定》（条号待核实）"
-
-
-def _org_kind(ctx: GuardContext) -> str | None:
-    org = getattr(ctx.case, "organisation", None)
-    return getattr(org, "kind", None)
+def refusal_basis(org: Any) -> str:
+    """The short citation for not mediating when a party refuses, by the kind of organisation (see
+    :func:`mediation.domain.legal_basis.refusal_basis`); empty when a township body recorded no provision."""
+    basis = lb.refusal_basis(getattr(org, "kind", None), getattr(org, "own_rules_basis", None))
+    return basis.cite if basis is not None else ""
 
 
 def g_respondent_consents(ctx: GuardContext) -> Blocker | None:
     consent = ctx.payload.get("respondent_consents", ctx.case.respondent_consents)
     if consent is True:
         return None
-    basis = refusal_basis(_org_kind(ctx))
+    basis = refusal_basis(_org(ctx))
     if consent is False:
-        return Blocker("respondent_consents", f"对方当事人明确拒绝调解的，不得调解（{basis}），应不予受理")
-    return Blocker("respondent_consents", f"须先确认对方当事人同意调解（{basis}）", ("respondent_consents",))
+        return Blocker("respondent_consents", f"对方当事人明确拒绝调解，不能受理，应当不予受理{basis}")
+    return Blocker("respondent_consents", f"未勾选“被申请人同意调解”：须先确认对方当事人同意调解{basis}",
+                   ("respondent_consents",))
 
 
 def g_session_recorded(ctx: GuardContext) -> Blocker | None:
@@ -203,15 +258,27 @@ def g_both_parties_agree_extension(ctx: GuardContext) -> Blocker | None:
     return Blocker("both_parties_agree_extension", "延长调解期限须经双方当事人同意，并写明延长天数", tuple(missing))
 
 
+def extension_cap(ctx: GuardContext) -> int | None:
+    """The committee's cap on extensions (its policy; none by default), else the installation's rule set's."""
+    cap = getattr(_org(ctx), "extension_cap_days", None)
+    return cap if cap is not None else ctx.rules.rule(DeadlineKind.MEDIATION_END).max_extension_days
+
+
 def g_extension_within_cap(ctx: GuardContext) -> Blocker | None:
-    cap = ctx.rules.rule(DeadlineKind.MEDIATION_END).max_extension_days
+    """ELDNMP art. 29 lets both parties extend and sets no cap: a cap, if any, is the committee's own rule."""
+    cap = extension_cap(ctx)
     days = ctx.payload.get("days")
     if cap is None or not isinstance(days, int):
         return None
     if (ctx.case.extension_days or 0) + days <= cap:
         return None
     left = max(cap - (ctx.case.extension_days or 0), 0)
-    return Blocker("extension_within_cap", f"延长期限累计不得超过{cap}日，尚可延长{left}日", ("days",))
+    return Blocker(
+        "extension_within_cap",
+        f"按本会规定，延长调解期限累计不超过{cap}日，尚可延长{left}日（本会调解工作制度，法律未规定延长上限；"
+        f"{lb.MEDIATION_END.short}）",
+        ("days",),
+    )
 
 
 def g_extension_reaches_today(ctx: GuardContext) -> Blocker | None:
@@ -257,6 +324,34 @@ def _agreement_content_missing(p: Mapping[str, Any]) -> list[str]:
     return missing
 
 
+#: How a refusal names a missing field in plain words.
+_WORDS = {
+    "terms": "协议内容", "obligations": "履行事项", "signed_by_parties": "“双方当事人已签名或盖章”",
+    "signed_by_mediator": "“调解员已签名”", "sealed": "“已加盖调解组织印章”",
+}
+_TICKS = frozenset({"signed_by_parties", "signed_by_mediator", "sealed"})
+
+
+def _missing_words(missing: list[str]) -> str:
+    """``缺少协议内容；未勾选“已加盖调解组织印章”`` for the fields a refusal names."""
+    absent, unticked, rows = [], [], []
+    for f in missing:
+        if f in _TICKS:
+            unticked.append(_WORDS[f])
+        elif f.startswith("obligations["):
+            i = int(f[len("obligations["):f.index("]")])
+            what = "金额" if f.endswith(".amount") else "履行期限"
+            rows.append(f"第{i + 1}项履行事项的{what}")
+        else:
+            absent.append(_WORDS.get(f, f))
+    parts = []
+    if absent or rows:
+        parts.append("缺少" + "、".join(absent + rows))
+    if unticked:
+        parts.append("未勾选" + "、".join(unticked))
+    return "；".join(parts)
+
+
 def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
     p = ctx.payload
     missing = _agreement_content_missing(p)
@@ -267,8 +362,8 @@ def g_agreement_complete(ctx: GuardContext) -> Blocker | None:
         return None
     return Blocker(
         "agreement_complete",
-        "协议须写明协议内容、金额和履行期限，并经双方签名或盖章、调解员签名、加盖调解组织印章后方可生效"
-        "（调解仲裁法第十四条）",
+        f"{_missing_words(missing)}：调解协议书经双方签名或盖章、调解员签名并加盖调解组织印章后生效"
+        f"{lb.AGREEMENT.cite}",
         tuple(missing),
     )
 
@@ -284,8 +379,8 @@ def g_settlement_complete(ctx: GuardContext) -> Blocker | None:
         return None
     return Blocker(
         "settlement_complete",
-        "和解协议须写明协议内容、金额和履行期限，并经双方当事人签名或盖章（调解仲裁法第四条；和解协议无需调解员签名"
-        "和调解组织印章）",
+        f"{_missing_words(missing)}：和解协议经双方当事人签名或盖章即成立，无需调解员签名和调解组织印章"
+        f"{lb.SETTLEMENT.cite}",
         tuple(missing),
     )
 
@@ -342,8 +437,8 @@ def g_agreement_from_mediation(ctx: GuardContext) -> Blocker | None:
         return None
     return Blocker(
         "agreement_from_mediation",
-        "和解协议不能申请仲裁审查或司法确认：二者仅适用于经调解组织调解达成的调解协议（《民事诉讼法》第二百零五条；"
-        "《劳动人事争议仲裁办案规则》第七十四条）",
+        "和解协议不能申请仲裁审查或司法确认：二者仅适用于经调解组织调解达成的调解协议"
+        f"（{lb.JUDICIAL_CONFIRMATION.short}；{lb.ARBITRATION_REVIEW.short}）",
     )
 
 
@@ -359,7 +454,8 @@ def g_review_within_window(ctx: GuardContext) -> Blocker | None:
     if d is None:
         return Blocker("review_within_window", "该申请已提出或期限已过")
     if ctx.today > d.due_on:
-        return Blocker("review_within_window", f"申请期限已于{d.due_on.isoformat()}届满")
+        late = f"；逾期申请仲裁审查的，仲裁委员会不予受理{lb.LATE_REVIEW.cite}" if kind == "arbitration_review" else ""
+        return Blocker("review_within_window", f"申请期限已于{d.due_on.isoformat()}届满{late}")
     return None
 
 
@@ -371,6 +467,21 @@ def g_review_requested(ctx: GuardContext) -> Blocker | None:
     if not agreement.review_kind:
         return Blocker("review_requested", "尚未登记仲裁审查或司法确认申请，请先登记申请")
     return None
+
+
+def g_limitation_running(ctx: GuardContext) -> Blocker | None:
+    if ctx.case.limitation_suspended_on is not None:
+        return Blocker("limitation_running",
+                       f"仲裁时效已自{ctx.case.limitation_suspended_on.isoformat()}起中止，请先登记时效恢复")
+    if _open_deadline(ctx.case, DeadlineKind.LIMITATION) is None:
+        return Blocker("limitation_running", "本案没有正在计算的仲裁时效，无需中止")
+    return None
+
+
+def g_limitation_suspended(ctx: GuardContext) -> Blocker | None:
+    if ctx.case.limitation_suspended_on is not None:
+        return None
+    return Blocker("limitation_suspended", "仲裁时效未中止，无需恢复")
 
 
 def g_all_obligations_performed(ctx: GuardContext) -> Blocker | None:
@@ -412,6 +523,9 @@ GUARDS: Mapping[str, Guard] = {
         Guard("category_in_scope", g_category_in_scope),
         Guard("respondent_consents", g_respondent_consents, needs_input=True, fields=("respondent_consents",)),
         Guard("collective_has_representatives", g_collective_has_representatives, reads=("parties",)),
+        Guard("representatives_authorised", g_representatives_authorised, reads=("parties",)),
+        # the common claim is needed only to make a case collective: not marked as required on the form
+        Guard("collective_undecided", g_collective_undecided, needs_input=True, fields=("is_collective",)),
         Guard(
             "session_recorded", g_session_recorded, needs_input=True,
             fields=("started_at", "place", "record", "attendees"),
@@ -441,6 +555,8 @@ GUARDS: Mapping[str, Guard] = {
         Guard("review_within_window", g_review_within_window, needs_input=True, fields=("review_kind",),
               reads=("deadlines",)),
         Guard("review_requested", g_review_requested, reads=("agreements",)),
+        Guard("limitation_running", g_limitation_running, reads=("deadlines",)),
+        Guard("limitation_suspended", g_limitation_suspended),
         Guard("all_obligations_performed", g_all_obligations_performed),
         Guard("obligation_outstanding", g_obligation_outstanding),
         Guard("obligation_overdue", g_obligation_overdue),

@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import DeadlineStatus
 from mediation.domain.errors import ConflictError, RoleNotAllowed, ValidationFailed
+from mediation.domain.policy import event_refusal
 from workflows import deadlines as dl
 from workflows.events.spec import EventSpec, first_error
 from workflows.history import append_event, notify_observers, produce_documents
@@ -56,10 +57,12 @@ def _spec(e: Any) -> EventSpec:
 
 
 def check_role(e: Any) -> None:
+    """The actor's role may fire the event, and — for the committee's own acts — the actor is not a supervisor
+    or administrator above the case's committee (403 naming why)."""
     op, t = _op(e), e.transition.definition
-    if op.actor.role not in t.roles:
-        raise RoleNotAllowed(f"您的角色无权执行“{t.label}”", state=op.source, event=t.event,
-                              allowed=allowed_event_names(op))
+    refusal = event_refusal(op.actor, op.case, label=t.label, roles=t.roles, committee_act=t.committee_act)
+    if refusal is not None:
+        raise RoleNotAllowed(refusal, state=op.source, event=t.event, allowed=allowed_event_names(op))
 
 
 def load_payload(e: Any) -> None:
@@ -117,8 +120,10 @@ def interrupt_limitation(e: Any) -> None:
     one limitation per obligation, set by its effect)."""
     op, spec = _op(e), _spec(e)
     if spec.interrupts is not None and spec.interrupts.day is not None:
-        dl.restart_limitation(op.case, spec.interrupts.day(op.case, op.today), rules=op.rules,
-                              calendar=op.env.calendar)
+        day = spec.interrupts.day(op.case, op.today)
+        if day is not None:
+            dl.restart_limitation(op.case, day, rules=op.rules, calendar=op.env.calendar,
+                                  basis=spec.interrupts.basis)
 
 
 # --- 5. after -----------------------------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def flush(e: Any) -> None:
     try:
         op.session.flush()
     except StaleDataError as exc:
-        raise ConflictError("案件已被他人修改，请刷新后重试") from exc
+        raise ConflictError("案件在您打开后已有更新，请刷新后重试") from exc
 
 
 def notify(e: Any) -> None:
@@ -171,6 +176,6 @@ FINALIZE = (release,)
 
 
 def allowed_event_names(op: Operation) -> list[str]:
-    """The events that leave the case's state and the actor's role may fire (for refusals)."""
-    role = op.actor.role
-    return [t.event for t in op.definition.events_from(op.source) if role in t.roles]
+    """The events that leave the case's state and the actor may fire (for refusals)."""
+    return [t.event for t in op.definition.events_from(op.source)
+            if event_refusal(op.actor, op.case, label=t.label, roles=t.roles, committee_act=t.committee_act) is None]

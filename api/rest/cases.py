@@ -46,6 +46,7 @@ from mediation.domain.identity import mask_address, mask_email, mask_id_number, 
 from mediation.domain.policy import Actor, can
 from mediation.runtime.metrics import TRANSITIONS
 from workflows import deadlines as dl
+from workflows import notes
 from workflows.definitions import get_definition
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件：登记、查询、流转与历史")
@@ -78,7 +79,7 @@ def summary(case: Case) -> dict[str, Any]:
 def party_dict(p: Party, unmasked: bool) -> dict[str, Any]:
     out = {c: getattr(p, c) for c in ("id", "role", "name", "gender", "birth_date", "id_number", "phone", "email",
                                      "address", "job_title", "hired_on", "uscc", "legal_representative",
-                                     "represents_id", "agent_kind")}
+                                     "represents_id", "agent_kind", "authorised_to_sign", "authorisation_scope")}
     out["role_label"] = PartyRole(p.role).label
     # Employers' particulars are public registration data; natural persons' are personal data.
     if not unmasked and p.role != PartyRole.EMPLOYER:
@@ -123,6 +124,15 @@ def _load_graph(session: Session, case: Case) -> None:
         session.scalars(select(Case).where(Case.id == case.id).options(*options)).one()
 
 
+def _limitation(case: Case) -> dict[str, Any] | None:
+    status = dl.limitation_status(case)
+    if status is None:
+        return None
+    return {"basis": status.basis, "since": status.since, "due_on": status.due, "provisional": status.provisional,
+            "suspended_on": status.suspended_on, "suspended_days": status.suspended_days, "note": status.note,
+            "text": notes.limitation_line(case)}
+
+
 def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True) -> dict[str, Any]:
     _load_graph(session, case)
     env = service_env()
@@ -135,6 +145,10 @@ def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True)
         "dispute_arose_on": case.dispute_arose_on, "agreed_on": case.agreed_on, "ended_on": case.ended_on,
         "closed_on": case.closed_on, "end_reason": case.end_reason, "extension_days": case.extension_days,
         "escalated_at": case.escalated_at,
+        "common_claim": case.common_claim, "employment_ongoing": case.employment_ongoing,
+        "employment_ended_on": case.employment_ended_on,
+        "collective_note": notes.collective_note(case, rules.collective_threshold),
+        "limitation": _limitation(case),
         "claims": [{"id": c.id, "claim_type": c.claim_type, "claim_type_label": ClaimType(c.claim_type).label,
                     "description": c.description, "amount": c.amount} for c in case.claims],
         "deadlines": [{"id": d.id, "kind": d.kind, "label": rules.rule(DeadlineKind(d.kind)).label,
@@ -150,7 +164,8 @@ def detail(session: Session, case: Case, actor: Actor, *, personal: bool = True)
                         "review_requested_on": a.review_requested_on,
                         "obligations": [{"id": o.id, "obligor": o.obligor, "claim_type": o.claim_type,
                                          "description": o.description, "amount": o.amount, "due_on": o.due_on,
-                                         "performed_amount": o.performed_amount, "status": o.status}
+                                         "performed_amount": o.performed_amount, "status": o.status,
+                                         "beneficiary": o.beneficiary}
                                         for o in a.obligations]} for a in case.agreements],
         "available_events": [o.to_dict() for o in svc.available_events(session, case=case, actor=actor, env=env,
                                                                           today=today)],

@@ -20,7 +20,7 @@ from mediation.cases import service as case_svc
 from mediation.domain.errors import ValidationFailed
 
 blp = Blueprint("handoff", __name__, url_prefix="/api/v1",
-                description="移交材料：移送仲裁、仲裁审查与司法确认申请材料的制作、下载、送达与结果")
+                description="移交材料：申请仲裁（仲裁须由当事人书面申请）、仲裁审查与司法确认申请材料的制作、下载、送达与结果")
 
 
 class OptionOut(Schema):
@@ -190,7 +190,7 @@ class PackageDispatch(MethodView):
     @blp.response(200, PackageOut)
     @blp.doc(operationId="recordHandoffDispatch")
     def post(self, _data: dict[str, Any], case_id: int, package_id: int) -> dict[str, Any]:
-        """登记送达（接收机关、方式、日期、邮件单号）；移送材料送出即移送仲裁，审查/确认材料送出即登记共同申请"""
+        """登记送达（接收机关、方式、日期、邮件单号）；申请仲裁材料送出即记为已告知申请仲裁（仲裁仍须当事人书面申请），审查/确认材料送出即登记共同申请"""
         body = _body()
         version = _version(body)
         pkg = handoff.record_dispatch(db_session(), actor=current_actor(), case_id=case_id, package_id=package_id,

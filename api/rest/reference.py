@@ -19,10 +19,12 @@ from api.rest.representations import (
     EnterpriseOut,
     EnterprisePageOut,
     OrganisationOut,
+    OrganisationPolicyIn,
     UserIn,
     UserOut,
     WorkflowOut,
 )
+from mediation.accounts import organisations as org_svc
 from mediation.accounts.users import create_user
 from mediation.cases import assignment as assign_svc
 from mediation.cases.queries import region_prefix
@@ -132,6 +134,17 @@ class Organisations(MethodView):
         return list(session.scalars(stmt.order_by(Organisation.path)).all())
 
 
+@blp.route("/organisations/<id:organisation_id>/policy")
+class OrganisationPolicy(MethodView):
+    @blp.arguments(OrganisationPolicyIn)
+    @blp.response(200, OrganisationOut)
+    @blp.doc(operationId="setOrganisationPolicy")
+    def patch(self, _data: dict[str, Any], organisation_id: int) -> Organisation:
+        """修改本会规定：延长调解期限的上限（默认不设）、集体争议代表人数（3至5名，默认采用）、本组织规则条文"""
+        return org_svc.set_policy(db_session(), actor=current_actor(), organisation_id=organisation_id,
+                                  data=request.get_json())
+
+
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, UserOut)
@@ -185,7 +198,7 @@ class Users(MethodView):
             raise ValidationFailed("组织不存在或不在您的管辖范围内", errors={"organisation_id": ["组织无效"]})
         return create_user(session, username=data["username"], password=data["password"],
                            display_name=data["display_name"], role=data["role"], organisation_id=org.id,
-                           phone=data.get("phone"), actor=actor)
+                           phone=data.get("phone"), actor=actor, client=request.remote_addr or "-")
 
 
 def workflow_dict(d: WorkflowDefinition) -> dict[str, Any]:

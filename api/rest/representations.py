@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.rest.queries_args import SORT_CHOICES
+from mediation.accounts.organisations import StrictBoolean
 from mediation.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PASSWORD_LENGTH
 from mediation.cases.inputs import PartyAddSchema, PartyPatchSchema
 from mediation.domain.enums import DisputeCategory
@@ -52,6 +53,8 @@ class PartyOut(Schema):
     legal_representative = fields.String(allow_none=True)
     represents_id = fields.Integer(allow_none=True)
     agent_kind = fields.String(allow_none=True)
+    authorised_to_sign = fields.Boolean(metadata={"description": "代表人：是否经劳动者特别授权代为达成、签署调解协议"})
+    authorisation_scope = fields.String(allow_none=True, metadata={"description": "代表人：特别授权的范围"})
     masked = fields.Boolean(metadata={"description": "个人信息是否已按角色脱敏"})
 
 
@@ -120,6 +123,7 @@ class ObligationOut(Schema):
     due_on = fields.Date()
     performed_amount = fields.String(metadata={"description": "金额（元），字符串，两位小数"})
     status = fields.String()
+    beneficiary = fields.String(allow_none=True, metadata={"description": "集体争议：该款项归属的职工"})
 
 
 class AgreementOut(Schema):
@@ -155,6 +159,17 @@ class CaseSummaryOut(Schema):
     version = fields.Integer()
 
 
+class LimitationOut(Schema):
+    basis = fields.String(metadata={"description": "适用的规则（条文）"})
+    since = fields.Date(allow_none=True, metadata={"description": "起算（重新计算）之日"})
+    due_on = fields.Date(allow_none=True, metadata={"description": "按本会记录推算的届满日（估算）"})
+    provisional = fields.Boolean()
+    suspended_on = fields.Date(allow_none=True, metadata={"description": "时效中止之日（未中止为空）"})
+    suspended_days = fields.Integer(metadata={"description": "已中止的天数"})
+    note = fields.String()
+    text = fields.String(metadata={"description": "页面和文书中的表述"})
+
+
 class CaseDetailOut(CaseSummaryOut):
     workflow_version = fields.String()
     facts = fields.String()
@@ -168,6 +183,11 @@ class CaseDetailOut(CaseSummaryOut):
     end_reason = fields.String(allow_none=True)
     extension_days = fields.Integer()
     escalated_at = fields.DateTime(allow_none=True)
+    common_claim = fields.String(metadata={"description": "劳动者的共同请求（调解仲裁法第七条）"})
+    employment_ongoing = fields.Boolean(allow_none=True)
+    employment_ended_on = fields.Date(allow_none=True)
+    collective_note = fields.String(metadata={"description": "集体争议认定的说明"})
+    limitation = fields.Nested(LimitationOut, allow_none=True)
     parties = fields.List(fields.Nested(PartyOut))
     claims = fields.List(fields.Nested(ClaimOut))
     deadlines = fields.List(fields.Nested(DeadlineOut))
@@ -331,6 +351,21 @@ class OrganisationOut(Schema):
     region_code = fields.String(allow_none=True)
     park_id = fields.Integer(allow_none=True)
     path = fields.String()
+    extension_cap_days = fields.Integer(allow_none=True, metadata={
+        "description": "本会规定的延长调解期限累计上限（日）；为空表示不设上限（法律未规定上限）"})
+    collective_reps_practice = fields.Boolean(metadata={
+        "description": "集体争议须推举3至5名代表（本会采用的工作惯例，"
+                       "参照劳动人事争议仲裁办案规则第五条、第六十二条、第六十三条）"})
+    own_rules_basis = fields.String(allow_none=True, metadata={
+        "description": "乡镇（街道）等调解组织不予受理所依据的本组织规则条文"})
+
+
+class OrganisationPolicyIn(Strict):
+    extension_cap_days = fields.Integer(allow_none=True,
+                                        metadata={"description": "延长调解期限累计上限（日），为空则不设上限"})
+    collective_reps_practice = StrictBoolean(metadata={"description": "集体争议须推举3至5名代表"})
+    own_rules_basis = fields.String(allow_none=True,
+                                    metadata={"description": "本组织规则条文，如《某街道劳动争议调解工作规则》第十条"})
 
 
 #: The password policy's length, checked with the other fields (the service checks the rest of the policy).

@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from api.auth import begin_session, current_actor
 from api.db import db_session
 from api.rest.representations import PASSWORD_RULE, Id, Strict, UserOut
+from mediation.accounts import audit
 from mediation.accounts import sessions as session_svc
 from mediation.accounts import users as user_svc
 from mediation.db.models import User
@@ -57,11 +58,21 @@ class PasswordChangeIn(Strict):
 
 class UserEventOut(Schema):
     id = fields.Integer()
-    action = fields.String(metadata={"description": "create / update / deactivate / reactivate / reset_password / "
-                                                    "change_password"})
-    actor_id = fields.Integer(allow_none=True, metadata={"description": "操作的管理员；命令行操作为空"})
+    user_id = fields.Integer(metadata={"description": "被操作的用户"})
+    action = fields.String(metadata={"description": "；".join(f"{k}：{v}" for k, v in audit.ACTIONS.items())})
+    action_label = fields.Function(lambda e: audit.ACTIONS.get(e.action, e.action))
+    actor_id = fields.Integer(allow_none=True, metadata={"description": "操作人（管理员或用户本人）；命令行操作为空"})
+    client = fields.String(allow_none=True, metadata={"description": "操作来自的客户端地址；命令行为 cli"})
     details = fields.Dict()
     at = fields.DateTime()
+
+
+class UserEventQuery(Strict):
+    action = fields.String(validate=validate.OneOf(list(audit.ACTIONS)))
+    user_id = Id(strict=False)
+    since = fields.AwareDateTime(metadata={"description": "只列出此时刻及以后的记录"})
+    before_id = Id(strict=False, metadata={"description": "翻页：只列出编号小于此值的记录"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class BrowserSessionOut(Schema):
@@ -89,7 +100,8 @@ class UserItem(MethodView):
     @blp.doc(operationId="updateUser")
     def patch(self, data: dict[str, Any], user_id: int) -> User:
         """修改用户：姓名、电话、角色、所在组织，或停用/恢复（管理员；每次修改均记录）"""
-        return user_svc.update_user(db_session(), actor=current_actor(), user_id=user_id, changes=data)
+        return user_svc.update_user(db_session(), actor=current_actor(), user_id=user_id, changes=data,
+                                    client=_client())
 
 
 @blp.route("/users/<id:user_id>/deactivate")
@@ -98,7 +110,8 @@ class UserDeactivate(MethodView):
     @blp.doc(operationId="deactivateUser")
     def post(self, user_id: int) -> User:
         """停用用户（不能再登录，会话和 API 令牌随即失效）"""
-        return user_svc.set_active(db_session(), actor=current_actor(), user_id=user_id, active=False)
+        return user_svc.set_active(db_session(), actor=current_actor(), user_id=user_id, active=False,
+                                   client=_client())
 
 
 @blp.route("/users/<id:user_id>/reactivate")
@@ -107,7 +120,8 @@ class UserReactivate(MethodView):
     @blp.doc(operationId="reactivateUser")
     def post(self, user_id: int) -> User:
         """恢复启用用户"""
-        return user_svc.set_active(db_session(), actor=current_actor(), user_id=user_id, active=True)
+        return user_svc.set_active(db_session(), actor=current_actor(), user_id=user_id, active=True,
+                                   client=_client())
 
 
 @blp.route("/users/<id:user_id>/password")
@@ -117,7 +131,8 @@ class UserPassword(MethodView):
     @blp.doc(operationId="resetUserPassword")
     def post(self, data: dict[str, Any], user_id: int) -> None:
         """重置用户密码（管理员；该用户的 API 令牌同时吊销）"""
-        user_svc.reset_password(db_session(), actor=current_actor(), user_id=user_id, password=data["password"])
+        user_svc.reset_password(db_session(), actor=current_actor(), user_id=user_id, password=data["password"],
+                                client=_client())
 
 
 @blp.route("/users/<id:user_id>/events")
@@ -127,6 +142,17 @@ class UserEvents(MethodView):
     def get(self, user_id: int) -> list[UserAdminEvent]:
         """用户管理记录（创建、修改、停用、恢复、重置密码）"""
         return user_svc.user_events(db_session(), actor=current_actor(), user_id=user_id)
+
+
+@blp.route("/users/events")
+class UserEventList(MethodView):
+    @blp.arguments(UserEventQuery, location="query")
+    @blp.response(200, UserEventOut(many=True))
+    @blp.doc(operationId="listUserEventsInScope")
+    def get(self, query: dict[str, Any]) -> list[UserAdminEvent]:
+        """用户管理与访问审计（管理员：本组织及下级用户的记录，最新的在前）：谁、对谁、何时、从哪个客户端，
+        包括角色变更、停用、重置密码、吊销令牌、结束会话"""
+        return audit.events_in_scope(db_session(), actor=current_actor(), **query)
 
 
 @blp.route("/me/password")
@@ -140,15 +166,13 @@ class MyPassword(MethodView):
         """修改本人密码（本人的所有浏览器会话随即结束、API 令牌全部吊销；发出请求的浏览器获得新会话）"""
         user = user_svc.change_own_password(db_session(), actor=current_actor(),
                                             current_password=data["current_password"],
-                                            new_password=data["new_password"], client=request.remote_addr or "-")
+                                            new_password=data["new_password"], client=_client())
         if not g.get("bearer"):
             begin_session(user, rotate_csrf=False)  # this browser stays logged in, on a new session
 
 
-def _my_user_id() -> int:
-    actor = current_actor()
-    assert actor.user_id is not None
-    return actor.user_id
+def _client() -> str:
+    return request.remote_addr or "-"
 
 
 def _current_session_id() -> int | None:
@@ -162,7 +186,9 @@ class MySessions(MethodView):
     @blp.doc(operationId="listMySessions")
     def get(self) -> list[dict[str, Any]]:
         """本人当前有效的浏览器会话（最新的在前）"""
-        rows = session_svc.list_sessions(db_session(), user_id=_my_user_id())
+        actor = current_actor()
+        assert actor.user_id is not None
+        rows = session_svc.list_sessions(db_session(), user_id=actor.user_id)
         here = _current_session_id()
         return [_session_dict(r, here) for r in rows]
 
@@ -170,9 +196,8 @@ class MySessions(MethodView):
     @blp.doc(operationId="endMyOtherSessions")
     def delete(self) -> None:
         """结束本人的其他所有浏览器会话（发出请求的浏览器会话保留）"""
-        user_id = _my_user_id()
-        session_svc.end_user_sessions(db_session(), user_id=user_id, reason="revoked", except_id=_current_session_id())
-        db_session().commit()
+        session_svc.end_other_sessions(db_session(), actor=current_actor(), except_id=_current_session_id(),
+                                       client=_client())
 
 
 @blp.route("/me/sessions/<id:session_id>")
@@ -182,7 +207,7 @@ class MySessionItem(MethodView):
     @blp.doc(operationId="endMySession")
     def delete(self, session_id: int) -> None:
         """结束本人的某一浏览器会话"""
-        session_svc.revoke_own_session(db_session(), user_id=_my_user_id(), session_id=session_id)
+        session_svc.revoke_own_session(db_session(), actor=current_actor(), session_id=session_id, client=_client())
 
 
 def _session_dict(row: UserSession, current_id: int | None) -> dict[str, Any]:

@@ -15,29 +15,24 @@ from sqlalchemy.orm import Session, joinedload
 
 from mediation.db.models import CaseEvent
 from mediation.domain.deadline_rules import MILESTONE_KINDS, MISSABLE_KINDS, OPTIONAL_WINDOW_KINDS
-from mediation.domain.enums import Role
 from mediation.domain.policy import Actor
 
 #: Guards whose failure means the action does not concern this case at all (a one-worker case is never
 #: reported as a collective dispute; a settlement never goes to arbitration review): such actions are not
 #: shown, not even as unavailable.
 NEVER_APPLIES = frozenset({"is_collective", "not_escalated", "agreement_from_mediation", "scope"})
-#: What a supervisor or administrator of an organisation *above* the case's committee does on its page: the
-#: early report of a collective dispute (and the assignment form). Accepting, recording sessions, signing,
-#: withdrawing… are the committee's own acts.
-SUPERVISION_EVENTS = frozenset({"escalate"})
 #: Shown after the others: they end the handling of the case.
 LAST = ("withdraw", "dismiss")
 
 
-def split_actions(options: Iterable[Mapping[str, Any]], actor: Actor, case_org_id: int
-                  ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """(the actions this user can take now, the ones that may apply later with the reason they cannot now)."""
-    above = actor.role in (Role.SUPERVISOR, Role.ADMIN) and actor.organisation_id != case_org_id
+def split_actions(options: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """(the actions this user can take now, the ones that may apply later with the reason they cannot now). What
+    the user may never fire here — by role, or a committee's own act for a supervisor above it (the policy's
+    ``event_refusal``) — is not shown at all."""
     now: list[Mapping[str, Any]] = []
     later: list[Mapping[str, Any]] = []
     for o in options:
-        if not o["role_allowed"] or (above and o["event"] not in SUPERVISION_EVENTS):
+        if not o["role_allowed"]:
             continue
         if o["allowed"]:
             now.append(o)

@@ -172,11 +172,14 @@ def dashboard_data(session: Any, actor: Any, today: dt.date, *, more: bool = Fal
         behind["park_id"] = park.id
     overdue = list_cases(session, actor=actor, today=today, filters={**behind, "overdue": True, "sort": "reported_on"})
     collective = list_cases(session, actor=actor, today=today, filters={**behind, "collective": True})
-    open_alerts, n_alerts = alert_svc.list_alerts(session, actor=actor, status="open", region=region.code, limit=8)
+    # one entry per enterprise, as in the alerts inbox: the newest of its open alerts
+    open_alerts, _ = alert_svc.list_alerts(session, actor=actor, status="open", region=region.code,
+                                           limit=ALERT_SCAN)
+    firms = group_alerts([alert_svc.alert_dict(a, today) for a in open_alerts])
     return {"region": region, "park": park, "window": window, "by": by, "areas": areas, "trend": trend,
             "categories": categories, "enterprises": enterprises, "early": early, "warnings": warnings,
             "overdue": overdue, "collective": collective, "more": more,
-            "alerts": [alert_svc.alert_dict(a, today) for a in open_alerts], "n_alerts": n_alerts}
+            "alerts": [g["alert"] for g in firms[:8]], "n_alerts": len(firms)}
 
 
 def _list_link(d: Mapping[str, Any], **extra: Any) -> str:
@@ -332,13 +335,27 @@ def _is_amount(v: str) -> bool:
     return "." in v and v.replace(".", "", 1).replace("-", "", 1).isdigit()
 
 
+#: How many alerts a page reads to count and list them per enterprise.
+ALERT_SCAN = 2000
+
+
+def _alert_key(enterprise_id: int | None, case_id: int | None, alert_id: int) -> tuple[str, int]:
+    return ("e", enterprise_id) if enterprise_id else ("c", case_id or alert_id)
+
+
+def count_firms(session: Any, actor: Any, status: str) -> int:
+    """The alerts in ``status`` counted as the inbox lists them: one per enterprise."""
+    items, _ = alert_svc.list_alerts(session, actor=actor, status=status, limit=ALERT_SCAN)
+    return len({_alert_key(a.enterprise_id, a.case_id, a.id) for a in items})
+
+
 def group_alerts(alerts: list[Any]) -> list[dict[str, Any]]:
     """One entry per enterprise (or per case for an alert without one): the newest alert first, with the
     earlier ones of the same enterprise still to handle behind it — three open alerts for one firm are one
     thing to do, not three."""
     groups: dict[Any, dict[str, Any]] = {}
     for a in alerts:  # newest first
-        key = ("e", a["enterprise"]["id"]) if a["enterprise"] else ("c", a["case_id"] or a["id"])
+        key = _alert_key(a["enterprise"]["id"] if a["enterprise"] else None, a["case_id"], a["id"])
         if key in groups:
             groups[key]["earlier"].append(a)
         else:
@@ -393,7 +410,8 @@ def alerts_inbox() -> Any:
     if status not in dict(ALERT_TABS):
         status = "open"
     items, total = alert_svc.list_alerts(session, actor=actor, status=None if status == "all" else status, limit=300)
-    counts = {s: alert_svc.list_alerts(session, actor=actor, status=s, limit=1)[1] for s, _ in ALERT_TABS if s != "all"}
+    # the tabs count what they list: enterprises (an enterprise's alerts are handled together)
+    counts = {s: count_firms(session, actor, s) for s, _ in ALERT_TABS if s != "all"}
     rows = [alert_svc.alert_dict(a, today_) for a in items]
     people = {a.acknowledged_by_id for a in items} | {a.reported_by_id for a in items}
     names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(people - {None})))

@@ -27,10 +27,15 @@ FIELD_LABELS = {
     "days": "延长天数", "signed_on": "协议签订日期", "terms": "协议内容", "obligations": "履行事项",
     "performance_method": "履行方式", "performance_place": "履行地点", "signed_by_parties": "双方当事人已签名或盖章",
     "signed_by_mediator": "调解员已签名", "sealed": "已加盖调解组织印章", "end_reason": "终止原因",
-    "obligation_id": "履行事项", "performed_on": "履行日期", "amount": "金额（元）", "proof": "凭证",
+    "obligation_id": "履行事项", "performed_on": "履行日期", "amount": "金额（元）",
+    "proof": "凭证说明（如回单号；上传了凭证文件可不填）",
+    "payer": "付款人（不填为履行义务人）", "payee": "收款人（不填为对方当事人）",
+    "proof_ids": "凭证文件（PDF、JPEG或PNG，每个不超过10 MB，可多选）",
     "review_kind": "申请类型", "requested_on": "申请日期", "reason_code": "不予受理的原因",
     "received_on": "收到申请日期", "oral": "口头申请", "arbitration_committee": "移送的劳动人事争议仲裁委员会",
     "confirm": "确认",
+    "suspended_on": "时效中止日期", "resumed_on": "时效恢复日期", "employment_ended_on": "劳动关系终止日期",
+    "is_collective": "属于集体争议（十人以上并有共同请求）", "common_claim": "劳动者的共同请求",
 }
 #: The outcome of a joint review or confirmation request (workflow v3, documents/handoff.py).
 FIELD_LABELS.update({"decision_number": "调解书或裁定书文号", "decided_on": "决定日期（默认今天）",
@@ -39,12 +44,14 @@ FIELD_LABELS.update({"decision_number": "调解书或裁定书文号", "decided_
 CHOICES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "reason_code": tuple((r.value, r.label) for r in RejectionReason),
     "end_reason": tuple((r.value, r.label) for r in TerminationReason),
-    "review_kind": (("judicial_confirmation", "司法确认（30日内，人民调解法第三十三条）"),
-                    ("arbitration_review", "仲裁审查（15日内）")),
+    "review_kind": (("judicial_confirmation", "司法确认（30日内，民事诉讼法第二百零五条）"),
+                    ("arbitration_review", "仲裁审查（15日内，企业劳动争议协商调解规定第二十七条第二款、"
+                                           "劳动人事争议仲裁办案规则第七十四条）")),
 }
 #: Fields whose empty value in the form means "not given" for a date the service defaults (today): the form
 #: shows today so the schema's date checks see the date that will be recorded.
-TODAY_DEFAULT = ("received_on", "accepted_on", "signed_on", "performed_on", "requested_on")
+TODAY_DEFAULT = ("received_on", "accepted_on", "signed_on", "performed_on", "requested_on", "suspended_on",
+                 "resumed_on")
 #: Events that end the handling of a case or cannot be undone: the form asks for an explicit confirmation
 #: (a checkbox the server checks; no JavaScript needed).
 CONFIRM_EVENTS = frozenset({"close", "withdraw", "terminate", "reject", "dismiss", "refer", "report_non_performance",
@@ -55,7 +62,8 @@ CONFIRM_EVENTS = frozenset({"close", "withdraw", "terminate", "reject", "dismiss
 class FormInput:
     name: str
     label: str
-    #: check, textarea, text, date, datetime, number, decimal, list, select, mediator, obligation, obligations
+    #: check, textarea, text, date, datetime, number, decimal, list, select, mediator, obligation, obligations,
+    #: files (proof files, uploaded with the form)
     widget: str
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
@@ -76,6 +84,8 @@ def _widget(name: str, f: fields.Field) -> tuple[str, tuple[tuple[str, str], ...
         return "mediator", ()
     if name == "obligation_id":
         return "obligation", ()
+    if name == "proof_ids":
+        return "files", ()
     if name in CHOICES:
         return "select", CHOICES[name]
     if isinstance(f, fields.Boolean):
@@ -166,6 +176,7 @@ def _obligations(form: Any) -> list[dict[str, Any]]:
     rows = []
     descs, amounts = form.getlist("ob_description"), form.getlist("ob_amount")
     dues, types = form.getlist("ob_due_on"), form.getlist("ob_claim_type")
+    beneficiaries = form.getlist("ob_beneficiary")
 
     def at(values: list[str], i: int) -> str:
         return values[i].strip() if i < len(values) else ""
@@ -179,6 +190,8 @@ def _obligations(form: Any) -> list[dict[str, Any]]:
             row["amount"] = at(amounts, i).replace(",", "").replace("，", "")
         if at(dues, i):
             row["due_on"] = at(dues, i)
+        if at(beneficiaries, i):
+            row["beneficiary"] = at(beneficiaries, i)
         rows.append(row)
     return rows
 

@@ -47,7 +47,8 @@ LABELS: Mapping[str, str] = {
     "new_ent_legal_representative": "新登记单位的法定代表人", "new_ent_address": "新登记单位的住所",
     "new_ent_phone": "新登记单位的联系电话", "claim_type": "请求类型", "claim_amount": "请求金额",
     "workers_unlisted": "名单以外的劳动者人数", "title": "案由", "requests": "调解请求", "facts": "事实和理由",
-    "dispute_arose_on": "争议发生日期", "received_on": "收到申请日期", "roster": "劳动者名单",
+    "dispute_arose_on": "争议发生日期", "received_on": "收到申请日期", "employment_ended_on": "劳动关系终止日期",
+    "common_claim": "共同请求", "roster": "劳动者名单",
 }
 _ID = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
 _PHONE = re.compile(r"^(?:\+?86)?1\d{10}$|^0\d{2,3}-?\d{7,8}$|^\d{7,8}$")
@@ -217,9 +218,14 @@ def payload(form: Any, actor: Actor, enterprise: Enterprise | None) -> dict[str,
         "facts": form.get("facts", "").strip(), "requests": form.get("requests", "").strip(),
         "parties": [worker, employer, *extra], "claims": claims,
     }
+    if workers >= 10:
+        # the form's 调解请求 is, for ten or more workers, their common claim (LDMAL art. 7)
+        data["common_claim"] = data["requests"]
+    if form.get("employment_ongoing"):
+        data["employment_ongoing"] = True
     if enterprise is not None:
         data["enterprise_id"] = enterprise.id
-    for f in ("dispute_arose_on", "received_on"):
+    for f in ("dispute_arose_on", "received_on", "employment_ended_on"):
         if form.get(f, "").strip():
             data[f] = form[f].strip()
     return data
@@ -228,7 +234,7 @@ def payload(form: Any, actor: Actor, enterprise: Enterprise | None) -> dict[str,
 #: The service's error keys → the form's fields (party 0 the worker, 1 the employer, claim 0 the claim).
 ALIASES = {"parties.0.": "worker_", "parties.1.name": "enterprise_id", "parties.1.": "enterprise_id",
            "claims.0.amount": "claim_amount", "claims.0.": "claim_type", "organisation_id": "_schema",
-           "is_collective": "workers_unlisted", "workers_count": "workers_unlisted"}
+           "is_collective": "workers_unlisted", "workers_count": "workers_unlisted", "common_claim": "requests"}
 
 
 def _alias_rows(errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -249,7 +255,7 @@ def validate(form: Any, data: Mapping[str, Any], today: dt.date, *, enterprise_c
         loaded = CaseCreateSchema().load(dict(data))
     except ValidationError as exc:
         errors = _alias_rows(field_errors(exc.normalized_messages(), ALIASES))
-        loaded = {f: _date(str(data.get(f, ""))) for f in ("dispute_arose_on", "received_on")}
+        loaded = {f: _date(str(data.get(f, ""))) for f in ("dispute_arose_on", "received_on", "employment_ended_on")}
     for k, v in check_intake_dates(loaded, today).items():
         errors.setdefault(k, []).extend(v)
     blank = {"worker_name": "请填写申请人姓名", "category": "请选择争议类别"}

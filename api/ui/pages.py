@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from api.auth import csrf
 from api.db import blob_store, db_session, service_env
@@ -33,10 +33,12 @@ from api.ui.wording import CHECKS, missing_message, public, refusal
 from documents import service as doc_service
 from documents.catalogue import CATALOGUE
 from mediation.cases import assignment as assign_svc
+from mediation.cases import payments
 from mediation.cases import service as svc
 from mediation.cases.queries import workbench
 from mediation.db.models import Case, CaseEvent, Enterprise, MediationSession, Party, PerformanceRecord, User
 from mediation.domain.clock import CHINA_TZ
+from mediation.domain.deadline_rules import OPTIONAL_WINDOW_KINDS
 from mediation.domain.enums import CaseSource, ClaimType, DisputeCategory, Role
 from mediation.domain.errors import ConflictError, DomainError, ValidationFailed
 from mediation.domain.money import amount_in_capitals, format_amount
@@ -60,6 +62,8 @@ PAGE_ERRORS = {
     405: ("不支持该操作", "该地址不支持这种请求方式，请使用页面上的按钮操作。"),
     413: ("提交的内容过大", "提交的内容超过了允许的大小，请精简后重试。"),
 }
+#: The events that record a payment: their form takes the proof files (posted to ``record_payment``).
+PAYMENT_EVENTS = frozenset({"record_performance", "record_late_performance"})
 #: Form fields never echoed back on an error page.
 _NOT_ECHOED = {"csrf_token", "version", "confirm", "password", "confirm_duplicate"}
 
@@ -118,7 +122,8 @@ def workbench_page() -> str:
     session = db_session()
     today = service_env().today()
     wb = workbench(session, actor=_actor(), today=today)
-    return render_template("ui/workbench.html", wb=wb, **_ctx())
+    due_payments = payments.due_for(session, actor=_actor(), today=today)
+    return render_template("ui/workbench.html", wb=wb, due_payments=due_payments, fmt=format_amount, **_ctx())
 
 
 # --- intake -----------------------------------------------------------------------------------------
@@ -255,7 +260,7 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     definition = get_definition(case.workflow_version)
     event_labels = {e.event: definition.event_label(e.event) for e in events}
     documents = doc_service.list_documents(session, actor=actor, case_id=case.id)
-    actions, later = split_actions(data["available_events"], actor, case.organisation_id)
+    actions, later = split_actions(data["available_events"])
     forms = {o["event"]: event_inputs(o["event"], o["inputs"], o["requires_reason"]) for o in actions}
     errors = errors or {}
     shown: set[str] = {"confirm", "version"}
@@ -269,12 +274,15 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
     elif failed_event == "parties":
         shown.update(("role", "name", "id_number", "phone", "represents_id"))
     obligations = {o["id"]: o for a in data["agreements"] for o in a["obligations"]}
-    payments: dict[int, list[PerformanceRecord]] = {}
+    paid: dict[int, list[PerformanceRecord]] = {}
     if obligations:
         for rec in session.scalars(select(PerformanceRecord).where(PerformanceRecord.obligation_id.in_(obligations))
+                                   .options(selectinload(PerformanceRecord.files))
                                    .order_by(PerformanceRecord.performed_on, PerformanceRecord.id)).all():
-            payments.setdefault(rec.obligation_id, []).append(rec)
+            paid.setdefault(rec.obligation_id, []).append(rec)
     outstanding = [o for o in obligations.values() if o["status"] != "performed"]
+    current = case.current_agreement
+    reminders = payments.instalments_due(current.obligations, case, service_env().today()) if current else []
     pending, past = deadline_views(data["deadlines"], DEADLINE_LABELS,
                                    {i: o["description"] for i, o in obligations.items()})
     # what was typed into a form that is no longer offered (e.g. the agreement was signed in another window)
@@ -288,9 +296,10 @@ def _render_case(case_id: int, *, errors: dict[str, list[str]] | None = None, me
         can_rerender=_may_rerender(actor, case),
         event_labels=event_labels, mediators=suggestions, may_assign=may_assign, forms=forms, actions=actions,
         later=later, confirm_events=CONFIRM_EVENTS, outstanding=outstanding, pending=pending, past=past,
-        seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=payments,
+        seen_seq=case.last_event_seq, calc_kinds=CALC_KINDS, payments=paid, reminders=reminders,
+        payment_events=PAYMENT_EVENTS, window_kinds=OPTIONAL_WINDOW_KINDS,
         show_checksums=actor.role == Role.ADMIN, bases=bases or [],
-        changes=changes or [], typed=typed, is_clerk=actor.role == Role.CLERK,
+        changes=changes or [], typed=typed,
         errors=errors, other_errors=leftover(errors, shown), message=message, failed_event=failed_event,
         form=request.form, claim_types=ClaimType.choices(), capitals=amount_in_capitals, fmt=format_amount, **_ctx(),
     ), status
@@ -344,6 +353,52 @@ def act(case_id: int, event: str) -> Any:
         return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
     flash(f"已完成：{label}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
+
+
+@bp.route("/cases/<id:case_id>/payments", methods=["POST"])
+@login_required
+def record_payment(case_id: int) -> Any:
+    """登记履行情况 with its proof files (multipart): the performance event of the case's state, the files checked
+    and stored with the payment in one unit of work; every error at once, what was typed kept."""
+    csrf.protect()
+    session = db_session()
+    actor = _actor()
+    try:
+        event = payments.payment_event(svc.get_case(session, case_id=case_id, actor=actor))
+    except DomainError:
+        abort(404)
+    version = _form_version()
+    if version is None:
+        return _render_case(case_id, errors={"version": ["版本无效"]}, message=_NO_VERSION, failed_event=event,
+                            status=428 if not request.form.get("version", "").strip() else 422)
+    label = get_definition(CURRENT_VERSION).event_label(event)
+    files = [payments.Upload(f.filename or "", f.read(payments.MAX_PROOF_BYTES + 1))
+             for f in request.files.getlist("proof_files") if f.filename]
+    payload = {k: v for k, v in _event_payload(event, request.form).items() if k != "proof_ids"}
+    try:
+        payments.record_payment(session, case_id=case_id, actor=actor, payload=payload, files=files,
+                                expected_version=version, env=service_env(), blobs=blob_store())
+        TRANSITIONS.labels(event).inc()
+    except ValidationFailed as exc:
+        unconfirmed = _unconfirmed(case_id, event)
+        if files:  # the files name the proof when its text is left blank
+            unconfirmed.pop("proof", None)
+        errors = {**unconfirmed, **field_errors(exc.errors)}
+        return _render_case(case_id, errors=errors, message=_invalid_message(label, errors), failed_event=event,
+                            status=422)
+    except ConflictError as exc:
+        return _stale(case_id, event, exc.status)
+    except DomainError as exc:
+        blockers = exc.extra.get("blockers", [])
+        if blockers:
+            msg, missing, bases = refusal(label, blockers, FIELD_LABELS)
+            if files:
+                missing.pop("proof", None)
+            return _render_case(case_id, errors=missing, message=msg, bases=bases, failed_event=event,
+                                status=exc.status)
+        return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
+    flash(f"已登记付款{format_amount(payload['amount'])}元" + (f"，凭证文件{len(files)}个" if files else ""), "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id) + "#payments")
 
 
 def _invalid_message(label: str, errors: dict[str, list[str]]) -> str:

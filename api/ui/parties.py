@@ -21,7 +21,8 @@ bp = Blueprint("ui_parties", __name__, template_folder="templates", url_prefix="
 #: Roles the forms offer (the employer is registered at intake).
 FORM_ROLES = ((PartyRole.WORKER.value, "劳动者"), (PartyRole.REPRESENTATIVE.value, "劳动者代表（集体争议）"),
               (PartyRole.AGENT.value, "代理人"))
-_FIELDS = ("name", "gender", "id_number", "phone", "email", "address", "job_title", "agent_kind")
+_FIELDS = ("name", "gender", "id_number", "phone", "email", "address", "job_title", "agent_kind",
+           "authorisation_scope")
 #: How many extra worker/representative rows the intake form offers.
 INTAKE_EXTRA_ROWS = 5
 
@@ -51,6 +52,8 @@ def _form_payload(form: Any) -> dict[str, Any]:
         v = form.get(f"party_{f}", "").strip()
         if v or f == "name":
             data[f] = v
+    if form.get("party_authorised_to_sign"):
+        data["authorised_to_sign"] = True
     rep = form.get("party_represents_id", "").strip()
     if rep:
         data["represents_id"] = rep if form_int(rep) is None else form_int(rep)

@@ -4,9 +4,9 @@ The guards (workflows/guards.py) explain a refusal with the legal sentence behin
 they need; a person filling a form needs to know *which box* is empty. So the pages turn the guards'
 ``missing`` fields into one instruction each, and keep the legal sentence as the basis, never the message.
 
-Internal notes of the rule tables (``（条号待核实）``, ``（待核实）`` — article numbers or local rules not
-yet checked against the official text) are for the maintainers: :func:`public` strips them from anything
-shown to a user.
+The rule tables cite confirmed articles (mediation/domain/legal_basis.py) and carry no internal notes any more;
+text stored by earlier versions (event descriptions, risk-rule notes) may still hold one (``（条号待核实）``,
+``（待核实）``): :func:`public` strips them from anything shown to a user.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ MISSING: Mapping[str, str] = {
     "worker": "请登记劳动者（申请人）的姓名",
     "employer": "请登记用人单位（被申请人）的名称",
     "representatives": "请登记劳动者推举的代表",
+    "common_claim": "请填写劳动者的共同请求（十人以上并有共同请求的才是集体争议）",
+    "employment_ended_on": "请填写劳动关系终止日期",
 }
 #: How a summary names a field the form has no box for (the parties) or a box to tick.
 NAMES: Mapping[str, str] = {"worker": "劳动者（申请人）", "employer": "用人单位（被申请人）",

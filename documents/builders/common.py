@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, CaseEvent, Deadline, Party, Region, User
+from mediation.domain import legal_basis as lb
 from mediation.domain.calendar import WorkdayCalendar
 from mediation.domain.clock import china_local
 from mediation.domain.deadline_rules import DeadlineKind
@@ -259,8 +260,22 @@ def org_context(b: BuildInput) -> dict[str, Any]:
             "peoples": org.kind == OrgKind.PEOPLES_MEDIATION}
 
 
+#: The citations documents print, from the one table the guards and deadline rows also use
+#: (mediation/domain/legal_basis.py): the deadline row and the PDF cannot disagree.
+LEGAL = {
+    "review": lb.ARBITRATION_REVIEW.full,
+    "late_review": lb.LATE_REVIEW.full,
+    "default_without_review": lb.DEFAULT_WITHOUT_REVIEW.full,
+    "failure_record": lb.FAILURE_RECORD.full,
+    "arbitration_start": lb.ARBITRATION_STARTS_ON_APPLICATION.full,
+    "collective": lb.COLLECTIVE.full,
+    "mediation_end": lb.MEDIATION_END.full,
+}
+
+
 def base_context(b: BuildInput, title: str) -> dict[str, Any]:
     return {
+        "legal": LEGAL,
         "doc_title": title,
         "org": org_context(b),
         "case": case_context(b),
@@ -309,9 +324,12 @@ def agreement_context(b: BuildInput, labels: Mapping[str, str] = MEDIATION_LABEL
         "obligations": [
             # a term without an amount (reinstatement, a certificate, returning property) prints no amount
             {"obligor": o.obligor, "obligor_label": labels.get(o.obligor, o.obligor), "description": o.description,
-             "amount": money(o.amount) if o.amount else None, "due_on_cn": date_cn(o.due_on)}
+             "amount": money(o.amount) if o.amount else None, "due_on_cn": date_cn(o.due_on),
+             "beneficiary": o.beneficiary or ""}
             for o in ag.obligations
         ],
+        # collective agreements: what each named worker receives (every obligation naming a beneficiary)
+        "per_worker": _per_worker(ag.obligations),
         # one total per obligor: the two sides' obligations are never added together
         "totals": [
             {"obligor": who, "label": f"{labels.get(who, who)}{TOTAL_VERBS.get(who, '应履行合计')}",
@@ -323,6 +341,14 @@ def agreement_context(b: BuildInput, labels: Mapping[str, str] = MEDIATION_LABEL
         "signed_on_cn": date_cn(ag.signed_on),
         "review_kind": ag.review_kind or "",
     }
+
+
+def _per_worker(obligations: Any) -> list[dict[str, Any]]:
+    sums: dict[str, Decimal] = {}
+    for o in obligations:
+        if o.beneficiary:
+            sums[o.beneficiary] = sums.get(o.beneficiary, Decimal("0")) + (o.amount or Decimal("0"))
+    return [{"name": name, "amount": money(amount)} for name, amount in sums.items()]
 
 
 def event_label(case: Case, event: str) -> str:

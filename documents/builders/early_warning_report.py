@@ -45,5 +45,9 @@ def build_early_warning(b: BuildInput) -> dict[str, Any]:
         "actions": str(b.params.get("actions") or "；".join(actions) or "已登记，正在研判"),
         "reporter": str(b.params.get("reporter") or b.actor_name),
         "time_cn": datetime_cn(dt.datetime.now(dt.UTC)),
+        # the signals behind the warning; reporters masked (the report leaves the committee)
+        "signals": [{"date_cn": date_cn(china_date(s["observed_at"])), "source": s["source_label"],
+                     "reporter": s["reporter_name"] or "—", "workers": s["workers_affected"]}
+                    for s in risk["signals"][:10]],
     }
     return ctx

@@ -1,26 +1,31 @@
-"""不予受理通知书: the decision with its basis, the note, and the route to arbitration."""
+"""不予受理通知书: the decision with its basis, the note, the route to arbitration and the limitation."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from documents.builders.common import BuildInput, base_context, last_event
+from documents.builders.common import BuildInput, base_context, date_cn, last_event
+from mediation.domain import legal_basis as lb
 from mediation.domain.errors import ValidationFailed
+from workflows.deadlines import limitation_status
 from workflows.guards import RejectionReason
 
-#: The basis the non-acceptance notice cites for each reason, by the kind of organisation. The People's
-#: Mediation Law binds only people's mediation committees; ELDNMP's article numbers are unconfirmed, so it is
-#: cited without one; an entry of ``""`` cites nothing (no confirmed source).
-ELDNMP = "《企业劳动争议协商调解规定》"
-LDMAL = "《中华人民共和国劳动争议调解仲裁法》"
+LDMAL = lb.LDMAL
 
 
-def _non_acceptance(code: str, peoples: bool) -> dict[str, str]:
+def _basis_clause(org: Any) -> str:
+    """``根据《企业劳动争议协商调解规定》第二十二条的规定，`` — the provision of the organisation's own regime
+    (docs/domain.md#acceptance); nothing when a township body has recorded none (never "有关规定")."""
+    basis = lb.refusal_basis(org.kind, org.own_rules_basis)
+    return f"根据{basis.full}的规定，" if basis is not None else ""
+
+
+def _non_acceptance(code: str, org: Any) -> dict[str, str]:
     """One decision sentence (with its own basis) and one route sentence (or none) per reason."""
-    limitation = ("你（你们）可以自知道或者应当知道你（你们）的权利被侵害之日起一年内，依法向劳动人事争议仲裁委员会"
-                  f"申请仲裁（{LDMAL}第五条、第二十七条）。")
+    route = ("你（你们）可以依法向劳动人事争议仲裁委员会申请仲裁（"
+             f"{LDMAL}第五条、第二十七条）。")
+    basis = _basis_clause(org)
     if code == RejectionReason.OUT_OF_SCOPE:
-        basis = "" if peoples else f"根据{ELDNMP}的有关规定，"
         return {
             "decision": f"经审查，你（你们）申请调解的事项不属于{LDMAL}第二条规定的劳动争议，不属于本会受理范围，"
                         f"{basis}本会决定不予受理。",
@@ -28,13 +33,28 @@ def _non_acceptance(code: str, peoples: bool) -> dict[str, str]:
                      "属于劳动争议的，可以依法向劳动人事争议仲裁委员会申请仲裁。",
         }
     if code == RejectionReason.RESPONDENT_REFUSES:
-        basis = ("根据《中华人民共和国人民调解法》第十七条“当事人一方明确拒绝调解的，不得调解”的规定，" if peoples
-                 else f"根据{ELDNMP}的有关规定，")
-        return {"decision": f"经审查，对方当事人明确表示不同意调解，{basis}本会决定不予受理。", "route": limitation}
+        if org.kind == "peoples_mediation":
+            basis = f"根据{lb.REFUSAL_PEOPLES.full}“当事人一方明确拒绝调解的，不得调解”的规定，"
+        return {"decision": f"经审查，对方当事人明确表示不同意调解，{basis}本会决定不予受理。", "route": route}
     if code == RejectionReason.ALREADY_ARBITRATED:
         # the dispute is before an arbitration committee or a court already: no route to point to
         return {"decision": "经审查，该争议已进入劳动人事争议仲裁或者诉讼程序，本会决定不予受理。", "route": ""}
-    return {"decision": "经审查，该申请不符合受理条件，本会决定不予受理。", "route": limitation}
+    return {"decision": "经审查，该申请不符合受理条件，本会决定不予受理。", "route": route}
+
+
+def limitation_sentence(case: Any) -> str:
+    """The application interrupted the limitation (办案规则 art. 27(1)); from when it runs again, by the rule the
+    committee's records show (ELDNMP art. 31 when an enterprise committee's respondent refused)."""
+    status = limitation_status(case)
+    if status is None:
+        return ""
+    if status.since is None:  # LDMAL art. 27(4)
+        return f"{status.note}（{lb.LIMITATION_PAY_ARREARS.full}）。"
+    text = (f"你（你们）于{date_cn(case.received_on)}申请调解，仲裁时效因此中断（{lb.LIMITATION_APPLICATION.full}）。"
+            if case.received_on else "")
+    text += (f"按本会记录推算，仲裁时效自{date_cn(status.since)}起重新计算（依据：{status.basis}），"
+             f"一年期间约至{date_cn(status.due)}届满；此为估算，以劳动人事争议仲裁委员会认定为准，请及时申请。")
+    return text
 
 
 def _sentence(text_: str) -> str:
@@ -50,6 +70,8 @@ def build_non_acceptance(b: BuildInput) -> dict[str, Any]:
     ev = last_event(b, "reject")
     note = ev.reason if ev is not None and ev.reason else ""
     ctx["case"]["end_note"] = note
-    ctx["rejection"] = {**_non_acceptance(b.case.end_reason or "", ctx["org"]["peoples"]),
-                        "note": _sentence(note)}
+    code = b.case.end_reason or ""
+    ctx["rejection"] = {**_non_acceptance(code, b.case.organisation), "note": _sentence(note),
+                        "limitation": limitation_sentence(b.case) if code != RejectionReason.ALREADY_ARBITRATED
+                        else ""}
     return ctx

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from documents.builders.common import BuildInput, agreement_context, arbitration_committee_name, base_context
 from mediation.db.models_documents import GeneratedDocument
+from mediation.domain import legal_basis as lb
 from mediation.domain.enums import AgreementKind, Obligor
 from mediation.domain.errors import ValidationFailed
 
@@ -29,7 +30,7 @@ def build_review_application(b: BuildInput) -> dict[str, Any]:
     if ag is not None and ag.kind == AgreementKind.SETTLEMENT:
         raise ValidationFailed(
             "和解协议是当事人自行协商达成的，不是经调解组织调解达成的调解协议，不能申请仲裁审查或者司法确认"
-            "（《劳动人事争议仲裁办案规则》第七十四条、《中华人民共和国民事诉讼法》第二百零五条）",
+            f"（{lb.ARBITRATION_REVIEW.full}、{lb.JUDICIAL_CONFIRMATION.full}）",
             errors={"review_kind": ["和解协议不能申请仲裁审查或者司法确认"]})
     agreement = agreement_context(b, {Obligor.EMPLOYER.value: "用人单位", Obligor.WORKER.value: "劳动者"})
     kind = str(b.params.get("review_kind") or agreement["review_kind"] or "judicial_confirmation")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Organisation, Region
+from mediation.db.uow import unit_of_work
 from mediation.domain.enums import OrgKind, OrgLevel, Role
-from mediation.domain.errors import PermissionDenied, ValidationFailed
-from mediation.domain.policy import Actor
+from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.policy import Actor, in_scope
+from workflows.schema import StrictSchema
 
 
 def ensure_region(session: Session, code: str) -> Region:
@@ -112,3 +119,58 @@ def require_national_admin(session: Session, actor: Actor, what: str) -> None:
             return
     raise PermissionDenied(f"只有全国（最上级组织）的系统管理员可以{what}：它适用于所有组织，"
                            "不限于您管辖的范围")
+
+
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false`` only (not ``0``, ``"yes"``): a policy switch is never guessed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("请填写 true 或 false")
+        return value
+
+
+class PolicySchema(StrictSchema):
+    """A committee's own policies (docs/domain.md#mediation, #collective-disputes, #acceptance)."""
+
+    #: The most days both parties may extend mediation by in total; null: no cap (ELDNMP art. 29 sets none).
+    extension_cap_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
+    #: Collective cases need 3–5 representatives (adopted practice after 办案规则 arts. 5, 62, 63).
+    collective_reps_practice = StrictBoolean()
+    #: A township (street) or regional body's own provision for refusing mediation, e.g.
+    #: ``《某街道劳动争议调解工作规则》第十条``.
+    own_rules_basis = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+    @validates("own_rules_basis")
+    def _article(self, value: str | None, **_: Any) -> None:
+        if value and value.strip() and not _ARTICLE.search(value):
+            raise ValidationError("请写明规则名称和条文，例如：《某街道劳动争议调解工作规则》第十条")
+
+
+_ARTICLE = re.compile(r"《[^》]+》第[零一二三四五六七八九十百千\d]+条")
+_policy_schema = PolicySchema()
+
+
+def policy_dict(org: Organisation) -> dict[str, Any]:
+    return {"extension_cap_days": org.extension_cap_days, "collective_reps_practice": org.collective_reps_practice,
+            "own_rules_basis": org.own_rules_basis}
+
+
+def set_policy(session: Session, *, actor: Actor, organisation_id: int, data: Mapping[str, Any]) -> Organisation:
+    """Change a committee's policies: its administrator or a supervisor or administrator above it. Only the
+    fields sent change."""
+    with unit_of_work(session):
+        try:
+            d = _policy_schema.load(data)
+        except ValidationError as exc:
+            raise ValidationFailed("提交的内容有误，请按提示修改", errors=exc.normalized_messages()) from exc
+        if not d:
+            raise ValidationFailed("请至少提供一项要修改的规定")
+        org = session.get(Organisation, organisation_id)
+        if org is None or not in_scope(actor, org.id, org.path):
+            raise NotFound(f"调解组织{organisation_id}不存在或不在您的管辖范围内")
+        if actor.role not in (Role.ADMIN, Role.SUPERVISOR, Role.SYSTEM):
+            raise PermissionDenied("只有管理员或上级督导人员可以修改本会规定")
+        for k, v in d.items():
+            setattr(org, k, (v.strip() or None) if isinstance(v, str) else v)
+        return org

@@ -14,9 +14,11 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from mediation.accounts import audit
 from mediation.db.models import User
 from mediation.db.models_access import UserSession
 from mediation.domain.errors import NotFound
+from mediation.domain.policy import Actor
 
 #: Sessions end this long after login at the latest (``MEDIATION_SESSION_HOURS``).
 DEFAULT_LIFETIME = dt.timedelta(hours=12)
@@ -87,12 +89,26 @@ def list_sessions(session: Session, *, user_id: int) -> list[UserSession]:
                                   UserSession.expires_at > now).order_by(UserSession.id.desc())).all())
 
 
-def revoke_own_session(session: Session, *, user_id: int, session_id: int) -> UserSession:
+def revoke_own_session(session: Session, *, actor: Actor, session_id: int, client: str | None = None) -> UserSession:
+    """The user ends one of their sessions (audited)."""
     row = session.get(UserSession, session_id)
-    if row is None or row.user_id != user_id:
+    if row is None or row.user_id != actor.user_id:
         raise NotFound(f"会话{session_id}不存在")
     if row.revoked_at is None:
         row.revoked_at = dt.datetime.now(dt.UTC)
         row.revoked_reason = "revoked"
+        audit.record(session, user_id=row.user_id, actor=actor, action="end_session", client=client,
+                     details={"session_id": row.id, "session_ip": row.ip})
         session.commit()
     return row
+
+
+def end_other_sessions(session: Session, *, actor: Actor, except_id: int | None, client: str | None = None) -> int:
+    """The user ends every other session of theirs (audited when there was one); commits. Returns how many."""
+    assert actor.user_id is not None
+    ended = end_user_sessions(session, user_id=actor.user_id, reason="revoked", except_id=except_id)
+    if ended:
+        audit.record(session, user_id=actor.user_id, actor=actor, action="end_other_sessions", client=client,
+                     details={"sessions_ended": ended, "kept_session_id": except_id})
+    session.commit()
+    return ended

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from mediation.db.models_access import LoginAttempt
+from mediation.domain.clock import CHINA_TZ
 from mediation.domain.errors import DomainError
 
 WINDOW = dt.timedelta(minutes=30)
@@ -101,12 +102,20 @@ def _human(seconds: int) -> str:
     return f"{seconds}秒" if seconds < 60 else f"{math.ceil(seconds / 60)}分钟"
 
 
+def wait_message(seconds: int, now: dt.datetime) -> str:
+    """``"密码错误次数过多，请2分钟后再试（北京时间 10:32:05 以后）"``: how long, and the clock time it ends.
+    It names neither the account nor whether it exists."""
+    until = (now + dt.timedelta(seconds=seconds)).astimezone(CHINA_TZ)
+    return f"密码错误次数过多，请{_human(seconds)}后再试（北京时间 {until:%H:%M:%S} 以后）"
+
+
 def check_allowed(session: Session, *, username: str, ip: str, now: dt.datetime | None = None) -> None:
     """Raise TooManyAttempts (429, ``retry_after`` seconds) if this client must wait first."""
+    now = now or dt.datetime.now(dt.UTC)
     wait = wait_needed(session, username=username, ip=ip, now=now)
     if wait > dt.timedelta(0):
         seconds = max(1, math.ceil(wait.total_seconds()))
-        raise TooManyAttempts(f"密码错误次数过多，请{_human(seconds)}后再试", retry_after=seconds)
+        raise TooManyAttempts(wait_message(seconds, now), retry_after=seconds)
 
 
 def record(session: Session, *, username: str, ip: str, success: bool) -> None:

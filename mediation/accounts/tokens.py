@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from mediation.accounts import audit
 from mediation.db.models import Organisation, User
 from mediation.db.models_access import ApiToken
 from mediation.domain.errors import NotFound, ValidationFailed
@@ -80,17 +81,24 @@ def user_for_token(session: Session, token: str) -> TokenHolder | None:
     return TokenHolder(*holder)
 
 
-def revoke_token(session: Session, *, token_id: int, actor: Actor) -> ApiToken:
+def _revoked(session: Session, row: ApiToken, *, actor: Actor | None, client: str | None, by: str) -> ApiToken:
+    if row.revoked_at is None:
+        row.revoked_at = dt.datetime.now(dt.UTC)
+        audit.record(session, user_id=row.user_id, actor=actor, action="revoke_token", client=client,
+                     details={"token_id": row.id, "name": row.name, "prefix": row.prefix, "by": by})
+        session.commit()
+    return row
+
+
+def revoke_token(session: Session, *, token_id: int, actor: Actor, client: str | None = None) -> ApiToken:
     """Its holder revokes a token, or an administrator whose subtree holds the holder's organisation; any
-    other token answers NotFound (no existence leak)."""
+    other token answers NotFound (no existence leak). Audited (``client``: the caller's address)."""
     row = session.get(ApiToken, token_id)
     if row is None or not (row.user_id == actor.user_id or (
             can(actor, "manage_users") and row.user.organisation.path.startswith(actor.org_path))):
         raise NotFound("令牌不存在")
-    if row.revoked_at is None:
-        row.revoked_at = dt.datetime.now(dt.UTC)
-        session.commit()
-    return row
+    return _revoked(session, row, actor=actor, client=client,
+                    by="holder" if row.user_id == actor.user_id else "administrator")
 
 
 def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
@@ -102,7 +110,4 @@ def revoke_token_as_operator(session: Session, *, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"令牌 #{token_id} 不存在")
-    if row.revoked_at is None:
-        row.revoked_at = dt.datetime.now(dt.UTC)
-        session.commit()
-    return row
+    return _revoked(session, row, actor=None, client=audit.CLI, by="operator")

@@ -22,8 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from mediation.accounts import audit, throttle
 from mediation.accounts import sessions as session_svc
-from mediation.accounts import throttle
 from mediation.accounts.passwords import password_problems
 from mediation.db.models import Organisation, User
 from mediation.db.models_access import ApiToken, UserAdminEvent
@@ -98,9 +98,8 @@ def find_user(session: Session, username: str) -> User | None:
 
 
 def _audit(session: Session, *, user: User, actor: Actor | None, action: str,
-           details: Mapping[str, Any] | None = None) -> None:
-    session.add(UserAdminEvent(user_id=user.id, actor_id=actor.user_id if actor is not None else None,
-                               action=action, details=dict(details or {})))
+           details: Mapping[str, Any] | None = None, client: str | None = None) -> None:
+    audit.record(session, user_id=user.id, actor=actor, action=action, client=client, details=details)
 
 
 def create_user(
@@ -115,8 +114,9 @@ def create_user(
     commit: bool = True,
     password_hash: str | None = None,
     actor: Actor | None = None,
+    client: str | None = None,
 ) -> User:
-    """``actor`` is the administrator (None: the command line or the seed)."""
+    """``actor`` is the administrator (None: the command line or the seed), ``client`` their address."""
     role = _check_role(role)
     if session.get(Organisation, organisation_id) is None:
         raise _invalid("organisation_id", "组织不存在")
@@ -130,7 +130,7 @@ def create_user(
                 organisation_id=organisation_id, phone=phone)
     session.add(user)
     session.flush()
-    _audit(session, user=user, actor=actor, action="create",
+    _audit(session, user=user, actor=actor, action="create", client=client,
            details={"role": role, "organisation_id": organisation_id})
     if commit:
         session.commit()
@@ -198,9 +198,11 @@ def _revoke_tokens(session: Session, user: User) -> int:
     ).rowcount or 0
 
 
-def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
-    """Change a user's display name, phone, role, organisation or active flag (administrators only).
-    An administrator cannot deactivate or demote themselves (nobody would be left to undo it)."""
+def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mapping[str, Any],
+                client: str | None = None) -> User:
+    """Change a user's display name, phone, role, organisation or active flag (administrators only; audited with
+    the administrator's ``client`` address). An administrator cannot deactivate or demote themselves (nobody
+    would be left to undo it)."""
     with unit_of_work(session):
         user = managed_user(session, actor=actor, user_id=user_id)
         before: dict[str, Any] = {}
@@ -235,19 +237,20 @@ def update_user(session: Session, *, actor: Actor, user_id: int, changes: Mappin
         if after:
             action = ("deactivate" if after.get("active") is False else
                       "reactivate" if after.get("active") is True else "update")
-            _audit(session, user=user, actor=actor, action=action, details={"before": before, "after": after})
+            _audit(session, user=user, actor=actor, action=action, client=client,
+                   details={"before": before, "after": after})
         return user
 
 
-def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
-    return update_user(session, actor=actor, user_id=user_id, changes={"active": active})
+def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, client: str | None = None) -> User:
+    return update_user(session, actor=actor, user_id=user_id, changes={"active": active}, client=client)
 
 
-def reset_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
+def reset_password(session: Session, *, actor: Actor, user_id: int, password: str, client: str | None = None) -> User:
     """An administrator sets a new password; the user's API tokens are revoked."""
     with unit_of_work(session):
         user = managed_user(session, actor=actor, user_id=user_id)
-        _reset(session, user, actor, password, {})
+        _reset(session, user, actor, password, {}, client)
         return user
 
 
@@ -273,19 +276,20 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
                                            field="new_password")
         revoked = _revoke_tokens(session, user)
         ended = session_svc.end_user_sessions(session, user_id=user.id, reason="password_changed")
-        _audit(session, user=user, actor=actor, action="change_password",
+        _audit(session, user=user, actor=actor, action="change_password", client=client,
                details={"tokens_revoked": revoked, "sessions_ended": ended})
         throttle.record(session, username=username, ip=client, success=True)  # commits
         return user
 
 
-def _reset(session: Session, user: User, actor: Actor | None, password: str, details: dict[str, Any]) -> None:
+def _reset(session: Session, user: User, actor: Actor | None, password: str, details: dict[str, Any],
+           client: str | None = None) -> None:
     """A password set by someone else (an administrator, the command line): the user's API tokens and browser
     sessions go with it."""
     user.password_hash = hash_password(password, username=user.username, display_name=user.display_name)
     revoked = _revoke_tokens(session, user)
     ended = session_svc.end_user_sessions(session, user_id=user.id, reason="password_reset")
-    _audit(session, user=user, actor=actor, action="reset_password",
+    _audit(session, user=user, actor=actor, action="reset_password", client=client,
            details={**details, "tokens_revoked": revoked, "sessions_ended": ended})
 
 

@@ -85,7 +85,7 @@ def assign_mediator(
         if not can(actor, "assign", case):
             raise PermissionDenied("只有督导员或管理员可以指派调解员")
         if expected_version is not None and case.version != expected_version:
-            raise ConflictError("案件已被他人修改，请刷新后重试", current_version=case.version)
+            raise ConflictError("案件在您打开后已有更新，请刷新后重试", current_version=case.version)
         user = session.get(User, mediator_id)
         if user is None or not user.active or user.role != Role.MEDIATOR or \
                 user.organisation_id != case.organisation_id:

@@ -18,7 +18,7 @@ def _d(value: dt.date) -> str:
 
 def check_intake_dates(data: Mapping[str, Any], today: dt.date) -> dict[str, list[str]]:
     """Field errors for the dates of a new case (not in the future; received on or after the dispute arose)."""
-    errors = {f: ["日期不能晚于今天"] for f in ("dispute_arose_on", "reported_on", "received_on")
+    errors = {f: ["日期不能晚于今天"] for f in ("dispute_arose_on", "reported_on", "received_on", "employment_ended_on")
               if data.get(f) and data[f] > today}
     arose, received = data.get("dispute_arose_on"), data.get("received_on")
     if arose and received and "received_on" not in errors and received < arose:

@@ -46,6 +46,18 @@ class PartySchema(StrictSchema):
     #: For agents: index (in the submitted list) of the party they act for.
     represents_index = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=500))
     agent_kind = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    #: Representatives (collective disputes): the workers' special authorisation to agree and sign for them, and
+    #: what it covers (e.g. 代为承认、放弃、变更调解请求，代为达成、签署调解协议).
+    authorised_to_sign = fields.Boolean(load_default=False)
+    authorisation_scope = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _authorisation(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data.get("authorised_to_sign") and data.get("role") not in (None, PartyRole.REPRESENTATIVE.value):
+            raise ValidationError("特别授权仅适用于劳动者推举的代表", "authorised_to_sign")
+        if data.get("authorised_to_sign") and not (data.get("authorisation_scope") or "").strip() \
+                and "authorisation_scope" in data and data.get("role") is not None:
+            raise ValidationError("请写明特别授权的范围（如：代为达成、签署调解协议）", "authorisation_scope")
 
     @validates("id_number")
     def _id(self, value: str | None, **_: Any) -> None:
@@ -102,6 +114,11 @@ class CaseCreateSchema(StrictSchema):
     is_collective = fields.Boolean(load_default=None, allow_none=True)
     facts = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     requests = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    #: LDMAL art. 7: the workers' common claim (required for a collective dispute).
+    common_claim = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    #: LDMAL art. 27(4): the worker is still employed / the day the employment ended.
+    employment_ongoing = fields.Boolean(load_default=None, allow_none=True)
+    employment_ended_on = case_date(load_default=None, allow_none=True)
     dispute_arose_on = case_date(load_default=None, allow_none=True)
     reported_on = case_date(load_default=None, allow_none=True)
     received_on = case_date(load_default=None, allow_none=True)
@@ -112,6 +129,14 @@ class CaseCreateSchema(StrictSchema):
     )
     parties = fields.List(fields.Nested(PartySchema), load_default=list, validate=validate.Length(max=500))
     claims = fields.List(fields.Nested(ClaimSchema), load_default=list, validate=validate.Length(max=100))
+
+    @validates_schema
+    def _collective(self, data: Mapping[str, Any], **_: Any) -> None:
+        if data.get("is_collective") and not (data.get("common_claim") or "").strip():
+            raise ValidationError("集体争议须填写劳动者的共同请求（调解仲裁法第七条：十人以上并有共同请求）",
+                                  "common_claim")
+        if data.get("employment_ongoing") and data.get("employment_ended_on") is not None:
+            raise ValidationError("劳动关系仍存续的，不填写劳动关系终止日期", "employment_ended_on")
 
     @validates_schema
     def _indices(self, data: Mapping[str, Any], **_: Any) -> None:

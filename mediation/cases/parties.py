@@ -58,7 +58,7 @@ def _editable_case(session: Session, *, case_id: int, actor: Actor, expected_ver
         raise PermissionDenied("只有本案的登记员和调解员可以登记或修改当事人")
     if expected_version is not None and case.version != expected_version:
         raise ConflictError(
-            f"案件已被他人修改（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
+            f"案件在您打开后已有更新（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
             current_version=case.version,
         )
     state = get_definition(case.workflow_version).state(case.status)
@@ -94,7 +94,7 @@ def _record(session: Session, case: Case, actor: Actor, event: str, payload: Map
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError("案件已被他人修改，请刷新后重试") from exc
+        raise ConflictError("案件在您打开后已有更新，请刷新后重试") from exc
 
 
 def add_party(
@@ -112,10 +112,9 @@ def add_party(
         d = _normalise(load_input(_add_schema, data))
         case = _editable_case(session, case_id=case_id, actor=actor, expected_version=expected_version)
         role = d["role"]
-        if role == PartyRole.REPRESENTATIVE and not (
-            case.is_collective or case.workers_count >= env.rules_for(case.rules_version).collective_threshold
-        ):
-            raise _invalid("role", "劳动者代表仅用于集体争议（劳动者一方十人以上，调解仲裁法第七条）")
+        if role == PartyRole.REPRESENTATIVE and not case.is_collective:
+            raise _invalid("role", "劳动者代表仅用于集体争议（劳动者一方十人以上并有共同请求，调解仲裁法第七条）；"
+                                   "如属集体争议，请先更正集体争议认定")
         if role == PartyRole.EMPLOYER and case.parties_with_role(PartyRole.EMPLOYER):
             raise _invalid("role", "本案已登记用人单位；如需更正请修改其信息")
         _check_represents(case, role, d.get("represents_id"))
@@ -145,6 +144,11 @@ def update_party(
         party = _party(case, party_id)
         if "represents_id" in changes:
             _check_represents(case, party.role, changes["represents_id"], party.id)
+        if changes.get("authorised_to_sign"):
+            if party.role != PartyRole.REPRESENTATIVE:
+                raise _invalid("authorised_to_sign", "特别授权仅适用于劳动者推举的代表")
+            if not (changes.get("authorisation_scope") or party.authorisation_scope or "").strip():
+                raise _invalid("authorisation_scope", "请写明特别授权的范围（如：代为达成、签署调解协议）")
         changed = sorted(k for k, v in changes.items() if getattr(party, k) != v)
         for k in changed:
             setattr(party, k, changes[k])

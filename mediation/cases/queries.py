@@ -293,7 +293,8 @@ def next_deadlines(session: Session, case_ids: list[int], today: dt.date) -> dic
 
 @dataclass(frozen=True)
 class SupervisorToday:
-    #: Collective disputes whose report (集体争议报告, 1 day) is due today or past and not made.
+    #: Collective disputes whose report (集体争议报告, 1 day) is not made: past its limit, due today, or due tomorrow
+    #: (registered today — the report is today's work too).
     collective_unreported: list[CaseDue]
     #: Cases in mediation whose period ends within the window (they lapse the day after).
     lapsing: list[CaseDue]
@@ -307,7 +308,7 @@ def supervisor_today(session: Session, *, actor: Actor, today: dt.date, lapse_wi
     unreported = session.execute(
         select(Case, Deadline.kind, Deadline.due_on).join(Deadline, Deadline.case_id == Case.id)
         .where(scope, Case.status != "closed", Case.escalated_at.is_(None), Deadline.kind == "collective_report",
-               pending_clause(today), Deadline.due_on <= today)
+               pending_clause(today), Deadline.due_on <= today + dt.timedelta(days=1))
         .options(*opts).order_by(Deadline.due_on, Case.id).limit(limit)
     ).unique().all()
     lapsing = session.execute(

@@ -23,6 +23,7 @@ from mediation.cases.inputs import CaseCreateSchema
 from mediation.cases.numbering import format_case_number, next_number
 from mediation.db.models import Case, CaseEvent, Claim, Enterprise, Organisation, Party
 from mediation.db.uow import unit_of_work, unit_of_work_recording
+from mediation.domain import legal_basis as lb
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import CaseSource
 from mediation.domain.errors import Blocker, ConflictError, NotFound, PermissionDenied, ValidationFailed
@@ -89,7 +90,10 @@ def create_case(
         initial = d["initial_state"] or ("applied" if source in APPLICATION_SOURCES else "reported")
         rules = env.rules
         workers = d["workers_count"]
-        collective = d["is_collective"] if d["is_collective"] is not None else workers >= rules.collective_threshold
+        # LDMAL art. 7: ten or more workers *with a common claim* (the schema requires the claim of a case flagged
+        # collective); a head count alone does not make a collective dispute.
+        collective = d["is_collective"] if d["is_collective"] is not None else (
+            workers >= rules.collective_threshold and bool(d["common_claim"].strip()))
         year = (d["reported_on"] or today).year
         n = next_number(session, organisation_id=org.id, year=year, kind="case")
         case = Case(
@@ -108,6 +112,9 @@ def create_case(
             is_collective=collective,
             facts=d["facts"],
             requests=d["requests"],
+            common_claim=d["common_claim"].strip(),
+            employment_ongoing=d["employment_ongoing"],
+            employment_ended_on=d["employment_ended_on"],
             respondent_consents=d["respondent_consents"],
             dispute_arose_on=d["dispute_arose_on"],
             reported_on=d["reported_on"] or today,
@@ -125,16 +132,16 @@ def create_case(
         case.claims.extend(Claim(**c) for c in d["claims"])
         session.add(case)
 
-        if case.dispute_arose_on is not None:
-            dl.add_deadline(case, K.LIMITATION, anchor=case.dispute_arose_on, rules=rules, calendar=env.calendar)
+        dl.first_limitation(case, rules=rules, calendar=env.calendar)
         if initial == "applied":
             for kind in (K.ACCEPTANCE, K.ARBITRATION_RIGHT):
                 dl.add_deadline(case, kind, anchor=dl.anchor_for(case, kind, today), rules=rules,
                                 calendar=env.calendar)
-            dl.restart_limitation(case, case.received_on or today, rules=rules, calendar=env.calendar)
+            dl.restart_limitation(case, case.received_on or today, rules=rules, calendar=env.calendar,
+                                  basis=lb.LIMITATION_APPLICATION)
         elif initial == "negotiating":
             dl.add_deadline(case, K.NEGOTIATION_REPLY, anchor=today, rules=rules, calendar=env.calendar)
-            dl.restart_limitation(case, today, rules=rules, calendar=env.calendar)
+            dl.restart_limitation(case, today, rules=rules, calendar=env.calendar, basis=lb.LIMITATION_NEGOTIATION)
         if collective:
             dl.add_deadline(case, K.COLLECTIVE_REPORT, anchor=case.reported_on, rules=rules, calendar=env.calendar)
         ev = append_event(
@@ -223,7 +230,7 @@ def fire_event(
         case = get_case(session, case_id=case_id, actor=actor, for_update=True, with_=workflows.case_reads(event))
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(
-                f"案件已被他人修改（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
+                f"案件在您打开后已有更新（您看到的是第{expected_version}版，当前为第{case.version}版），请刷新后重试",
                 current_version=case.version,
             )
         if not can(actor, "act", case):

@@ -231,9 +231,13 @@ def recompute_deadlines(
         for d in session.scalars(stmt.order_by(Deadline.case_id, Deadline.id)).all():
             report.examined += 1
             case = d.case
-            extra = case.extension_days if d.kind == K.MEDIATION_END else 0
+            extra = (case.extension_days if d.kind == K.MEDIATION_END
+                     else (case.limitation_suspended_days or 0) if d.kind == K.LIMITATION else 0)
             period = compute_due(rules, calendar, DeadlineKind(d.kind), d.anchor_on, extra_days=extra)
             case.rules_version = rules.version
+            # a corrected citation reaches the open rows too (a limitation row keeps the rule that restarted it)
+            if d.kind != K.LIMITATION:
+                d.basis = rules.rule(DeadlineKind(d.kind)).source
             if period.due == d.due_on and period.provisional == d.provisional and d.rules_version == rules.version:
                 continue
             session.add(DeadlineChange(

@@ -22,7 +22,8 @@ from mediation.runtime.settings import Settings
 from mediation.tasks.periodic import DAILY_AT, PeriodicRunner, run_daily
 
 
-@click.command("daily", help="运行每日任务一次：期限检查、企业风险重新评估（供 cron 使用；常驻运行请用 worker）")
+@click.command("daily", help="运行每日任务一次：期限检查、企业风险重新评估、清理过期登录记录"
+                             "（供 cron 使用；常驻运行请用 worker）")
 def daily() -> None:
     from mediation.db.engine import make_session_factory
 

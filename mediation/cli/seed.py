@@ -257,7 +257,8 @@ class _Seeder:
             for _ in range(self.rng.randint(3, 5)):
                 idn, gender = _id_number(self.rng, region)
                 parties.append({"role": "representative", "name": _person(self.rng), "gender": gender,
-                                "id_number": idn, "phone": _phone(self.rng)})
+                                "id_number": idn, "phone": _phone(self.rng), "authorised_to_sign": True,
+                                "authorisation_scope": "代为承认、放弃、变更调解请求，代为达成、签署调解协议"})
             title = f"{ent.name}{workers}名职工{desc}集体争议"
         else:
             idn, gender = _id_number(self.rng, region)
@@ -276,6 +277,8 @@ class _Seeder:
             "enterprise_id": ent.id, "workers_count": workers, "initial_state": initial,
             "facts": f"申请人称{ent.name}未依法{desc[:-2] if desc.endswith('争议') else desc}，经协商未果。",
             "requests": f"请求{desc}{amount:,.2f}元。",
+            # LDMAL art. 7: a collective dispute is ten or more workers with a common claim
+            **({"is_collective": True, "common_claim": f"全体职工请求{desc}"} if collective else {}),
             "dispute_arose_on": (day - dt.timedelta(days=self.rng.randrange(5, 200))).isoformat(),
             "parties": parties,
             "claims": [{"claim_type": claim_type, "description": desc, "amount": str(amount)}],

@@ -1,4 +1,5 @@
-"""``mediation user …``: deactivate, reactivate and reset the password of a user from the server.
+"""``mediation user …``: deactivate, reactivate and reset the password of a user from the server; prune old login
+attempts, ended sessions and revoked tokens.
 
 Registered in :mod:`mediation.cli.main` with one ``main.add_command(users)`` line. Every change is recorded in
 the user-administration audit (actor: the command line). Never imports ``api``.
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from mediation.cli.common import engine
 
 
-@click.group("user", help="用户管理（停用、恢复、重置密码；创建用户见 create-user）")
+@click.group("user", help="用户管理（停用、恢复、重置密码、清理过期登录记录；创建用户见 create-user）")
 def users() -> None:
     pass
 
@@ -55,6 +56,22 @@ def reset_password(username: str, password: str) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.detail) from exc
         click.echo(f"已重置用户 {user.username}（{user.id}）的密码，其 API 令牌已吊销")
+
+
+@users.command("prune-access", help="清理保留期以前的登录尝试、已结束或过期的浏览器会话和已吊销的 API 令牌"
+                                      "（每日任务也会运行；审计记录不清理）")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="保留天数（默认取 MEDIATION_ACCESS_RETENTION_DAYS，未设置为180）")
+@click.option("--dry-run", is_flag=True, help="只统计，不删除")
+def prune_access(days: int | None, dry_run: bool) -> None:
+    import datetime as dt
+
+    from mediation.accounts.housekeeping import prune_access_records
+    from mediation.runtime.settings import Settings
+
+    retention = dt.timedelta(days=days or Settings.from_env().access_retention_days)
+    with Session(engine()) as s:
+        click.echo(prune_access_records(s, retention=retention, dry_run=dry_run).summary())
 
 
 @click.command("create-user", help="创建用户")

@@ -59,6 +59,15 @@ class Organisation(Base):
     #: installation (``mediation.accounts.organisations.unique_prefix``), so that numbers are.
     doc_prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Committee policy: the most days both parties may extend mediation by in total. ``None`` (the default):
+    #: no cap — ELDNMP art. 29 sets none; a cap is the committee's own rule.
+    extension_cap_days: Mapped[int | None] = mapped_column(Integer)
+    #: Committee policy: collective cases need 3–5 elected representatives, the practice adopted from
+    #: 办案规则 arts. 5, 62, 63 (written for arbitration). On by default.
+    collective_reps_practice: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    #: A township (street) or regional body's own provision for refusing mediation (cited in the
+    #: non-acceptance notice), e.g. ``《某街道劳动争议调解工作规则》第十条``.
+    own_rules_basis: Mapped[str | None] = mapped_column(String(200))
 
     parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id")
 
@@ -151,6 +160,15 @@ class Case(Base):
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     escalated_at: Mapped[dt.datetime | None] = mapped_column()
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    #: LDMAL art. 7: the workers' common claim (a collective dispute is ten or more workers *with* one).
+    common_claim: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: LDMAL art. 27(4): the worker is still employed (pay arrears run no limitation during employment) and,
+    #: once known, the day the employment ended (the year then runs from it).
+    employment_ongoing: Mapped[bool | None] = mapped_column(Boolean)
+    employment_ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: LDMAL art. 27(3): the limitation is suspended since this day (None: running); the days it stood still.
+    limitation_suspended_on: Mapped[dt.date | None] = mapped_column(Date)
+    limitation_suspended_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Sequence number of the last event row (the case row is locked/versioned, so seq = this + 1).
     last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -217,6 +235,10 @@ class Party(Base):
     #: Agents and representatives: whom they act for.
     represents_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     agent_kind: Mapped[str | None] = mapped_column(String(32))
+    #: Representatives of a collective dispute: the workers' special authorisation to agree on their behalf
+    #: (checked before an agreement is signed) and what it covers.
+    authorised_to_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    authorisation_scope: Mapped[str | None] = mapped_column(Text)
     #: Set when the retention policy anonymised the party's particulars (mediation.privacy.retention).
     anonymised_at: Mapped[dt.datetime | None] = mapped_column()
 
@@ -376,6 +398,8 @@ class Obligation(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     performed_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: Collective agreements: the worker this amount is owed to (per-worker amounts).
+    beneficiary: Mapped[str | None] = mapped_column(String(200))
 
     agreement: Mapped[Agreement] = relationship(back_populates="obligations")
     records: Mapped[list[PerformanceRecord]] = relationship(
@@ -397,10 +421,39 @@ class PerformanceRecord(Base):
     performed_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column()
     proof: Mapped[str] = mapped_column(String(255))
+    #: Who paid and who received (the obligor and the other side by default; a payment by a third party, e.g.
+    #: the general contractor for a subcontractor's wages, names it).
+    payer: Mapped[str] = mapped_column(String(100), default="")
+    payee: Mapped[str] = mapped_column(String(100), default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     obligation: Mapped[Obligation] = relationship(back_populates="records")
+    recorded_by: Mapped[User | None] = relationship()
+    files: Mapped[list[PaymentProof]] = relationship(back_populates="record", order_by="PaymentProof.id")
+
+
+class PaymentProof(Base):
+    """An uploaded proof of a payment (bank slip, receipt: PDF, JPEG or PNG, checked by content): the bytes in the
+    blob store under their SHA-256, the row here. Stored with the payment it proves, in the same unit of work."""
+
+    __tablename__ = "payment_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("performance_records.id", ondelete="CASCADE"),
+                                                  index=True)
+    #: The name the file had on the uploader's computer (cleaned; shown and offered on download).
+    filename: Mapped[str] = mapped_column(String(200))
+    #: Decided from the bytes, never from the upload's headers.
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    record: Mapped[PerformanceRecord | None] = relationship(back_populates="files")
 
 
 class CaseNumberCounter(Base):

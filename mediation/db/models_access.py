@@ -52,7 +52,8 @@ class LoginAttempt(Base):
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_lookup", "username", "ip", "at"),
-                      Index("ix_login_attempts_ip_at", "ip", "at"))
+                      Index("ix_login_attempts_ip_at", "ip", "at"),
+                      Index("ix_login_attempts_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -113,10 +114,13 @@ class MediatorConflict(Base):
 
 
 class UserAdminEvent(Base):
-    """Audit of user administration: creation, role/organisation changes, (de)activation, password resets
-    and changes. ``actor_id`` is None when done from the server's command line. Append-only."""
+    """Audit of user administration and access: creation, role/organisation changes, (de)activation, password
+    resets and changes, API token revocations (by the holder or an administrator) and browser sessions ended by
+    their user. ``user_id`` is whom it concerns, ``actor_id`` who did it (None: the server's command line),
+    ``client`` from which client address. Append-only."""
 
     __tablename__ = "user_admin_events"
+    __table_args__ = (Index("ix_user_admin_events_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -124,6 +128,8 @@ class UserAdminEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The client's address (``cli`` from the command line; None for records older than this column).
+    client: Mapped[str | None] = mapped_column(String(64))
 
 
 @event.listens_for(UserAdminEvent, "before_update")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Date, Float, Integer
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import NullType, TypeEngine
 
@@ -67,3 +68,14 @@ case_number_seq = portable_function(
     "case_number_seq", Integer(), "The sequence of a case number (第12号 → 12), as an integer.",
     default="CAST(substr({0}, instr({0}, '第') + 1) AS INTEGER)",
     dialects={"postgresql": "CAST(substring({0} from '第([0-9]{{1,9}})号$') AS INTEGER)"})
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT with the dialect's ``on_conflict_…`` clauses (PostgreSQL or SQLite), for upserts."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

@@ -1,9 +1,9 @@
 """Statutory time limits — every default in one place, with its source.
 
-Rules marked ``confirmed=False`` were recalled from the Enterprise Labour Dispute Negotiation and
-Mediation Provisions (企业劳动争议协商调解规定, MOHRSS order 17, 2012) or local practice and not yet
-checked against the official text (docs/domain.md#time-limits); they are data, so a corrected value becomes a
-new rule-set version followed by an audited recompute (``mediation deadlines recompute``).
+Each rule's source is its citation in :mod:`mediation.domain.legal_basis` (docs/domain.md#time-limits). Rules
+marked ``confirmed=False`` are a committee's practice (the negotiation reply, the collective report) with no
+confirmed article behind the figure; they are data, so a corrected value becomes a new rule-set version
+followed by an audited recompute (``mediation deadlines recompute``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mediation.domain import legal_basis as lb
 from mediation.domain.calendar import (
     PeriodEnd,
     Roll,
@@ -70,8 +71,9 @@ class DeadlineRule:
     label: str
     source: str
     confirmed: bool
-    #: MEDIATION_END only: the most days the parties may extend by in total. The law states no cap;
-    #: this is a configurable safeguard (default 15).
+    #: MEDIATION_END only: the most days the parties may extend by in total, for every committee of the
+    #: installation. ELDNMP art. 29 sets no cap, so the default is none; a committee may set its own
+    #: (``Organisation.extension_cap_days``), which is then its rule, not the law's.
     max_extension_days: int | None = None
     #: What happens when the last day is a rest day. ``next_workday`` (CC art. 203) protects a party's
     #: procedural period; an internal duty of the committee (e.g. the urgent collective-dispute report) is
@@ -98,15 +100,15 @@ K = DeadlineKind
 
 _DEFAULTS = (
     DeadlineRule(K.ACCEPTANCE, 3, Unit.WORKING_DAYS, "收到调解申请之日", "受理期限",
-                 "《企业劳动争议协商调解规定》（待核实）", False),
+                 lb.ACCEPTANCE.full, True),
     DeadlineRule(K.ARBITRATION_RIGHT, 15, Unit.CALENDAR_DAYS, "调解组织收到调解申请之日",
-                 "十五日期间届满之日（次日起可申请仲裁）", "《劳动争议调解仲裁法》第十四条第三款", True),
+                 "十五日期间届满之日（次日起可申请仲裁）", lb.ARBITRATION_RIGHT.full, True),
     DeadlineRule(K.MEDIATION_END, 15, Unit.CALENDAR_DAYS, "受理调解申请之日", "调解期限",
-                 "《企业劳动争议协商调解规定》（待核实）", False, max_extension_days=15),
+                 lb.MEDIATION_END.full, True),
     DeadlineRule(K.NEGOTIATION_REPLY, 5, Unit.CALENDAR_DAYS, "提出协商要求之日", "协商答复期限",
-                 "《企业劳动争议协商调解规定》（待核实）", False),
+                 lb.NEGOTIATION_REPLY.full, False),
     DeadlineRule(K.ARBITRATION_REVIEW, 15, Unit.CALENDAR_DAYS, "调解协议生效之日", "申请仲裁审查期限",
-                 "《企业劳动争议协商调解规定》（待核实）", False),
+                 lb.ARBITRATION_REVIEW.full, True),
     DeadlineRule(K.JUDICIAL_CONFIRMATION, 30, Unit.CALENDAR_DAYS, "调解协议生效之日", "申请司法确认期限",
                  "《人民调解法》第三十三条；《民事诉讼法》第二百零五条", True),
     DeadlineRule(K.PERFORMANCE, 0, Unit.CALENDAR_DAYS, "协议约定的履行日期", "履行期限",
@@ -116,7 +118,7 @@ _DEFAULTS = (
                  "《劳动争议调解仲裁法》第二十七条", True),
     # An internal emergency report, not a party's procedural period: it does not wait for the holiday's end.
     DeadlineRule(K.COLLECTIVE_REPORT, 1, Unit.CALENDAR_DAYS, "发现集体争议之日", "集体争议报告期限",
-                 "地方工作惯例（待核实）", False, roll="none"),
+                 lb.COLLECTIVE_REPORT.full, False, roll="none"),
 )
 
 
@@ -125,8 +127,10 @@ def default_rules() -> RuleSet:
 
 
 #: 2025.2 (legal review): the collective report keeps its calendar date over holidays; the art. 14(3) date is
-#: a milestone labelled as the last day of the 15-day window. Run ``mediation deadlines recompute`` once.
-_DEFAULT = RuleSet(version="2025.2", rules={r.kind: r for r in _DEFAULTS})
+#: a milestone labelled as the last day of the 15-day window. 2025.3: the confirmed ELDNMP articles are cited
+#: (arts. 22, 29, 27 ¶2 with 办案规则 art. 74) and the installation-wide extension cap is gone (art. 29 sets
+#: none). Run ``mediation deadlines recompute`` once (it also rewrites the rows' basis).
+_DEFAULT = RuleSet(version="2025.3", rules={r.kind: r for r in _DEFAULTS})
 
 
 def with_overrides(base: RuleSet, version: str, amounts: Mapping[str, int] | None = None, *,
@@ -151,8 +155,14 @@ def compute_due(
     rules: RuleSet, cal: WorkdayCalendar, kind: DeadlineKind | str, anchor_day: dt.date, *, extra_days: int = 0
 ) -> PeriodEnd:
     """Due date of ``kind`` counted from ``anchor_day`` (day 0, not counted). ``extra_days`` are agreed
-    extensions in calendar days (MEDIATION_END)."""
+    extensions in calendar days (MEDIATION_END), or the days the limitation was suspended (LIMITATION, LDMAL
+    art. 27(3): the period continues after the cause ends, so its end moves by the days it stood still)."""
     rule = rules.rule(kind)
+    if rule.unit in (Unit.MONTHS, Unit.YEARS) and extra_days:
+        months = rule.amount * (12 if rule.unit == Unit.YEARS else 1)
+        nominal = add_months(cal, anchor_day, months, roll="none")
+        end = add_calendar_days(cal, nominal.due, extra_days, roll=rule.roll)
+        return dataclasses.replace(end, years_without_data=end.years_without_data | nominal.years_without_data)
     if rule.unit == Unit.WORKING_DAYS:
         return add_working_days(cal, anchor_day, rule.amount + extra_days)
     if rule.unit == Unit.CALENDAR_DAYS:

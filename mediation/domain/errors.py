@@ -50,7 +50,7 @@ class ConflictError(DomainError):
     """Someone else changed the case first (optimistic lock / row lock)."""
 
     code = "conflict"
-    title = "案件已被他人修改"
+    title = "案件已有更新"
     status = 409
 
 

@@ -5,7 +5,10 @@
 - supervisor: reads everything in their organisation's subtree, acts there, and (re)assigns mediators;
 - admin: like a supervisor over their subtree, and manages users;
 - system (the deadline sweep): everything.
-Which *events* a role may fire is part of the workflow table (``Transition.roles``).
+Which *events* a role may fire is part of the workflow table (``Transition.roles``); a supervisor or
+administrator of an organisation *above* the case's committee fires only the events the table marks as open to
+supervision (the early report of a collective dispute): accepting, recording sessions, signing, withdrawing… are
+the committee's own acts (:func:`event_refusal`, the one check for pages, the REST API and "what can I do now").
 Personal data (ID numbers, phones, addresses) is shown unmasked only to the roles that handle the
 parties directly — clerks and mediators of the case's organisation (or the assigned mediator); the
 same roles add, correct and remove parties after intake (``edit_parties``).
@@ -76,3 +79,19 @@ def can(actor: Actor, action: str, case: Any | None = None) -> bool:
         # (supervisors and administrators watch cases, they don't take down ID numbers).
         return actor.role in (Role.CLERK, Role.MEDIATOR, Role.SYSTEM)
     return False
+
+
+def above_committee(actor: Actor, case: Any) -> bool:
+    """A supervisor or administrator looking at a case of a committee below their own organisation."""
+    return actor.role in (Role.SUPERVISOR, Role.ADMIN) and actor.organisation_id != case.organisation_id
+
+
+def event_refusal(actor: Actor, case: Any, *, label: str, roles: frozenset[str], committee_act: bool) -> str | None:
+    """Why ``actor`` may not fire an event (labelled ``label``, open to ``roles``; ``committee_act``: one of the
+    committee's own acts) on ``case`` — or ``None`` when they may. Scope (seeing the case) is checked before."""
+    if actor.role not in roles:
+        return f"您的角色无权执行“{label}”"
+    if committee_act and above_committee(actor, case):
+        return (f"“{label}”由案件所属调解组织办理，上级组织的督导员和管理员不能代为办理"
+                "（可指派调解员或督促其办理）")
+    return None

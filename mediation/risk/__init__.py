@@ -5,7 +5,9 @@
 - :mod:`~mediation.risk.signals` — signal intake, lineage to cases;
 - :mod:`~mediation.risk.scoring` — per-enterprise scores, level changes, alerts;
 - :mod:`~mediation.risk.alerts` — the escalation path and the early-warning report's data;
-- :mod:`~mediation.risk.facts` — per-case facts, rollups and counters kept consistent incrementally;
+- :mod:`~mediation.risk.facts` — per-case facts and the deltas of their changes;
+- :mod:`~mediation.risk.rollups`, :mod:`~mediation.risk.fold` — rollups and counters: keys, upserts, and the
+  fold that adds the deltas to them;
 - :mod:`~mediation.risk.hotspot_query` — the caller's scope, the query and the statement that answers it
   (a rollup or the per-case facts);
 - :mod:`~mediation.risk.hotspots` — the supervisors' aggregates, drill-down, rankings, early intervention;

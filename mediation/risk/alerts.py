@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from mediation.cases.queries import org_scope_clause, region_clause
 from mediation.db.models import Case, Deadline, Enterprise, Organisation, Park, User
 from mediation.db.models_risk import EnterpriseRisk, RiskAlert, RiskSignal
+from mediation.db.sqlfuncs import dialect_insert
 from mediation.db.uow import unit_of_work
 from mediation.domain import divisions
 from mediation.domain.classifications import INDUSTRY_SECTIONS, EnterpriseSize, Ownership
@@ -27,6 +28,7 @@ from mediation.domain.clock import china_today
 from mediation.domain.deadline_rules import DeadlineKind
 from mediation.domain.enums import Role
 from mediation.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from mediation.domain.identity import mask_name
 from mediation.domain.policy import Actor, in_scope
 from mediation.risk import facts
 from mediation.risk.inputs import ALERT_KINDS, ALERT_STATUSES, SIGNAL_SOURCES, AlertAckSchema, AlertReportSchema
@@ -59,7 +61,7 @@ def _insert_alert(session: Session, values: Mapping[str, Any]) -> RiskAlert | No
     """Insert an alert unless one with the same ``dedupe_key`` exists (raised by another transaction or worker
     at the same time): the unique key decides, not a prior SELECT. The new alert, or ``None``."""
     session.flush()
-    stmt = (facts._insert(session, RiskAlert.__table__).values(**values)
+    stmt = (dialect_insert(session, RiskAlert.__table__).values(**values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(RiskAlert.__table__.c.id))
     alert_id = session.execute(stmt).scalar_one_or_none()
     if alert_id is None:
@@ -336,7 +338,10 @@ def _context(session: Session, *, alert: RiskAlert | None, case: Case | None, en
         "explanation": explanation,
         "workers_involved": workers,
         "signals": [{"id": s.id, "source": s.source, "source_label": SIGNAL_SOURCES.get(s.source, s.source),
-                     "observed_at": s.observed_at, "reporter_name": s.reporter_name, "description": s.description,
+                     # the report goes to supervisors and beyond the committee: reporters masked, never their
+                     # phone (docs/domain.md#personal-data)
+                     "observed_at": s.observed_at, "reporter_name": mask_name(s.reporter_name) or "",
+                     "description": s.description,
                      "evidence": s.evidence, "workers_affected": s.workers_affected, "status": s.status}
                     for s in signals],
         "cases": [{"id": c.id, "number": c.number, "title": c.title, "status": c.status,

@@ -26,7 +26,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseScopeStats, RiskFactDelta
-from mediation.risk.facts import LEVEL_DIMS, Fact, apply_counter_delta, apply_rollup_delta, fact_from_json
+from mediation.risk.facts import LEVEL_DIMS, Fact, fact_from_json
+from mediation.risk.rollups import apply_counter_delta, apply_rollup_delta
 
 #: The advisory lock of the fold (PostgreSQL): ``hashtext('mediation.risk.fold')`` would do as well; a constant
 #: is plainer to find in ``pg_locks``.

@@ -29,6 +29,7 @@ from mediation.domain.enums import DisputeCategory
 from mediation.domain.errors import NotFound, PermissionDenied
 from mediation.domain.policy import Actor
 from mediation.risk import facts as F
+from mediation.risk import rollups
 from mediation.risk.hotspot_query import (
     BY_LABELS,
     FACTS,
@@ -317,7 +318,7 @@ def _ranking_from_facts(session: Session, scope: Scope, region: list[tuple[str, 
         if region:
             continue_ = False
             ent = session.get(Enterprise, eid)
-            keys = F.enterprise_region(session, ent.region_code if ent else None)
+            keys = rollups.enterprise_region(session, ent.region_code if ent else None)
             for lv, code in region:
                 continue_ = continue_ or keys[lv] != code
             if continue_:

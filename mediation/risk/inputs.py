@@ -112,6 +112,8 @@ class SignalConvertSchema(_Strict):
                                    validate=validate.Range(min=1, max=1_000_000))
     facts = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_TEXT))
     requests = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    #: LDMAL art. 7: the workers' common claim — with ten or more workers, it makes the case a collective dispute.
+    common_claim = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     also_signal_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=100))
 
 

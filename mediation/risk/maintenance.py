@@ -320,7 +320,7 @@ def build_counters(session: Session, source: Table = FACTS, target: Table = STAT
     sums = (select(u.c.scope_id, u.c.enterprise_id, *[func.sum(u.c[m]).label(m) for m in COUNTED])
             .group_by(u.c.scope_id, u.c.enterprise_id).subquery("sums"))
     er = EnterpriseRisk.__table__
-    # counters sit at the enterprise's own region and park (see ``facts.enterprise_keys``)
+    # counters sit at the enterprise's own region and park (see ``rollups.enterprise_keys``)
     stmt = (select(sums.c.scope_id, sums.c.enterprise_id, prov, city, county, e.c.park_id,
                    *[sums.c[m] for m in COUNTED], func.coalesce(er.c.score, 0), func.coalesce(er.c.level, "none"))
             .select_from(sums.join(e, e.c.id == sums.c.enterprise_id).outerjoin(r0, r0.code == e.c.region_code)

@@ -175,7 +175,7 @@ def rules_from_json(data: Mapping[str, Any], *, version: int, builtin: bool = Fa
     )
 
 
-_LOCAL = "某县欠薪预警分级（地方做法，待核实）"
+_LOCAL = "某县欠薪预警分级（地方做法）"
 
 #: The built-in default, version 1 (used until an administrator saves a version of their own).
 DEFAULT_RULES_JSON: Mapping[str, Any] = {

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, Enterprise
 from mediation.db.models_risk import EnterpriseRisk, EnterpriseRiskChange, RiskAlert, RiskSignal
+from mediation.db.sqlfuncs import dialect_insert
 from mediation.domain.clock import CHINA_TZ
 from mediation.risk import facts
 from mediation.risk.rules import (
@@ -164,7 +165,7 @@ class RescoreResult:
 
 def _risk_row(session: Session, enterprise_id: int, version: int, at: dt.datetime) -> EnterpriseRisk:
     """The enterprise's risk row, created if missing, locked for this transaction."""
-    stmt = facts._insert(session, EnterpriseRisk.__table__).values(
+    stmt = dialect_insert(session, EnterpriseRisk.__table__).values(
         enterprise_id=enterprise_id, level="none", score=0, rule_set_version=version, indicators={},
         explanation={}, computed_at=at, level_since=at,
     ).on_conflict_do_nothing(index_elements=["enterprise_id"])
@@ -323,7 +324,7 @@ def rescore_all(
             created: set[int] = set()
             for i in range(0, len(new_rows), 500):  # under both databases' limit of bound parameters
                 created.update(session.scalars(
-                    facts._insert(session, table).values(new_rows[i:i + 500])
+                    dialect_insert(session, table).values(new_rows[i:i + 500])
                     .on_conflict_do_nothing(index_elements=["enterprise_id"]).returning(table.c.enterprise_id)))
             if len(created) < len(new_rows):
                 new_rows = [r for r in new_rows if r["enterprise_id"] in created]

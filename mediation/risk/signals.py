@@ -25,7 +25,7 @@ from mediation.domain.enums import Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.identity import mask_name, mask_phone
 from mediation.domain.policy import Actor, can, in_scope
-from mediation.risk import facts, scoring
+from mediation.risk import facts, rollups, scoring
 from mediation.risk.inputs import (
     CASE_SOURCE_FOR,
     SIGNAL_SOURCES,
@@ -73,7 +73,7 @@ def record_signal(session: Session, *, actor: Actor, data: Mapping[str, Any],
                             recorded_by_id=actor.user_id, status="open")
         session.add(signal)
         session.flush()
-        facts.apply_signal_counters(session, enterprise_id=signal.enterprise_id, organisation_id=org.id, total=1,
+        rollups.apply_signal_counters(session, enterprise_id=signal.enterprise_id, organisation_id=org.id, total=1,
                                     open_=1)
         result = scoring.rescore(session, signal.enterprise_id, at=now, reason="signal", signal_id=signal.id,
                                  organisation_id=org.id)
@@ -162,6 +162,7 @@ def convert_to_case(session: Session, *, actor: Actor, signal_id: int, data: Map
                             s.evidence and f"证据：{s.evidence}")
                 if x),
             "requests": d["requests"],
+            "common_claim": d["common_claim"],
             "parties": [{"role": "employer", "name": ent.name, "uscc": ent.uscc,
                          "legal_representative": ent.legal_representative, "address": ent.address}],
         }
@@ -218,7 +219,7 @@ def resolve(session: Session, *, actor: Actor, signal_id: int, data: Mapping[str
         s.resolved_at = now
         s.resolution_note = d["note"]
         session.flush()
-        facts.apply_signal_counters(session, enterprise_id=s.enterprise_id, organisation_id=s.organisation_id,
+        rollups.apply_signal_counters(session, enterprise_id=s.enterprise_id, organisation_id=s.organisation_id,
                                     total=0, open_=-1)
         result = scoring.rescore(session, s.enterprise_id, at=now, reason="signal_resolved", signal_id=s.id,
                                  organisation_id=s.organisation_id)

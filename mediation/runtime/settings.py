@@ -48,6 +48,9 @@ class Settings:
     trusted_proxies: int = 0
     #: A browser session ends this many hours after login at the latest.
     session_hours: int = 12
+    #: Login attempts, ended or expired browser sessions and revoked API tokens are deleted this many days
+    #: later by the daily jobs (``MEDIATION_ACCESS_RETENTION_DAYS``, 1 to 3650).
+    access_retention_days: int = 180
     extra: Mapping[str, str] = field(default_factory=dict)
     #: ``DATABASE_URL`` was given (not the local SQLite default): production refuses to start without it.
     database_url_set: bool = True
@@ -123,6 +126,7 @@ class Settings:
             ready_max_queue_lag=float(env.get("MEDIATION_READY_MAX_QUEUE_LAG", "300")),
             trusted_proxies=_int_setting(env, "MEDIATION_TRUSTED_PROXIES", 0, minimum=0, maximum=5),
             session_hours=_int_setting(env, "MEDIATION_SESSION_HOURS", 12, minimum=1, maximum=24 * 30),
+            access_retention_days=_int_setting(env, "MEDIATION_ACCESS_RETENTION_DAYS", 180, minimum=1, maximum=3650),
         )
 
 

@@ -3,7 +3,8 @@
 Deadlines are database rows, never timers: something has to look at them. The **deadline sweep** records due
 and overdue deadlines and lapses mediation on day 15 (safe to run repeatedly and concurrently). Once a day,
 after a set hour (China time), the **daily jobs** run: the sweep for the new day, then the risk **rescore**
-(signals that have left the scoring window stop counting, so a level can fall without any new event).
+(signals that have left the scoring window stop counting, so a level can fall without any new event), then the
+**pruning** of login attempts, ended sessions and revoked tokens past their retention.
 
 On PostgreSQL both are procrastinate periodic tasks (:mod:`mediation.tasks.worker`): every worker of every
 node runs procrastinate's periodic deferrer, and the database defers each tick once (``procrastinate_periodic_
@@ -38,7 +39,7 @@ DAILY_AT = dt.time(1, 30)
 #: A claim whose job neither finished nor was retried for this long was left by a dead run: taken over.
 STALE_CLAIM = dt.timedelta(hours=2)
 JOB_NAMES: dict[str, str] = {"sweep": "期限检查", "rescore": "风险重新评估", "daily": "每日任务",
-                             "notify": "通知提醒"}
+                             "prune_access": "清理过期登录记录", "notify": "通知提醒"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,18 @@ def rescore_job(session_factory: SessionFactory, now: dt.datetime) -> str:
     return summary.text()
 
 
-DAILY: tuple[tuple[str, Job], ...] = (("sweep", sweep_job), ("rescore", rescore_job))
+def prune_access_job(session_factory: SessionFactory, now: dt.datetime) -> str:
+    """Login attempts, ended or expired sessions and revoked tokens older than the settings' retention."""
+    from mediation.accounts.housekeeping import prune_access_records
+    from mediation.runtime.settings import Settings
+
+    days = Settings.from_env().access_retention_days
+    with session_factory() as s:
+        return prune_access_records(s, retention=dt.timedelta(days=days), now=now).summary()
+
+
+DAILY: tuple[tuple[str, Job], ...] = (("sweep", sweep_job), ("rescore", rescore_job),
+                                      ("prune_access", prune_access_job))
 
 
 def run_job(name: str, job: Job, session_factory: SessionFactory, now: dt.datetime) -> JobResult:

@@ -4,11 +4,12 @@ checking what the user sees at each step. Screenshots of each page go to test-ar
 - the clerk registers a case; the mediator finds the new, unassigned case from the list and the header search,
   accepts it (first without the consent box: the message names the box), records a session, drafts the
   agreement with the embedded calculator (a bad amount is named, the result fills two instalment rows), signs
-  it (first without the seal), reads the PDF, and records two payments (the proof is the existing text field:
-  uploaded proof files belong to the later ledger work);
+  it (first without the seal), reads the PDF, and records two payments with uploaded proof files (the ledger's
+  balances, a proof downloaded, the amounts in the history);
 - the same mediator in two tabs: the stale tab keeps what was typed and says it was the same user;
 - the clerk registers a collective dispute: every error at once, the employer found by search, the workers
-  pasted as a list (rows appear, the head count follows), the common claim.
+  pasted as a list (rows appear, the head count follows), the common claim; and reports it (上报) within its
+  1-day limit from the case page.
 """
 
 from __future__ import annotations
@@ -154,18 +155,29 @@ def test_mediator_finds_accepts_records_drafts_signs_and_records_payments(
     assert f"案号：{number}" in words and "3.申请人放弃其他仲裁请求。" in words
     assert words.count("支付拖欠工资（第1期，共2期）") == 1 and pdf_pages(pdf) <= 2
 
-    # --- two payments, with the proof written in the existing text field
-    for i, proof in enumerate(("工商银行转账回单 No.1001", "工商银行转账回单 No.1002")):
+    # --- two payments, each with an uploaded proof file; the ledger shows the balance, the proof downloads
+    proofs = (("工商银行转账回单1001.pdf", "application/pdf", b"%PDF-1.7\n%%EOF\n"),
+              ("转账截图1002.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32))
+    for i, (name, mime, data) in enumerate(proofs):
         pay = _action(pg, "record_performance")
         pay.locator("select[name=obligation_id]").select_option(index=0)
         pay.locator("input[name=amount]").fill("6000")
-        pay.locator("input[name=proof]").fill(proof)
+        if i == 1:
+            pay.locator("input[name=payer]").fill("嘉兴某建设总承包公司")
+        pay.locator("input[name=proof_files]").set_input_files([{"name": name, "mimeType": mime, "buffer": data}])
         pay.locator("button[type=submit]").click()
-        pg.wait_for_selector("text=已完成：登记履行情况")  # type: ignore[attr-defined]
-        table = pg.inner_text(".agreement table")  # type: ignore[attr-defined]
-        assert table.count("已履行") >= i + 2  # the header, then one more instalment each time
+        pg.wait_for_selector("text=已登记付款6,000.00元，凭证文件1个")  # type: ignore[attr-defined]
+        balances = pg.locator(".agreement [data-balance]").all_inner_texts()  # type: ignore[attr-defined]
+        assert balances.count("0.00元") == i + 1  # one more instalment paid each time
     payments = pg.inner_text(".agreement table")  # type: ignore[attr-defined]
-    assert "凭证：工商银行转账回单 No.1001" in payments and "凭证：工商银行转账回单 No.1002" in payments
+    assert "凭证：工商银行转账回单1001.pdf" in payments and "凭证：转账截图1002.png" in payments
+    assert "嘉兴某建设总承包公司支付给李堃" in payments and "支付给李堃" in payments
+    with pg.expect_download() as info:  # type: ignore[attr-defined]
+        pg.locator(".agreement a.download").nth(1).click()  # type: ignore[attr-defined]
+    assert Path(info.value.path()).read_bytes() == proofs[1][2]
+    history = pg.inner_text(".timeline")  # type: ignore[attr-defined]
+    assert "6,000.00元" in history and "余额0.00元" in history
+    assert re.search(r"生成文书 · .*劳动争议调解协议书\s?（（\d{4}）东栅劳调协字第\d+号）", history)  # which document
     _shot(pg, "flow-payments")
     with Session(committing_engine) as s:
         case = s.get(Case, case_id)
@@ -276,3 +288,10 @@ def test_clerk_registers_a_collective_dispute_with_a_pasted_list(
         case = s.get(Case, int(pg.url.rsplit("/", 1)[1]))  # type: ignore[attr-defined]
         assert case is not None and case.workers_count == 18 and case.is_collective
         assert case.requests == "全体职工共同请求支付拖欠的2个月工资"
+    # the clerk reports the collective dispute from the limit's row
+    pg.click("#deadlines a[href='#act-escalate']")  # type: ignore[attr-defined]
+    _action(pg, "escalate").locator("button[type=submit]").click()
+    pg.wait_for_selector("text=已完成：上报集体争议")  # type: ignore[attr-defined]
+    assert "集体争议上报" in pg.inner_text("header.case-head")  # type: ignore[attr-defined]
+    assert pg.locator("details[data-event=escalate]").count() == 0  # type: ignore[attr-defined]
+    _shot(pg, "flow-collective-reported")

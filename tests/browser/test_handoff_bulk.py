@@ -55,7 +55,7 @@ def test_referral_package_made_and_sent_from_the_case_page(
     assert "可以制作" in section.locator("tr[data-option=referral]").inner_text()
     section.locator("#handoff-addressee").fill("嘉兴市南湖区劳动人事争议仲裁委员会")
     section.locator("form.handoff-create button[type=submit]").click()
-    pg.wait_for_selector(".flash.ok:has-text('已制作移送仲裁材料')", timeout=60_000)  # type: ignore[attr-defined]
+    pg.wait_for_selector(".flash.ok:has-text('已制作申请仲裁材料')", timeout=60_000)  # type: ignore[attr-defined]
     pkg = pg.locator("article.handoff-package[data-status=ready]")  # type: ignore[attr-defined]
     pkg.wait_for()
     # the page was reloaded: the documents the package generated are listed

@@ -47,7 +47,7 @@ def world(db: Session, env: ServiceEnv) -> World:
 
 
 def realistic(world: World, **overrides: Any) -> dict[str, Any]:
-    data = application(world)
+    data = application(world, **({"common_claim": "支付拖欠的工资"} if overrides.get("is_collective") else {}))
     data["parties"] = [
         {"role": "worker", "name": RARE, "gender": "male", "id_number": WORKER_ID, "phone": "13812345678",
          "address": "嘉兴市南湖区建国路1号", "job_title": "车工", "hired_on": "2023-03-01"},
@@ -232,7 +232,8 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
     t = pdf_text(by_kind["termination_certificate"].content)
     assert_contains(t, "终止调解书", "（2025）东栅劳调终字第1号", RARE, world.enterprise.name,
                     "2025年10月20日向本会申请调解", "本会于2025年10月20日受理", "经调解未能达成协议",
-                    "申请仲裁", "仲裁时效期间为一年", "按本会记录推算，仲裁时效最迟至2026年10月20日届满（仅供参考")
+                    "申请仲裁", "仲裁时效期间为一年", "按本会记录推算，仲裁时效自2025年10月20日起重新计算",
+                    "一年期间约至2026年10月20日届满", "仅供参考")
     t = pdf_text(by_kind["referral_letter"].content)
     assert_contains(t, "劳动争议案件移送函", "南湖区劳动人事争议仲裁委员会", failed.number, "拖欠劳动报酬",
                     "调解终止（经调解未能达成协议）", "第二十八条", "终止调解书", "mediator")
@@ -244,7 +245,7 @@ def test_every_kind_renders_with_its_required_elements(db: Session, world: World
                    payload={"reason_code": "respondent_refuses", "reason": "被申请人书面表示不同意调解"}, env=world.env)
     (notice,) = docs(db, rejected.id, "non_acceptance_notice")
     assert_contains(pdf_text(notice.content), "不予受理通知书", "（2025）东栅劳调不受字第1号", RARE,
-                    "对方当事人明确表示不同意调解", "《企业劳动争议协商调解规定》", "不予受理", "一年内",
+                    "对方当事人明确表示不同意调解", "不予受理", "仲裁时效因此中断", "重新计算",
                     "申请仲裁", "2025年10月20日")
     seen.add("non_acceptance_notice")
     assert seen == set(CATALOGUE)

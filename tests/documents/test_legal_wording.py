@@ -130,28 +130,50 @@ def test_review_application_refuses_a_settlement(db: Session, world: World) -> N
 # --- 7: non-acceptance: one sentence per reason, each with its own basis and route --------------------------
 
 
-def _rejected(db: Session, world: World, code: str, note: str) -> str:
+def _rejected(db: Session, world: World, code: str, note: str, on: dt.date = TODAY) -> str:
     case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world), today=TODAY, env=world.env)
-    svc.fire_event(db, case_id=case.id, event="reject", actor=world.actor(world.mediator), today=TODAY,
+    svc.fire_event(db, case_id=case.id, event="reject", actor=world.actor(world.mediator), today=on,
                    payload={"reason_code": code, "reason": note}, env=world.env)
     return text_of(db, case, "non_acceptance_notice")
 
 
 def test_non_acceptance_out_of_scope_points_to_other_routes(db: Session, world: World) -> None:
+    world.township.kind = "enterprise_committee"
+    db.commit()
     t = _rejected(db, world, "out_of_scope", "不属于受理范围")
     has(t, "不属于《中华人民共和国劳动争议调解仲裁法》第二条规定的劳动争议",
-        "根据《企业劳动争议协商调解规定》的有关规定，本会决定不予受理。",
+        "根据《企业劳动争议协商调解规定》第二十二条的规定，本会决定不予受理。",
         "具体情况：不属于受理范围。",  # the note is a sentence of its own
         "其他合法途径", "如认为该争议属于劳动争议的，可以依法向劳动人事争议仲裁委员会申请仲裁")
     lacks(t, "不予受理。不属于受理范围你", "其权利", "人民调解法", "第十七条", "《中华人民共和国劳动争议调解仲裁法》《",
-          "第二十一条")
+          "第二十一条", "有关规定")
 
 
-def test_non_acceptance_refusal_gives_the_arbitration_route(db: Session, world: World) -> None:
-    t = _rejected(db, world, "respondent_refuses", "被申请人书面表示不同意调解")
-    has(t, "对方当事人明确表示不同意调解", "《企业劳动争议协商调解规定》", "具体情况：被申请人书面表示不同意调解。",
-        "你（你们）可以自知道或者应当知道你（你们）的权利被侵害之日起一年内", "申请仲裁", "第二十七条")
-    lacks(t, "其权利", "人民调解法", "第十七条")
+def test_non_acceptance_refusal_gives_the_arbitration_route_and_the_restarted_limitation(
+        db: Session, world: World) -> None:
+    world.township.kind = "enterprise_committee"
+    db.commit()
+    t = _rejected(db, world, "respondent_refuses", "被申请人书面表示不同意调解", on=dt.date(2025, 10, 22))
+    has(t, "对方当事人明确表示不同意调解，根据《企业劳动争议协商调解规定》第二十二条的规定，本会决定不予受理。",
+        "具体情况：被申请人书面表示不同意调解。", "申请仲裁", "第二十七条",
+        # the application interrupted the limitation; the refusal restarts it (ELDNMP art. 31), as an estimate
+        "你（你们）于2025年10月20日申请调解，仲裁时效因此中断（《中华人民共和国劳动争议调解仲裁法》第二十七条第二款、"
+        "《劳动人事争议仲裁办案规则》第二十七条第一项）。",
+        "按本会记录推算，仲裁时效自2025年10月22日起重新计算（依据：《中华人民共和国劳动争议调解仲裁法》第二十七条第二款、"
+        "《企业劳动争议协商调解规定》第三十一条），一年期间约至2026年10月22日届满；此为估算")
+    lacks(t, "其权利", "人民调解法", "第十七条", "有关规定", "待核实")
+
+
+def test_non_acceptance_at_a_township_body_cites_its_own_rules_or_nothing(db: Session, world: World) -> None:
+    t = _rejected(db, world, "respondent_refuses", "被申请人拒绝")
+    has(t, "对方当事人明确表示不同意调解，本会决定不予受理。", "仲裁时效因此中断",
+        "仲裁时效自2025年10月20日起重新计算（依据：《中华人民共和国劳动争议调解仲裁法》第二十七条第二款、"
+        "《劳动人事争议仲裁办案规则》第二十七条第一项）")
+    lacks(t, "企业劳动争议协商调解规定", "有关规定", "人民调解法")
+    world.township.own_rules_basis = "《东栅街道劳动争议调解工作规则》第十条"
+    db.commit()
+    t = _rejected(db, world, "respondent_refuses", "被申请人拒绝")
+    has(t, "根据《东栅街道劳动争议调解工作规则》第十条的规定，本会决定不予受理。")
 
 
 def test_non_acceptance_refusal_cites_pml_17_only_for_a_peoples_mediation_committee(db: Session,
@@ -176,7 +198,10 @@ def test_agreement_effect_clause_totals_and_deadlines(db: Session, world: World)
     case = agreed(db, world)
     t = text_of(db, case, "mediation_agreement")
     has(t, "自本协议生效之日起十五日内，共同向有管辖权的劳动人事争议仲裁委员会提出仲裁审查申请"
-        "（《劳动人事争议仲裁办案规则》第七十四条）", "自本协议生效之日起三十日内",
+        "（《企业劳动争议协商调解规定》第二十七条第二款、《劳动人事争议仲裁办案规则》第七十四条），"
+        "逾期申请的不予受理（《劳动人事争议仲裁办案规则》第七十五条第三项）",
+        "未经仲裁审查，一方当事人不履行本协议的，另一方当事人可以依法申请仲裁（《企业劳动争议协商调解规定》第二十八条）",
+        "自本协议生效之日起三十日内",
         "申请司法确认（《中华人民共和国民事诉讼法》第二百零五条）",
         "第十四条", "第十五条", "第十六条",
         # one total per obligor, never both sides added together
@@ -211,12 +236,18 @@ def test_review_application_is_the_parties_joint_application(db: Session, world:
     lacks(t, "被申请人", "约定金额合计", "59,000.00", f"（{case.number}）", "南湖区人民法院", "人民调解法")
     assert not t.startswith("东栅街道劳动争议调解委员会司法确认申请书")  # no committee letterhead
     t = generate(db, world, case, "review_application", review_kind="arbitration_review")
-    has(t, "仲裁审查申请书", "根据《劳动人事争议仲裁办案规则》第七十四条的规定，自调解协议生效之日起十五日内",
+    has(t, "仲裁审查申请书",
+        "根据《企业劳动争议协商调解规定》第二十七条第二款、《劳动人事争议仲裁办案规则》第七十四条的规定，"
+        "自调解协议生效之日起十五日内",
         "南湖区劳动人事争议仲裁委员会（请核实有管辖权的劳动人事争议仲裁委员会）")
     t = generate(db, world, case, "review_application", review_kind="judicial_confirmation",
                  addressee="嘉兴市南湖区人民法院")
     has(t, "此致嘉兴市南湖区人民法院附")
     lacks(t, "请核实")
+
+
+#: A representative's special authorisation to agree for the workers (checked before signing).
+AUTHORISED = {"authorised_to_sign": True, "authorisation_scope": "代为承认、放弃、变更调解请求，代为达成、签署调解协议"}
 
 
 # --- 10: collective agreements name the workers they bind ------------------------------------------------------
@@ -227,8 +258,9 @@ def test_collective_agreement_names_the_workers_and_annexes_the_list(db: Session
     data["parties"] = [
         {"role": "worker", "name": "张三", "id_number": WORKER_ID},
         {"role": "worker", "name": "李四"},
-        {"role": "representative", "name": "赵一", "gender": "male"},
-        {"role": "representative", "name": "钱二", "gender": "female"},
+        {"role": "representative", "name": "赵一", "gender": "male", **AUTHORISED},
+        {"role": "representative", "name": "钱二", "gender": "female", **AUTHORISED},
+        {"role": "representative", "name": "孙三", "gender": "male", **AUTHORISED},
         {"role": "employer", "name": world.enterprise.name, "legal_representative": "王建国"},
     ]
     case = svc.create_case(db, actor=world.actor(world.clerk), data=data, today=TODAY, env=world.env)
@@ -239,7 +271,7 @@ def test_collective_agreement_names_the_workers_and_annexes_the_list(db: Session
     has(t, "申请人：张三等12名职工（名单附后）。", "代表人：赵一，男。", "代表人：钱二，女。",
         "申请人代表人（签名）", "职工签名见所附职工名单",
         "附：职工名单（共12名）", "由代表人代为签署的，应当附被代表职工的特别授权委托书",
-        "序号姓名公民身份号码金额（元）签名（捺印）", f"1张三{WORKER_ID}", "2李四", "3赵一", "4钱二", "12")
+        "序号姓名公民身份号码金额（元）签名（捺印）", f"1张三{WORKER_ID}", "2李四", "3赵一", "4钱二", "5孙三", "12")
     lacks(t, "申请人（职工代表）", "（代表12名职工）")
     assert "12" in t and not t.endswith("13")
     # the other documents of the case name the group too
@@ -291,8 +323,11 @@ def test_termination_certificate_only_for_terminated_cases_and_its_limitation_is
                                               today=TODAY, env=world.env), TODAY, "accept", "terminate")
     t = text_of(db, failed, "termination_certificate")
     has(t, "本会于2025年10月20日受理", "经调解未能达成协议，本会决定终止调解",
-        "按本会记录推算，仲裁时效最迟至", "届满（仅供参考，以劳动人事争议仲裁委员会认定为准）")
-    lacks(t, "按本会记录，仲裁时效至", "（未受理）")
+        # the estimate it is, from the day the committee's records show (the application, at a township body)
+        "按本会记录推算，仲裁时效自2025年10月20日起重新计算（依据：《中华人民共和国劳动争议调解仲裁法》第二十七条第二款、"
+        "《劳动人事争议仲裁办案规则》第二十七条第一项），一年期间约至2026年10月20日届满",
+        "仅供参考，以劳动人事争议仲裁委员会认定为准", "（《企业劳动争议协商调解规定》第三十条）")
+    lacks(t, "按本会记录，仲裁时效至", "（未受理）", "最迟至")
     # still available after the referral of a terminated case
     drive(db, world, failed, TODAY, "refer")
     generate(db, world, failed, "termination_certificate")

@@ -63,8 +63,17 @@ REFERENCE: dict[tuple[str, str], str] = {
     **{(s, "review_granted"): "closed" for s in ("agreed", "performing", "non_performed")},
     **{(s, "review_refused"): s for s in ("agreed", "performing", "non_performed")},
 }
-#: Added by V3 (new cases): the outcomes of a joint review or confirmation request.
-V3_ONLY = {(s, e) for s in ("agreed", "performing", "non_performed") for e in ("review_granted", "review_refused")}
+NOT_CLOSED = ("reported", "triage", "negotiating", "applied", "not_accepted", "mediating", "lapsed", "agreed",
+              "performing", "non_performed", "performed", "terminated", "referred", "withdrawn")
+#: V3 also adds the legal-record events (LDMAL art. 27(3), 27(4), art. 7), which never change the state.
+V3_LEGAL: dict[tuple[str, str], str] = {
+    **{(s, e): s for s in NOT_CLOSED for e in ("suspend_limitation", "resume_limitation", "record_employment_end")},
+    **{(s, "correct_collective"): s for s in OPEN},
+}
+REFERENCE.update(V3_LEGAL)
+#: Added by V3 (new cases): the outcomes of a joint review or confirmation request, and the legal-record events.
+V3_ONLY = {(s, e) for s in ("agreed", "performing", "non_performed") for e in ("review_granted", "review_refused")} \
+    | set(V3_LEGAL)
 EVENTS = sorted({e for _, e in REFERENCE})
 TERMINAL = {"closed"}
 CLOCKS = {"acceptance", "arbitration_right", "mediation_end", "negotiation_reply"}
@@ -96,6 +105,10 @@ def payload_for(event: str, case: Case, today: dt.date, good: bool) -> dict[str,
         "review_refused": {"decision_number": "（2025）浙0402民特2号"},
         "withdraw": {"reason": "撤回"},
         "dismiss": {"reason": "已化解"},
+        "suspend_limitation": {"reason": "不可抗力"},
+        "record_employment_end": {"employment_ended_on": today.isoformat()},
+        "correct_collective": {"is_collective": not case.is_collective, "common_claim": "支付拖欠的工资",
+                               "reason": "经核实更正"},
     }.get(event, {})
 
 
@@ -112,8 +125,9 @@ class Lifecycle(RuleBasedStateMachine):
     @initialize(start=st.sampled_from(["reported", "applied", "negotiating"]), workers=st.sampled_from([1, 12]))
     def register(self, start: str, workers: int) -> None:
         parties = application(self.world)["parties"]
-        if workers >= 10:
-            parties = [*parties, {"role": "representative", "name": "代表甲"}]
+        if workers >= 10:  # 3–5 representatives with the workers' special authorisation (committee practice)
+            parties = [*parties, *({"role": "representative", "name": f"代表{n}", "authorised_to_sign": True,
+                                    "authorisation_scope": "代为达成、签署调解协议"} for n in "甲乙丙")]
         data = application(self.world, initial_state=start, workers_count=workers, parties=parties,
                            source="screening" if start == "reported" else "walk_in_written")
         case = svc.create_case(self.db, actor=self.world.actor(self.world.clerk), data=data, today=self.today,

@@ -14,12 +14,13 @@ import pytest
 
 from mediation.db.models import Case, Party
 from mediation.domain.calendar import ChineseWorkdayCalendar
-from mediation.domain.errors import EventNotAllowed, GuardFailed, UnknownEvent, ValidationFailed
+from mediation.domain.errors import EventNotAllowed, GuardFailed, RoleNotAllowed, UnknownEvent, ValidationFailed
 from mediation.domain.policy import Actor
 from mediation.runtime.env import ServiceEnv
 from workflows import pipeline
 from workflows.binding import WORKFLOWS, Workflow
 from workflows.definitions import CURRENT_VERSION
+from workflows.definitions import V3_ADDED as V3_TRANSITIONS
 
 TODAY = dt.date(2025, 10, 20)
 ENV = ServiceEnv(calendar=ChineseWorkdayCalendar())
@@ -51,11 +52,15 @@ def test_every_failing_guard_is_reported_not_only_the_first() -> None:
     assert exc.value.detail.startswith("不能执行“受理”：") and exc.value.detail.count("；") == 2
 
 
+#: The events workflow v3 adds (open in every state before closing).
+V3_ADDED = [t.event for t in V3_TRANSITIONS]
+
+
 def test_refusals_come_in_order_not_possible_then_payload_then_dates_then_guards() -> None:
     case = applied(category="astrology", parties=False)
     with pytest.raises(UnknownEvent) as unknown:
         fire(case, "teleport", {"bogus": 1})
-    assert unknown.value.allowed == ["escalate", "accept", "reject", "withdraw"]
+    assert unknown.value.allowed == ["escalate", "accept", "reject", "withdraw", *V3_ADDED]
     with pytest.raises(EventNotAllowed) as not_here:
         fire(case, "sign_agreement", {"bogus": 1})
     assert not_here.value.detail == "案件当前状态为“已申请待受理”，不能执行“签署调解协议”"
@@ -131,13 +136,30 @@ def test_binding_an_operation_stays_well_under_a_tenth_of_a_millisecond() -> Non
 
 def test_what_can_be_done_now_comes_from_the_same_conditions() -> None:
     options = {o.event: o for o in wf().options(applied(category="astrology"), actor=MEDIATOR, today=TODAY, env=ENV)}
-    assert list(options) == ["escalate", "accept", "reject", "withdraw"]
+    assert list(options) == ["escalate", "accept", "reject", "withdraw", *V3_ADDED]
     accept = options["accept"]
     # decided now: the category; judged on the input: the respondent's consent (a field of the form)
     assert [b.guard for b in accept.blockers] == ["category_in_scope"] and not accept.allowed
     assert accept.inputs == ("respondent_consents",)
     assert options["reject"].requires_reason and options["reject"].inputs == ("reason",)
     assert options["reject"].allowed
+    # the clerk reports a collective dispute too (its 1-day limit runs from intake); not accepting it
     clerk = Actor(user_id=2, role="clerk", organisation_id=1)
-    escalate = next(o for o in wf().options(applied(), actor=clerk, today=TODAY, env=ENV) if o.event == "escalate")
-    assert not escalate.role_allowed and escalate.blockers[0].guard == "role"
+    case = applied()
+    case.organisation_id = 1
+    by_clerk = {o.event: o for o in wf().options(case, actor=clerk, today=TODAY, env=ENV)}
+    assert by_clerk["escalate"].role_allowed and [b.guard for b in by_clerk["escalate"].blockers] == ["is_collective"]
+    assert not by_clerk["accept"].role_allowed and by_clerk["accept"].blockers[0].guard == "role"
+    # a supervisor of the county above the committee: the early report only, never the committee's own acts
+    above = Actor(user_id=3, role="supervisor", organisation_id=7, org_path="/7/")
+    by_above = {o.event: o for o in wf().options(case, actor=above, today=TODAY, env=ENV)}
+    assert by_above["escalate"].role_allowed
+    for event in ("accept", "reject", "withdraw"):
+        assert not by_above[event].role_allowed and not by_above[event].allowed
+        assert by_above[event].blockers[0].guard == "role" and "所属调解组织" in by_above[event].blockers[0].reason
+    with pytest.raises(RoleNotAllowed, match=r"受理.*所属调解组织"):
+        fire(case, "accept", {"respondent_consents": True}, actor=above)
+    assert case.status == "applied"
+    # a supervisor of the committee itself acts for it
+    own = Actor(user_id=4, role="supervisor", organisation_id=1, org_path="/7/1/")
+    assert {o.event: o for o in wf().options(case, actor=own, today=TODAY, env=ENV)}["accept"].role_allowed

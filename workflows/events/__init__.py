@@ -9,6 +9,8 @@
   report_non_performance;
 - :mod:`~workflows.events.closing` — refer, close;
 - :mod:`~workflows.events.handoff` — review_granted, review_refused (v3).
+- :mod:`~workflows.events.legal` (v3) — suspend_limitation, resume_limitation, record_employment_end,
+  correct_collective.
 
 Why the effects live here, not in ``mediation.cases``: an effect is the part of an event that writes ORM rows,
 and every one of them needs only the models, the domain's rules and the deadline-row helpers — which is why those
@@ -32,7 +34,7 @@ from collections.abc import Mapping
 from marshmallow import Schema
 
 from workflows.definitions import DEFINITIONS
-from workflows.events import acceptance, agreement, closing, handoff, intake, mediating, performance
+from workflows.events import acceptance, agreement, closing, handoff, intake, legal, mediating, performance
 from workflows.events.spec import (
     ON_RECEIPT,
     ON_THE_DAY,
@@ -48,7 +50,7 @@ from workflows.schema import NoteSchema
 #: Every event's spec, by event name (checked against the definitions of every version).
 SPECS: Mapping[str, EventSpec] = check_specs(
     (*intake.SPECS, *acceptance.SPECS, *mediating.SPECS, *agreement.SPECS, *performance.SPECS, *closing.SPECS,
-     *handoff.SPECS),
+     *handoff.SPECS, *legal.SPECS),
     DEFINITIONS.values(),
 )
 

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from mediation.domain.deadline_rules import DeadlineKind as K
 from mediation.domain.enums import Role
-from workflows.events.spec import EventSpec, dated
+from workflows.events.spec import ON_REFUSAL, EventSpec, dated
 from workflows.mediators import RecusalRefused, check_mediator, conflict_reason
 from workflows.operation import Operation
 from workflows.schema import NoteSchema, case_date, id_field
@@ -53,6 +53,7 @@ SPECS = (
         effect=accept, opens=(K.MEDIATION_END,), meets=(K.ACCEPTANCE,), produces=("acceptance_notice",),
         facts=("accepted_at",),
     ),
+    # ELDNMP art. 31 (enterprise committees): the other party refusing mediation restarts the limitation.
     EventSpec("reject", schema=RejectSchema, effect=end_mediation, meets=(K.ACCEPTANCE,),
-              cancels=(K.ARBITRATION_RIGHT,), produces=("non_acceptance_notice",)),
+              cancels=(K.ARBITRATION_RIGHT,), interrupts=ON_REFUSAL, produces=("non_acceptance_notice",)),
 )

@@ -25,6 +25,8 @@ class ObligationSchema(StrictSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
     amount = money_field(required=True)
     due_on = case_date(required=True)
+    #: Collective agreements: the worker this amount is owed to (per-worker amounts, listed in the PDF).
+    beneficiary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class AgreementSchema(NoteSchema):
@@ -77,6 +79,7 @@ def record_agreement(kind: AgreementKind) -> Effect:
             Obligation(
                 obligor=o["obligor"], claim_type=o["claim_type"], description=o["description"],
                 amount=o["amount"], due_on=o["due_on"], status=ObligationStatus.PENDING,
+                beneficiary=(o.get("beneficiary") or "").strip() or None,
             )
             for o in d["obligations"]
         ]

@@ -15,7 +15,7 @@ from mediation.domain.deadline_rules import DeadlineKind as K
 from mediation.domain.enums import DeadlineStatus
 from workflows import deadlines as dl
 from workflows.events.acceptance import end_mediation
-from workflows.events.spec import EventSpec
+from workflows.events.spec import ON_LAPSE, ON_TERMINATION, EventSpec
 from workflows.operation import Operation
 from workflows.schema import MAX_TEXT, NoteSchema, case_datetime
 
@@ -98,10 +98,9 @@ SPECS = (
     EventSpec("record_session", schema=SessionSchema, dates=(session_not_in_future,), effect=record_session,
               produces=("session_record",)),
     EventSpec("extend", schema=ExtendSchema, effect=extend),
-    EventSpec("lapse", effect=lapse),
-    # Not an interruption (LDMAL art. 27(2)): ending the mediation is neither a claim against the other party,
-    # nor a request for relief, nor the other party agreeing to perform. The application already restarted the
-    # limitation; the stored date stays the earlier, conservative one.
+    # ELDNMP art. 31 (enterprise committees): no agreement within the art. 29 period restarts the limitation
+    # from the period's end; at other bodies the application's interruption (办案规则 art. 27(1)) stands.
+    EventSpec("lapse", effect=lapse, interrupts=ON_LAPSE),
     EventSpec("terminate", schema=TerminateSchema, effect=end_mediation, meets=(K.MEDIATION_END,),
-              cancels=(K.ARBITRATION_RIGHT,), produces=("termination_certificate",)),
+              cancels=(K.ARBITRATION_RIGHT,), interrupts=ON_TERMINATION, produces=("termination_certificate",)),
 )

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import fields, validate
+from sqlalchemy import select
 
-from mediation.db.models import Case, PerformanceRecord
+from mediation.db.models import Case, Obligation, PaymentProof, PerformanceRecord
 from mediation.domain.deadline_rules import DeadlineKind as K
 from mediation.domain.enums import AgreementKind, ClaimType, DeadlineStatus, ObligationStatus, Obligor
 from mediation.domain.errors import ValidationFailed
@@ -30,9 +31,41 @@ class PerformanceSchema(NoteSchema):
                          validate=validate.Range(min=0, min_inclusive=False, max=100_000_000_000,
                                                  error="履行金额应大于0且不超过1000亿元"))
     proof = fields.String(load_default="", validate=validate.Length(max=255))
+    #: Who paid and who received; blank: the obligation's obligor and the other side.
+    payer = fields.String(load_default="", validate=validate.Length(max=100))
+    payee = fields.String(load_default="", validate=validate.Length(max=100))
+    #: Proof files stored with this payment (``mediation.cases.payments`` stores them in the same unit of work).
+    proof_ids = fields.List(id_field(), load_default=list, validate=validate.Length(max=10, error="凭证文件最多10个"))
 
 
-def record_performance(op: Operation) -> None:
+def _side(case: Case, role: str) -> str:
+    """The employer, or the workers (``张三等12名劳动者`` for a collective dispute), as the ledger names them."""
+    if role == Obligor.EMPLOYER:
+        employers = case.parties_with_role("employer")
+        return employers[0].name if employers else (case.enterprise.name if case.enterprise else "用人单位")
+    workers = case.parties_with_role("worker")
+    if not workers:
+        return "劳动者"
+    count = max(case.workers_count or 0, len(workers))
+    return workers[0].name if count == 1 else f"{workers[0].name}等{count}名劳动者"
+
+
+def default_payer_payee(case: Case, ob: Obligation) -> tuple[str, str]:
+    other = Obligor.WORKER if ob.obligor == Obligor.EMPLOYER else Obligor.EMPLOYER
+    return _side(case, ob.obligor), _side(case, other)
+
+
+def _proofs(op: Operation, ids: list[int]) -> tuple[list[PaymentProof], list[str]]:
+    if not ids or op.session is None:
+        return [], []
+    found = op.session.scalars(select(PaymentProof).where(PaymentProof.id.in_(ids))).all()
+    usable = [p for p in found if p.case_id == op.case.id and p.record_id is None]
+    if len(usable) != len(set(ids)):
+        return usable, ["凭证文件不存在、不属于本案或已用于其他付款记录，请重新上传"]
+    return usable, []
+
+
+def record_performance(op: Operation) -> dict[str, Any]:
     case, d = op.case, op.data
     agreement = case.current_agreement
     assert agreement is not None
@@ -48,16 +81,22 @@ def record_performance(op: Operation) -> None:
     elif d["amount"] > outstanding:
         errors["amount"] = [f"登记金额{format_amount(d['amount'])}元超过该履行事项尚未履行的余额"
                             f"{format_amount(outstanding)}元，请核对"]
+    files, file_errors = _proofs(op, d["proof_ids"])
+    if file_errors:
+        errors["proof_ids"] = file_errors
     if d["performed_on"] > op.today:
         errors["performed_on"] = ["履行日期不能晚于今天"]
     elif d["performed_on"] < agreement.signed_on:
         errors["performed_on"] = [f"履行日期不能早于协议签订日期{agreement.signed_on.isoformat()}"]
     if errors:
         raise ValidationFailed("履行情况有误：" + "；".join(m for ms in errors.values() for m in ms), errors=errors)
-    ob.records.append(
-        PerformanceRecord(performed_on=d["performed_on"], amount=d["amount"], proof=d["proof"],
-                          recorded_by_id=op.actor.user_id)
-    )
+    payer, payee = default_payer_payee(case, ob)
+    record = PerformanceRecord(performed_on=d["performed_on"], amount=d["amount"], proof=d["proof"],
+                               payer=d["payer"].strip() or payer, payee=d["payee"].strip() or payee,
+                               recorded_by_id=op.actor.user_id)
+    ob.records.append(record)
+    for f in files:
+        f.record = record
     ob.performed_amount = (ob.performed_amount or Decimal("0")) + d["amount"]
     if ob.performed_amount >= ob.amount:
         ob.status = ObligationStatus.PERFORMED
@@ -70,6 +109,8 @@ def record_performance(op: Operation) -> None:
                 dd.resolved_on = d["performed_on"]
     else:
         ob.status = ObligationStatus.PARTIAL
+    # the history line names the payment: amount, instalment and what is still owed on it
+    return {"obligation": ob.description, "balance": str(ob.outstanding), "files": len(files)}
 
 
 #: Claim types that are 劳动报酬 for SPC-I art. 51(2) (an agreement "仅就劳动报酬争议").

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema
 
+from mediation.domain import legal_basis as lb
 from mediation.domain.deadline_rules import DeadlineKind
 from workflows.schema import NoteSchema
 
@@ -50,20 +51,64 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Interruption:
-    """How an event interrupts the limitation: from which day it runs again (``day(case, today)``), or — for an
-    agreement — once per agreed obligation (``day`` is ``None``: the agreement's effect sets those rows)."""
+    """How an event interrupts the limitation: from which day it runs again (``day(case, today)``; ``None`` when,
+    for this case, the event is no interruption) and under which rule (recorded on the restarted row), or — for
+    an agreement — once per agreed obligation (``day`` is ``None``: the agreement's effect sets those rows).
+    ``day`` runs before the state changes: ``case.status`` is the source state."""
 
     name: str
-    day: Callable[[Any, dt.date], dt.date] | None
+    day: Callable[[Any, dt.date], dt.date | None] | None
+    basis: lb.Basis = lb.LIMITATION_INTERRUPTED
 
 
-#: The interruption happened the day the event is recorded (a request to the committee, the other side's
-#: agreement to negotiate).
-ON_THE_DAY = Interruption("on_the_day", lambda _case, today: today)
-#: An application interrupts from the day it was received, not the day it is entered.
-ON_RECEIPT = Interruption("on_receipt", lambda case, today: case.received_on or today)
+#: A claim on the other party (the request to negotiate) interrupts on the day it is recorded.
+ON_THE_DAY = Interruption("on_the_day", lambda _case, today: today, lb.LIMITATION_NEGOTIATION)
+#: An application interrupts from the day it was received, not the day it is entered (办案规则 art. 27(1)).
+ON_RECEIPT = Interruption("on_receipt", lambda case, today: case.received_on or today, lb.LIMITATION_APPLICATION)
 #: An agreement (the other side agreeing to perform) replaces the running limitation by one per obligation.
-PER_OBLIGATION = Interruption("per_obligation", None)
+PER_OBLIGATION = Interruption("per_obligation", None, lb.LIMITATION_AGREEMENT)
+
+
+def _mediation_period_end(case: Any) -> dt.date | None:
+    """The last day of the (extended) mediation period, from its latest row that was not superseded."""
+    ends = [d for d in case.deadlines if d.kind == DeadlineKind.MEDIATION_END and d.status != "cancelled"]
+    return max(ends, key=lambda d: (d.due_on, d.id or 0)).due_on if ends else None
+
+
+def _enterprise(case: Any) -> bool:
+    return lb.eldnmp_applies(getattr(getattr(case, "organisation", None), "kind", None))
+
+
+def _lapsed_on(case: Any, today: dt.date) -> dt.date | None:
+    """No agreement within the art. 29 period: the year restarts from the period's last day."""
+    if not _enterprise(case):
+        return None
+    end = _mediation_period_end(case)
+    return min(end, today) if end is not None else today
+
+
+def _terminated_on(case: Any, today: dt.date) -> dt.date | None:
+    """Terminated within the period (failed, a party refusing to continue, the respondent absent): from the day of
+    the termination; terminated after the period ran out (lapsed or not yet swept): from the period's last day,
+    when there was no agreement within it — as at the lapse, so a termination after a lapse adds nothing."""
+    if not _enterprise(case):
+        return None
+    return _lapsed_on(case, today)
+
+
+def _refused_on(case: Any, today: dt.date) -> dt.date | None:
+    """The other party refused mediation: from the day the committee records it (the rejection)."""
+    if not _enterprise(case) or case.end_reason != "respondent_refuses":
+        return None
+    return today
+
+
+#: ELDNMP art. 31 (enterprise committees only; other bodies keep the application's interruption): no agreement
+#: within the art. 29 period, a mediation that ends without agreement, and the other party refusing to mediate
+#: each restart the year.
+ON_LAPSE = Interruption("on_lapse", _lapsed_on, lb.LIMITATION_MEDIATION_FAILED)
+ON_TERMINATION = Interruption("on_termination", _terminated_on, lb.LIMITATION_MEDIATION_FAILED)
+ON_REFUSAL = Interruption("on_refusal", _refused_on, lb.LIMITATION_MEDIATION_FAILED)
 
 
 @dataclass(frozen=True)
@@ -101,7 +146,7 @@ class EventSpec:
         if not all(callable(rule) for rule in self.dates):
             raise SpecError(f"{self.event}: every date rule must be callable")
         if self.interrupts is not None and not isinstance(self.interrupts, Interruption):
-            raise SpecError(f"{self.event}: interrupts must be an Interruption (ON_THE_DAY, ON_RECEIPT, …)")
+            raise SpecError(f"{self.event}: interrupts must be an Interruption (ON_THE_DAY, ON_RECEIPT, ON_FAILURE, …)")
         if self.agreement != (self.interrupts is PER_OBLIGATION):
             raise SpecError(f"{self.event}: an agreement event, and only one, interrupts the limitation per obligation")
         if self.agreement and self.effect is None:

@@ -23,8 +23,14 @@ READ_OWN = {"clerk": 200, "mediator": 200, "outsider": 404, "supervisor": 200, "
             "anonymous": 401}
 READ_OTHER = {"clerk": 404, "mediator": 404, "outsider": 200, "supervisor": 404, "city_supervisor": 200,
               "admin": 200, "anonymous": 401}
-ACT_OWN = {"clerk": 200, "mediator": 200, "outsider": 404, "supervisor": 200, "city_supervisor": 200,
-           "admin": 200, "anonymous": 401}
+# The committee's own acts (withdrawing, accepting…): its clerks and mediators; supervisors and administrators of
+# the county and the city above it see the case but may not act for the committee (403 naming why).
+ACT_OWN = {"clerk": 200, "mediator": 200, "outsider": 404, "supervisor": 403, "city_supervisor": 403,
+           "admin": 403, "anonymous": 401}
+ACT_OTHER = {**READ_OTHER, "city_supervisor": 403, "admin": 403}
+# The early report of a collective dispute: the committee's clerk and mediator, and the supervisors above it.
+ESCALATE_OWN = {"clerk": 200, "mediator": 200, "outsider": 404, "supervisor": 200, "city_supervisor": 200,
+                "admin": 200, "anonymous": 401}
 ASSIGN_OWN = {"clerk": 403, "mediator": 403, "outsider": 404, "supervisor": 200, "city_supervisor": 200,
               "admin": 200, "anonymous": 401}
 SUGGEST_OWN = ASSIGN_OWN
@@ -75,12 +81,45 @@ def test_case_list_scope(api: Api, world: World, cases: dict[str, Case], role: s
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_transition_on_own_case(api: Api, world: World, cases: dict[str, Case], role: str) -> None:
+def test_transition_on_own_case(api: Api, db: Session, world: World, cases: dict[str, Case], role: str) -> None:
     case = cases["own"]
     r = api.as_(_user(world, role)).post(f"/api/v1/cases/{case.id}/transitions",
                                          json={"event": "withdraw", "payload": {"reason": "撤回"},
                                                "version": case.version})
     assert r.status_code == ACT_OWN[role], (role, r.json)
+    if r.status_code == 403:
+        assert r.mimetype == "application/problem+json" and r.json["code"] == "role_not_allowed"
+        assert "撤回申请" in r.json["detail"] and "所属调解组织" in r.json["detail"]
+        db.expire_all()
+        assert db.get(Case, case.id).status == "applied"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_committee_acts_agree_everywhere(api: Api, world: World, cases: dict[str, Case], role: str) -> None:
+    """受理 through the REST API as the case page offers it: "what can I do now" lists it for the committee's
+    mediator only, and firing it answers as that list says."""
+    case = cases["own"]
+    who = api.as_(_user(world, role))
+    r = who.get(f"/api/v1/cases/{case.id}")
+    if r.status_code != 200:
+        assert r.status_code == READ_OWN[role]
+        return
+    accept = next(o for o in r.json["available_events"] if o["event"] == "accept")
+    assert accept["role_allowed"] is (role == "mediator"), (role, accept)
+    if role in ("supervisor", "city_supervisor", "admin"):
+        assert any("所属调解组织" in b["reason"] for b in accept["blockers"])
+    r = who.post(f"/api/v1/cases/{case.id}/transitions",
+                 json={"event": "accept", "payload": {"respondent_consents": True}, "version": case.version})
+    assert r.status_code == (200 if role == "mediator" else 403), (role, r.json)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_escalating_a_collective_dispute(api: Api, db: Session, world: World, role: str) -> None:
+    case = svc.create_case(db, actor=world.actor(world.clerk), data=application(world, workers_count=12,
+                                                                                 is_collective=True), env=world.env)
+    r = api.as_(_user(world, role)).post(f"/api/v1/cases/{case.id}/transitions",
+                                         json={"event": "escalate", "payload": {}, "version": case.version})
+    assert r.status_code == ESCALATE_OWN[role], (role, r.json)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -89,7 +128,7 @@ def test_transition_on_other_case(api: Api, world: World, cases: dict[str, Case]
     r = api.as_(_user(world, role)).post(f"/api/v1/cases/{case.id}/transitions",
                                          json={"event": "withdraw", "payload": {"reason": "撤回"},
                                                "version": case.version})
-    assert r.status_code == READ_OTHER[role], (role, r.json)
+    assert r.status_code == ACT_OTHER[role], (role, r.json)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -57,9 +57,12 @@ def test_guard_and_state_errors_are_problems_with_reasons(api: Api, world: World
     r = _fire(api, world.mediator, case, "accept")
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert r.json["code"] == "guard_failed" and r.json["blockers"][0]["guard"] == "respondent_consents"
+    # the refusal names the box to tick, with the article as a short citation (never an internal marker)
+    assert "未勾选“被申请人同意调解”" in r.json["detail"] and "待核实" not in r.json["detail"]
     r = _fire(api, world.mediator, case, "sign_agreement")
     assert r.status_code == 409 and r.json["code"] == "event_not_allowed"
-    assert set(r.json["allowed_events"]) == {"accept", "reject", "withdraw", "escalate"}
+    assert set(r.json["allowed_events"]) == {"accept", "reject", "withdraw", "escalate", "suspend_limitation",
+                                             "resume_limitation", "record_employment_end", "correct_collective"}
     r = _fire(api, world.mediator, case, "fly")
     assert r.status_code == 422 and r.json["code"] == "unknown_event"
     r = _fire(api, world.mediator, case, "accept", {"respondent_consents": "perhaps", "extra": 1})

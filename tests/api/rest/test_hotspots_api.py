@@ -63,7 +63,8 @@ def test_signal_intake_to_case_over_http(api: Api, world: World) -> None:
     assert clerk.get("/api/v1/risk/signals").json["total"] == 1
     assert clerk.get(f"/api/v1/risk/signals/{sid}").json["reporter_name"] == "李网格员"
 
-    r = api.as_(world.mediator).post(f"/api/v1/risk/signals/{sid}/case", json={"title": "精密机械欠薪风险"})
+    r = api.as_(world.mediator).post(f"/api/v1/risk/signals/{sid}/case",
+                                     json={"title": "精密机械欠薪风险", "common_claim": "支付拖欠的工资"})
     assert r.status_code == 201, r.json
     assert r.json["status"] == "reported" and r.json["title"] == "精密机械欠薪风险"
     assert r.headers["Location"] == f"/api/v1/cases/{r.json['id']}"
@@ -73,7 +74,7 @@ def test_signal_intake_to_case_over_http(api: Api, world: World) -> None:
 
     risk = api.as_(world.mediator).get(f"/api/v1/risk/enterprises/{world.enterprise.id}")
     assert risk.status_code == 200
-    # the case is a collective dispute of 30 workers: an open one adds 30 points, orange → red
+    # the case is a collective dispute of 30 workers with a common claim: an open one adds 30 points, orange → red
     assert risk.json["level"] == "red"
     assert [h["to_level"] for h in risk.json["history"]] == ["red", "orange"]
     assert risk.json["indicators"]["wage_arrears_months"] == 1.5

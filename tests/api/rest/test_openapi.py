@@ -53,6 +53,7 @@ RESOURCE_TAGS = (
     ("/api/v1/cases/{case_id}/appointments", "notifications"),
     ("/api/v1/me/notification", "notifications"),
     ("/api/v1/notifications", "notifications"),
+    ("/api/v1/cases/{case_id}/payments", "payments"),
     ("/api/v1/document-kinds", "documents"),
     ("/api/v1/cases/", "cases"),
     ("/api/v1/users", "users"),

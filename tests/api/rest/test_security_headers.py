@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.security import CONTENT_SECURITY_POLICY
 from tests.factories import PASSWORD, World
+from tests.fixtures import Api
 from tests.helpers import ui_get
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "api"
@@ -107,3 +108,27 @@ def test_templates_need_nothing_the_policy_refuses(template: str) -> None:
     assert not _STYLE_ATTR.search(text), "style= attribute: use a class in app.css"
     assert "<style" not in text, "<style> element: use a stylesheet file"
     assert not _HX_EVAL.search(text), "htmx evaluation (hx-on, js:) is turned off"
+
+
+def test_nothing_dynamic_is_kept_by_caches(client: FlaskClient, api: Api, world: World) -> None:
+    """Attack pass: pages, API answers, exports and errors carried no Cache-Control, so a browser could keep a
+    logged-in page with personal data on disk and show it again after logout. Now all of them say no-store;
+    static files and the map outlines keep their own caching."""
+    ui_get(client, world.city_supervisor, "/ui/")
+    for url in ("/ui/", "/ui/cases", "/ui/dashboard", "/ui/dashboard/export.csv", "/ui/dashboard/export.xlsx",
+                "/ui/cases/99999999", "/api/v1/me", "/api/v1/cases/", "/api/v1/cases/99999999"):
+        r = client.get(url)
+        assert r.status_code in (200, 404), (url, r.status_code)
+        assert r.headers["Cache-Control"] == "private, no-store", (url, r.headers.get("Cache-Control"))
+    bearer = api.as_(world.supervisor)
+    for url in ("/api/v1/cases/", "/api/v1/hotspots/export.xlsx", "/api/v1/hotspots/export.csv"):
+        r = bearer.get(url)
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "private, no-store", url
+    for url in ("/login", "/api/v1/openapi.json", "/no-such-page"):
+        assert client.get(url).headers["Cache-Control"] == "private, no-store", url
+    static = client.get("/static/ui/app.css")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+    missing = client.get("/static/ui/no-such-file.js")  # an error is no static file
+    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "private, no-store"
+    geo = client.get("/ui/dashboard/geo/330400.json")
+    assert geo.status_code == 200 and "max-age" in geo.headers["Cache-Control"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
@@ -111,7 +111,54 @@ def test_the_web_login_form_is_throttled_too(app: Flask, world: World) -> None:
     for _ in range(5):
         assert browser.post("/login", data=form, environ_base={"REMOTE_ADDR": ATTACKER}).status_code == 401
     r = browser.post("/login", data={**form, "password": PASSWORD}, environ_base={"REMOTE_ADDR": ATTACKER})
-    assert r.status_code == 401 and "后再试" in r.get_data(as_text=True)
+    assert r.status_code == 429, r.status_code
+    assert int(r.headers["Retry-After"]) >= 1
+    assert r.mimetype == "text/html"
+    page = r.get_data(as_text=True)
+    assert re.search(r"请\d+(秒|分钟)后再试（北京时间 \d\d:\d\d:\d\d 以后）", page), page
+    assert "Content-Security-Policy" in r.headers  # the page keeps the usual headers
+    # the owner from elsewhere still logs in through the form
+    owner = app.test_client()
+    page = owner.get("/login", environ_base={"REMOTE_ADDR": OWNER}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    r = owner.post("/login", data={**form, "password": PASSWORD, "csrf_token": token.group(1)},
+                   environ_base={"REMOTE_ADDR": OWNER})
+    assert r.status_code == 302
+
+
+def _form_login(app: Flask, username: str, password: str, ip: str) -> Any:
+    browser = app.test_client()
+    page = browser.get("/login", environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True)
+    m = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert m is not None
+    return browser.post("/login", data={"username": username, "password": password, "csrf_token": m.group(1)},
+                        environ_base={"REMOTE_ADDR": ip})
+
+
+def _without_times(text: str) -> str:
+    """The answer without what differs on every request anyway (times, request id, CSRF token, nonce)."""
+    text = re.sub(r'"request_id": "[0-9a-f]+"|value="[^"]+"|nonce="[^"]+"', "#", text)
+    return re.sub(r"\d+(秒|分钟)|\d\d:\d\d:\d\d", "#", text)
+
+
+@pytest.mark.parametrize("form", [False, True], ids=["api", "form"])
+def test_a_throttled_login_does_not_tell_whether_the_username_exists(app: Flask, client: FlaskClient,
+                                                                      world: World, form: bool) -> None:
+    answers = {}
+    for username, ip in ((world.mediator.username, "192.0.2.101"), ("no-such-user-2026", "192.0.2.102")):
+        for _ in range(5):
+            r = _form_login(app, username, "guess-guess-guess", ip) if form else \
+                _login(client, username, "guess-guess-guess", ip=ip)
+            assert r.status_code == 401
+        r = _form_login(app, username, "guess-guess-guess", ip) if form else \
+            _login(client, username, "guess-guess-guess", ip=ip)
+        assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+        body = r.get_data(as_text=True)
+        answers[username] = (r.status_code, r.mimetype, r.headers["Retry-After"],
+                             _without_times(body.replace(username, "")))
+        assert username not in body
+    assert answers[world.mediator.username] == answers["no-such-user-2026"]
 
 
 def test_password_changes_are_throttled(api: Api, world: World) -> None:
@@ -207,3 +254,21 @@ def test_the_command_line_and_the_seed_path_apply_the_policy(db: Session, world:
         operator_reset_password(db, username=world.clerk.username, password="password")
     assert create_user(db, username="demo_like", password=DEMO_PASSWORD, display_name="演示", role="mediator",
                        organisation_id=world.township.id).id
+
+
+@pytest.mark.parametrize(("form", "field"), [({"username": "", "password": "x"}, "用户名"),
+                                             ({"username": "a" * 65, "password": "x"}, "用户名"),
+                                             ({"username": "clerk"}, "密码"),
+                                             ({"username": "clerk", "password": "p" * 257}, "密码")])
+def test_the_login_form_names_the_field_that_is_wrong(app: Flask, db: Session, form: dict[str, str],
+                                                      field: str) -> None:
+    """The form goes through its schema: an empty or overlong field is named in Chinese (422), no password is
+    checked and no attempt recorded."""
+    browser = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").get_data(as_text=True))
+    assert token is not None
+    before = db.scalar(select(func.count()).select_from(LoginAttempt))
+    r = browser.post("/login", data={**form, "csrf_token": token.group(1)})
+    assert r.status_code == 422 and r.mimetype == "text/html"
+    assert re.search(field + r"：(必填|长度应为\d+至\d+个字符)", r.get_data(as_text=True)), r.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(LoginAttempt)) == before

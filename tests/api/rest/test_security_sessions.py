@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -257,6 +259,20 @@ def test_a_cookie_with_a_bogus_bearer_header_does_not_skip_csrf(app: Flask, worl
     assert body["code"] == "csrf_failed"
 
 
+def test_a_logout_without_csrf_token_logs_nobody_out(app: Flask, world: World) -> None:
+    """Attack pass: a logout with the cookie and a made-up bearer token (so: anonymous, no CSRF check) emptied the
+    browser's cookie. Now an anonymous logout changes nothing; without a bearer header it needs the token."""
+    client = app.test_client()
+    _login(client, world.clerk.username)
+    for headers in ({"Authorization": "Bearer lm_not-a-real-token"}, {"Authorization": "Bearer "}):
+        assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+        assert client.get("/api/v1/me").status_code == 200, headers
+    _problem(client.post("/api/v1/auth/logout"), 400)
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.post("/api/v1/auth/logout", headers={"X-CSRFToken": _csrf(client)}).status_code == 204
+    _problem(client.get("/api/v1/me"), 401)
+
+
 def test_own_sessions_are_listed_and_ended(app: Flask, api: Api, world: World) -> None:
     laptop, phone = app.test_client(), app.test_client()
     _login(laptop, world.clerk.username)
@@ -279,3 +295,35 @@ def test_own_sessions_are_listed_and_ended(app: Flask, api: Api, world: World) -
     _problem(phone.get("/api/v1/me"), 401)
     assert laptop.get("/api/v1/me").status_code == 200
     assert [s["current"] for s in laptop.get("/api/v1/me/sessions").json] == [True]
+
+
+def _form_login(app: Flask, user: str, url: str) -> Any:
+    browser = app.test_client()
+    page = browser.get(url)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    action = re.search(r'<form class="login" method="post" action="([^"]+)"', page.get_data(as_text=True))
+    assert token is not None and action is not None
+    return browser.post(html.unescape(action.group(1)), data={"username": user, "password": PASSWORD,
+                                                              "csrf_token": token.group(1)})
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/ui/", "/\\evil.example/ui/",
+                                    "/%5Cevil.example", "/%2F%2Fevil.example", "javascript:alert(1)",
+                                    "/ui//evil.example", "/ui/%2F%2Fevil.example", "/ui/\r\nSet-Cookie: x=1",
+                                    "ui/cases", "/api/v1/me", "", "/ui/" + "a" * 600])
+def test_login_never_redirects_off_the_ui(app: Flask, world: World, target: str) -> None:
+    """Attack pass: ``next=`` after login is followed only to a page of this site's UI; anything else lands
+    on the workbench (no open redirect, no header injection)."""
+    r = _form_login(app, world.clerk.username, "/login?" + urlencode({"next": target}))
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/", r.headers["Location"]
+
+
+def test_login_returns_to_the_page_that_asked_for_it(app: Flask, world: World) -> None:
+    anonymous = app.test_client().get("/ui/cases?status=mediating")
+    assert anonymous.status_code == 302
+    r = _form_login(app, world.clerk.username, anonymous.headers["Location"])
+    assert r.status_code == 302 and r.headers["Location"] == "/ui/cases", r.headers["Location"]
+    r = _form_login(app, world.clerk.username, "/login?" + urlencode({"next": "/ui/cases?status=mediating&page=2"}))
+    assert r.headers["Location"] == "/ui/cases?status=mediating&page=2"

@@ -123,6 +123,7 @@ def test_today_list_groups_by_committee_with_the_action_to_take(
     parties = [*application(world)["parties"], {"role": "representative", "name": "代表甲"}]
     collective = new_case(db, world, TODAY - dt.timedelta(days=3), workers_count=30, is_collective=True,
                           parties=parties, title="三十名职工集体欠薪")
+    arrived_today = new_case(db, world, TODAY, workers_count=12, is_collective=True, title="今日登记的集体争议")
     lapsing = new_case(db, world, TODAY - dt.timedelta(days=14), title="快到期")
     drive(db, world, lapsing, TODAY - dt.timedelta(days=13), "accept")
     from mediation.risk.signals import record_signal
@@ -137,6 +138,7 @@ def test_today_list_groups_by_committee_with_the_action_to_take(
     text = text_of(section)
     assert "集体争议待上报" in text and collective.number in text
     assert f'#act-escalate">上报{collective.number}' in section
+    assert arrived_today.number in text  # its 1-day limit ends tomorrow: reporting it is today's work
     assert "调解期限三日内届满" in text and lapsing.number in text and "督促主办调解员（mediator）" in text
     assert "红色预警" in text and world.enterprise.name in text and "去处置" in text
     login(client, world.mediator.username)

@@ -128,6 +128,12 @@ def test_alerts_one_entry_per_enterprise_the_note_shown_and_a_report_action(
     html = client.get("/ui/alerts").get_data(as_text=True)
     assert html.count(f'href="/ui/cases?enterprise={world.enterprise.id}&amp;status=unclosed"') == 1
     assert "同一企业另有2条较早的预警" in html and "待处置" not in html and "已接报" not in html
+    # the tab and the dashboard count enterprises, as they list them: three alerts of one firm are one
+    assert re.search(r'data-tab="open">待签收 <span class="count"[^>]*>1<', html)
+    board = client.get("/ui/dashboard").get_data(as_text=True)
+    assert "待签收预警（1家）" in board
+    section = board[board.index('id="h-alerts"'):board.index("</section>", board.index('id="h-alerts"'))]
+    assert section.count(world.enterprise.name) == 1
     newest = alerts[-1].id
     r = client.post(f"/ui/alerts/{newest}/acknowledge", data={"csrf_token": token, "note": "已电话联系企业负责人"})
     assert r.status_code == 302

@@ -22,12 +22,12 @@ def test_handoff_section_make_dispatch_and_errors_beside_their_fields(
     page = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
     assert f'hx-get="/ui/cases/{case.id}/handoff"' in page
     section = client.get(f"/ui/cases/{case.id}/handoff").get_data(as_text=True)
-    assert "移送仲裁材料" in section and "可以制作" in section and "制作移交材料" in section
+    assert "申请仲裁材料" in section and "可以制作" in section and "制作移交材料" in section
     r = client.post(f"/ui/cases/{case.id}/handoff/packages", headers={"HX-Request": "true"},
                     data={"csrf_token": token, "kind": "referral", "addressee": "南湖区劳动人事争议仲裁委员会"})
     assert r.status_code == 200 and r.headers["HX-Refresh"] == "true"
     html = client.get(f"/ui/cases/{case.id}").get_data(as_text=True)
-    assert "已制作移送仲裁材料" in html  # the flash, on the page reloaded
+    assert "已制作申请仲裁材料" in html  # the flash, on the page reloaded
     html = client.get(f"/ui/cases/{case.id}/handoff").get_data(as_text=True)
     assert "下载 ZIP" in html and "合并打印版" in html
     pid = db.scalar(select(CaseEvent.payload).where(CaseEvent.case_id == case.id,

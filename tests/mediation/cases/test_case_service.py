@@ -136,7 +136,8 @@ def test_event_not_allowed_names_state_and_allowed_events(db: Session, world: Wo
         svc.fire_event(db, case_id=case.id, event="sign_agreement", actor=world.actor(world.mediator),
                        payload=agreement_payload(TODAY), today=TODAY, env=world.env)
     assert exc.value.state == "applied"
-    assert set(exc.value.allowed) == {"accept", "reject", "withdraw", "escalate"}
+    assert set(exc.value.allowed) == {"accept", "reject", "withdraw", "escalate", "suspend_limitation",
+                                      "resume_limitation", "record_employment_end", "correct_collective"}
     with pytest.raises(UnknownEvent):
         svc.fire_event(db, case_id=case.id, event="teleport", actor=world.actor(world.mediator), today=TODAY,
                        env=world.env)
@@ -186,14 +187,17 @@ def test_out_of_scope_case_is_not_found(db: Session, world: World) -> None:
     assert svc.get_case(db, case_id=case.id, actor=world.actor(world.supervisor)).id == case.id
 
 
-def test_extension_moves_mediation_end_within_cap(db: Session, world: World) -> None:
+def test_extension_moves_mediation_end_within_the_committees_cap(db: Session, world: World) -> None:
+    world.township.extension_cap_days = 15  # the committee's own policy (ELDNMP art. 29 sets no cap)
+    db.commit()
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept", "extend")
     assert case.extension_days == 10
     assert _deadline(case, "mediation_end").due_on == dt.date(2025, 11, 14)
     with pytest.raises(GuardFailed) as exc:
         svc.fire_event(db, case_id=case.id, event="extend", actor=world.actor(world.mediator), today=TODAY,
                        payload={"worker_agrees": True, "employer_agrees": True, "days": 10}, env=world.env)
-    assert "尚可延长5日" in exc.value.detail
+    assert "尚可延长5日" in exc.value.detail and "按本会规定" in exc.value.detail
+    assert "法律未规定延长上限" in exc.value.detail
 
 
 def test_non_performance_offers_arbitration_and_payment_order(db: Session, world: World) -> None:
@@ -251,7 +255,8 @@ def test_available_events_lists_inputs_and_blockers(db: Session, world: World) -
     case = drive(db, world, new_case(db, world, TODAY), TODAY, "accept")
     opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator), today=TODAY,
                                                      env=world.env)}
-    assert set(opts) == {"record_session", "extend", "sign_agreement", "lapse", "terminate", "withdraw", "escalate"}
+    assert set(opts) == {"record_session", "extend", "sign_agreement", "lapse", "terminate", "withdraw", "escalate",
+                         "suspend_limitation", "resume_limitation", "record_employment_end", "correct_collective"}
     assert opts["sign_agreement"].allowed and "obligations" in opts["sign_agreement"].inputs
     assert not opts["lapse"].allowed and not opts["lapse"].role_allowed
     assert opts["terminate"].requires_reason

@@ -55,28 +55,237 @@ def test_an_application_or_agreement_dated_in_the_future_is_refused(db: Session,
     assert "received_on" in exc.value.errors
 
 
-# --- 2: termination is not an interruption ------------------------------------------------------------------------
+# --- 2: ELDNMP art. 31 — a failed or lapsed mediation at an enterprise committee restarts the limitation --------
 
-def test_termination_keeps_the_limitation_from_the_application(db: Session, world: World) -> None:
-    # Probe A: received 2025-09-28, terminated 2025-10-20: one year from the application, not from termination.
+def enterprise_committee(db: Session, world: World) -> None:
+    world.township.kind = "enterprise_committee"
+    db.commit()
+
+
+def test_termination_at_an_enterprise_committee_restarts_the_limitation_from_that_day(
+        db: Session, world: World) -> None:
+    enterprise_committee(db, world)
     case = new_case(db, world, D(2025, 9, 28))
+    case = drive(db, world, case, D(2025, 9, 29), "accept")  # the period runs to 10-14
+    case = drive(db, world, case, D(2025, 10, 10), "terminate")  # failed within it: from that day
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 10, 10) and lim.due_on == D(2026, 10, 10)
+    assert "《企业劳动争议协商调解规定》第三十一条" in lim.basis  # which rule applied is recorded
+
+
+def test_a_termination_recorded_after_the_period_restarts_from_the_periods_end(db: Session, world: World) -> None:
+    enterprise_committee(db, world)
+    case = drive(db, world, new_case(db, world, D(2025, 9, 28)), D(2025, 9, 29), "accept")
+    case = drive(db, world, case, D(2025, 10, 20), "terminate")  # no agreement within the period (to 10-14)
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 10, 14) and lim.due_on == D(2026, 10, 14)
+
+
+def test_a_lapse_restarts_from_the_last_day_of_the_period_not_the_sweeps_day(db: Session, world: World) -> None:
+    from mediation.domain.policy import Actor
+
+    enterprise_committee(db, world)
+    # received 2025-09-28, accepted 09-29: 15 days end 10-14 (a Tuesday); the sweep lapses it days later
+    case = drive(db, world, new_case(db, world, D(2025, 9, 28)), D(2025, 9, 29), "accept")
+    case = svc.fire_event(db, case_id=case.id, event="lapse", actor=Actor.system(), today=D(2025, 10, 17),
+                          env=world.env)
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 10, 14) and lim.due_on == D(2026, 10, 14)
+    # the termination that follows the lapse is the same failure: no second restart
+    case = fire(db, world, case, "terminate", D(2025, 10, 20), {"end_reason": "lapsed", "reason": "期满"})
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 10, 14)
+
+
+def test_at_a_township_body_the_applications_interruption_stands(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 9, 28))  # a township (street) body: ELDNMP art. 31 is not its regime
     case = drive(db, world, case, D(2025, 9, 29), "accept")
     case = drive(db, world, case, D(2025, 10, 20), "terminate")
-    assert case.status == "terminated"
     [lim] = rows(case, "limitation")
     assert lim.anchor_on == D(2025, 9, 28) and lim.due_on == D(2026, 9, 28)
+    assert "《劳动人事争议仲裁办案规则》第二十七条第一项" in lim.basis
+
+
+def test_an_enterprise_committees_refusal_restarts_the_limitation(db: Session, world: World) -> None:
+    enterprise_committee(db, world)
+    case = new_case(db, world, D(2025, 9, 28))
+    case = fire(db, world, case, "reject", D(2025, 9, 30), {"reason_code": "respondent_refuses", "reason": "拒绝"})
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 9, 30) and "第三十一条" in lim.basis
+    # out of scope is no refusal to mediate: the application's interruption stands
+    other = fire(db, world, new_case(db, world, D(2025, 9, 28)), "reject", D(2025, 9, 30),
+                 {"reason_code": "out_of_scope", "reason": "不属于受理范围"})
+    [lim] = rows(other, "limitation")
+    assert lim.anchor_on == D(2025, 9, 28)
+
+
+# --- LDMAL art. 27(3): suspension and resumption ------------------------------------------------------------------
+
+def test_suspension_moves_the_end_by_the_days_it_stood_still(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 9, 28))  # limitation from the receipt: to 2026-09-28
+    case = fire(db, world, case, "suspend_limitation", D(2025, 10, 20),
+                {"suspended_on": "2025-10-10", "reason": "申请人因台风无法出行"})
+    assert case.limitation_suspended_on == D(2025, 10, 10)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "suspend_limitation", D(2025, 10, 20), {"reason": "再次中止"})
+    assert "已自2025-10-10起中止" in exc.value.blockers[0].reason
+    with pytest.raises(ValidationFailed) as bad:
+        fire(db, world, case, "resume_limitation", D(2025, 10, 20), {"resumed_on": "2025-10-01"})
+    assert "resumed_on" in bad.value.errors
+    case = fire(db, world, case, "resume_limitation", D(2025, 10, 20), {"resumed_on": "2025-10-20"})
+    [lim] = rows(case, "limitation")
+    # ten days stood still: 2026-09-28 + 10 = 2026-10-08, the first working day after the 2026 National Day holiday
+    assert case.limitation_suspended_days == 10 and lim.anchor_on == D(2025, 9, 28)
+    assert lim.due_on == D(2026, 10, 8)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "resume_limitation", D(2025, 10, 21))
+    assert exc.value.blockers[0].reason == "仲裁时效未中止，无需恢复"
+
+
+def test_a_suspension_needs_its_reason(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 9, 28))
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "suspend_limitation", D(2025, 10, 20), {})
+    assert "请填写理由" in exc.value.detail
+
+
+# --- LDMAL art. 27(4): pay arrears during the employment --------------------------------------------------------
+
+def test_pay_arrears_while_employed_run_no_limitation_until_the_employment_ends(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 9, 28), employment_ongoing=True)
+    assert rows(case, "limitation") == []
+    from workflows.notes import limitation_line
+    assert "不受一年仲裁时效期间的限制" in limitation_line(case) and "第二十七条第四款" in limitation_line(case)
+    case = fire(db, world, case, "record_employment_end", D(2025, 11, 3), {"employment_ended_on": "2025-10-31"})
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 10, 31) and lim.due_on == D(2026, 11, 2)  # 2026-10-31 is a Saturday
+    assert "第二十七条第四款" in lim.basis
+    with pytest.raises(ValidationFailed) as exc:
+        fire(db, world, case, "record_employment_end", D(2025, 11, 3), {"employment_ended_on": "2025-11-04"})
+    assert "employment_ended_on" in exc.value.errors
+
+
+def test_an_employment_that_ended_before_intake_starts_the_year_for_pay_arrears(db: Session, world: World) -> None:
+    case = svc.create_case(db, actor=world.actor(world.clerk), today=D(2025, 9, 20), data=application(
+        world, source="screening", initial_state="reported", dispute_arose_on="2025-03-01",
+        employment_ended_on="2025-08-15"), env=world.env)
+    [lim] = rows(case, "limitation")
+    assert lim.anchor_on == D(2025, 8, 15) and "第二十七条第四款" in lim.basis
 
 
 # --- 4, 18: collective disputes ---------------------------------------------------------------------------------
 
 def test_a_twelve_worker_case_can_be_reported_at_once(db: Session, world: World) -> None:
-    # Probe E: 12 workers, no representatives yet: the report must be possible; acceptance waits for them.
+    # Probe E: 12 workers with a common claim, no representatives yet: the report must be possible; acceptance
+    # waits for them.
     case = new_case(db, world, D(2025, 10, 20), workers_count=12)
     opts = {o.event: o for o in svc.available_events(db, case=case, actor=world.actor(world.mediator),
                                                      today=D(2025, 10, 20), env=world.env)}
     assert opts["escalate"].allowed
     assert [b.guard for b in opts["accept"].blockers] == ["collective_has_representatives"]
     assert "劳动者可以推举代表" in opts["accept"].blockers[0].reason
+
+
+# --- LDMAL art. 7: ten or more workers *with a common claim* ----------------------------------------------------
+
+def test_ten_workers_without_a_common_claim_are_no_collective_dispute(db: Session, world: World) -> None:
+    from workflows.notes import collective_note
+
+    case = new_case(db, world, D(2025, 10, 20), workers_count=12, common_claim="")
+    assert not case.is_collective
+    note = collective_note(case, world.env.rules.collective_threshold)
+    assert note.startswith("涉及12名劳动者，但未登记共同请求，不属于调解仲裁法第七条规定的集体争议")
+    with pytest.raises(ValidationFailed) as exc:
+        new_case(db, world, D(2025, 10, 20), workers_count=12, is_collective=True, common_claim="  ")
+    assert exc.value.errors == {
+        "common_claim": ["集体争议须填写劳动者的共同请求（调解仲裁法第七条：十人以上并有共同请求）"]}
+
+
+def test_the_mediator_corrects_the_collective_flag_with_a_reason(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 10, 20), workers_count=12, common_claim="")
+    with pytest.raises(GuardFailed) as exc:  # a reason is required
+        fire(db, world, case, "correct_collective", D(2025, 10, 21), {"is_collective": True, "common_claim": "x"})
+    assert "请填写理由" in exc.value.detail
+    with pytest.raises(GuardFailed) as exc:  # collective needs the common claim
+        fire(db, world, case, "correct_collective", D(2025, 10, 21), {"is_collective": True, "reason": "核实"})
+    assert exc.value.blockers[0].missing == ("common_claim",)
+    assert "缺少“共同请求”" in exc.value.blockers[0].reason
+    case = fire(db, world, case, "correct_collective", D(2025, 10, 21),
+                {"is_collective": True, "common_claim": "支付拖欠的工资", "reason": "经核实12人请求一致"})
+    assert case.is_collective and case.common_claim == "支付拖欠的工资"
+    [report] = rows(case, "collective_report")
+    assert report.anchor_on == D(2025, 10, 21)
+    event = case.events[-1]
+    assert event.event == "correct_collective" and event.reason == "经核实12人请求一致"
+    assert event.payload["was_collective"] is False
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "correct_collective", D(2025, 10, 21), {"is_collective": True, "reason": "again"})
+    assert "已是集体争议" in exc.value.blockers[0].reason
+    case = fire(db, world, case, "correct_collective", D(2025, 10, 22), {"is_collective": False, "reason": "撤回"})
+    assert not case.is_collective and rows(case, "collective_report") == []
+
+
+def _representatives(db: Session, world: World, case: Case, n: int) -> Case:
+    from mediation.cases import parties
+
+    for i in range(n):
+        case, _ = parties.add_party(db, case_id=case.id, actor=world.actor(world.clerk),
+                                    data={"role": "representative", "name": f"代表{i + 1}"},
+                                    expected_version=case.version, env=world.env)
+    return case
+
+
+def test_three_to_five_representatives_is_the_committees_adopted_practice(db: Session, world: World) -> None:
+    case = _representatives(db, world, new_case(db, world, D(2025, 10, 20), workers_count=12), 2)
+    consent = {"respondent_consents": True}
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), consent)
+    reason = exc.value.blockers[0].reason
+    assert reason.startswith("集体争议须由劳动者推举3至5名代表参加调解，现登记2名（本会采用的工作惯例，参照"
+                             "劳动人事争议仲裁办案规则第五条、第六十二条、第六十三条")
+    world.township.collective_reps_practice = False  # the committee does not adopt it: one representative is enough
+    db.commit()
+    case = fire(db, world, case, "accept", D(2025, 10, 20), consent)
+    assert case.status == "mediating"
+
+
+def test_more_than_five_representatives_are_refused_under_the_practice(db: Session, world: World) -> None:
+    case = _representatives(db, world, new_case(db, world, D(2025, 10, 20), workers_count=40), 6)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": True})
+    assert "现登记6名" in exc.value.blockers[0].reason
+
+
+def test_a_collective_settlement_also_needs_the_representatives_authorisation(db: Session, world: World) -> None:
+    from mediation.cases import parties
+
+    data = application(world, source="walk_in_written", initial_state="negotiating", workers_count=12)
+    data["parties"] = [*data["parties"], {"role": "representative", "name": "赵一"}]
+    case = svc.create_case(db, actor=world.actor(world.clerk), today=D(2025, 10, 20), data=data, env=world.env)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "settle", D(2025, 10, 20), agreement_payload(D(2025, 10, 20)))
+    assert [b.guard for b in exc.value.blockers] == ["representatives_authorised"]
+    assert exc.value.blockers[0].reason.startswith("代表赵一未经劳动者特别授权")
+    zhao = next(p for p in case.parties if p.name == "赵一")
+    with pytest.raises(ValidationFailed) as bad:  # the authorisation says what it covers
+        parties.update_party(db, case_id=case.id, party_id=zhao.id, actor=world.actor(world.mediator),
+                             data={"authorised_to_sign": True}, expected_version=case.version)
+    assert "authorisation_scope" in bad.value.errors
+    case, _ = parties.update_party(db, case_id=case.id, party_id=zhao.id, actor=world.actor(world.mediator),
+                                   data={"authorised_to_sign": True, "authorisation_scope": "代为签署和解协议"},
+                                   expected_version=case.version)
+    case = fire(db, world, case, "settle", D(2025, 10, 20), agreement_payload(D(2025, 10, 20)))
+    assert case.status == "agreed"
+
+
+def test_no_extension_cap_unless_the_committee_sets_one(db: Session, world: World) -> None:
+    case = drive(db, world, new_case(db, world, D(2025, 10, 20)), D(2025, 10, 20), "accept")
+    agree = {"worker_agrees": True, "employer_agrees": True}
+    case = fire(db, world, case, "extend", D(2025, 10, 21), {**agree, "days": 20})
+    case = fire(db, world, case, "extend", D(2025, 10, 22), {**agree, "days": 20})
+    assert case.extension_days == 40  # ELDNMP art. 29 sets no cap
+    [end] = rows(case, "mediation_end")
+    assert end.due_on == D(2025, 12, 15) and end.basis == "《企业劳动争议协商调解规定》第二十九条"
 
 
 def test_the_reporting_reason_does_not_cite_art_7(db: Session, world: World) -> None:
@@ -89,17 +298,27 @@ def test_the_reporting_reason_does_not_cite_art_7(db: Session, world: World) -> 
 
 # --- 7: the basis for not mediating a refusing party depends on the organisation -------------------------------
 
-def test_refusal_basis_is_pml_17_only_for_peoples_mediation_committees(db: Session, world: World) -> None:
-    case = new_case(db, world, D(2025, 10, 20))  # a township (street) labour-dispute mediation committee
+def test_refusal_basis_follows_the_organisations_own_regime(db: Session, world: World) -> None:
+    case = new_case(db, world, D(2025, 10, 20))  # a township (street) body without its own provision recorded
     with pytest.raises(GuardFailed) as exc:
         fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": False})
     reason = exc.value.blockers[0].reason
-    assert "人民调解法" not in reason and "《企业劳动争议协商调解规定》（条号待核实）" in reason
+    assert "人民调解法" not in reason and "有关规定" not in reason and "待核实" not in reason
+    world.township.own_rules_basis = "《东栅街道劳动争议调解工作规则》第十条"
+    db.commit()
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": False})
+    assert "《东栅街道劳动争议调解工作规则》第十条" in exc.value.blockers[0].reason
+    enterprise_committee(db, world)
+    with pytest.raises(GuardFailed) as exc:
+        fire(db, world, case, "accept", D(2025, 10, 20), {})
+    assert exc.value.blockers[0].reason == (
+        "未勾选“被申请人同意调解”：须先确认对方当事人同意调解（企业劳动争议协商调解规定第二十二条）")
     world.township.kind = "peoples_mediation"
     db.commit()
     with pytest.raises(GuardFailed) as exc:
         fire(db, world, case, "accept", D(2025, 10, 20), {"respondent_consents": False})
-    assert "《人民调解法》第十七条" in exc.value.blockers[0].reason
+    assert "人民调解法第十七条" in exc.value.blockers[0].reason
 
 
 # --- 3: a negotiated settlement is not a mediation agreement ----------------------------------------------------
@@ -274,7 +493,9 @@ def test_extension_from_lapsed_resumes_mediation(db: Session, world: World) -> N
     with pytest.raises(GuardFailed) as exc:  # 11-04 + 1 day is still in the past on 11-10
         fire(db, world, case, "extend", D(2025, 11, 10), {**agree, "days": 1})
     assert exc.value.blockers[0].guard == "extension_reaches_today"
-    with pytest.raises(GuardFailed) as exc:  # the cap (15 days in total) still applies
+    world.township.extension_cap_days = 15  # a committee that set its own cap: it applies after a lapse too
+    db.commit()
+    with pytest.raises(GuardFailed) as exc:
         fire(db, world, case, "extend", D(2025, 11, 10), {**agree, "days": 16})
     assert exc.value.blockers[0].guard == "extension_within_cap"
     case = fire(db, world, case, "extend", D(2025, 11, 10), {**agree, "days": 10})

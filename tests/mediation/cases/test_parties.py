@@ -191,6 +191,7 @@ def test_intake_form_takes_several_workers_and_representatives(db: Session, worl
     assert 'name="extra_name"' in page.get_data(as_text=True)
     form = {"csrf_token": csrf_token(page), "source": "walk_in_written", "category": "remuneration",
             "worker_name": "集体代表甲", "new_ent_name": "某集体公司", "workers_unlisted": "11",
+            "requests": "支付拖欠的工资（全体劳动者的共同请求）",
             "claim_type": "wages", "claim_amount": "150000",
             "extra_role": ["representative", "representative", "worker", "representative", "representative"],
             "extra_name": ["李代表", "张代表", "王五", "", ""],

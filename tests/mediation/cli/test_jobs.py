@@ -111,7 +111,8 @@ def test_daily_jobs_lapse_expired_mediation_and_rescore(committing_engine: Engin
         return Session(committing_engine, expire_on_commit=False)
 
     results = run_daily(factory, china(2025, 11, 20, 2, 0))
-    assert [(r.job, r.ok) for r in results] == [("期限检查", True), ("风险重新评估", True)], results
+    expected = [("期限检查", True), ("风险重新评估", True), ("清理过期登录记录", True)]
+    assert [(r.job, r.ok) for r in results] == expected, results
     assert "调解期满1件" in results[0].summary
     assert "评估" in results[1].summary
     with factory() as s:

@@ -91,7 +91,7 @@ def test_deadline_rules_are_cited_and_versioned() -> None:
     for kind in DeadlineKind:
         rule = rules.rule(kind)
         assert rule.source and rule.label
-    assert rules.rule(DeadlineKind.ARBITRATION_RIGHT).source == "《劳动争议调解仲裁法》第十四条第三款"
+    assert rules.rule(DeadlineKind.ARBITRATION_RIGHT).source == "《中华人民共和国劳动争议调解仲裁法》第十四条第三款"
     assert compute_due(rules, CAL, "acceptance", D(2025, 9, 30)).due == D(2025, 10, 11)
     assert compute_due(rules, CAL, "mediation_end", D(2025, 10, 20), extra_days=10).due == D(2025, 11, 14)
     changed = with_overrides(rules, "2026.1", {"acceptance": 5}, max_extension_days=30)

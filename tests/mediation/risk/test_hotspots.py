@@ -204,14 +204,16 @@ def test_early_intervention_and_report_times(db: Session, world: World) -> None:
     s, _ = signals.record_signal(db, actor=world.actor(world.clerk), data=signal_data(world, workers_affected=20),
                                  at=t0)
     case = signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s.id,
-                                   data={"workers_count": 20, "requests": "补发拖欠工资"},
+                                   data={"workers_count": 20, "requests": "补发拖欠工资",
+                                         "common_claim": "补发拖欠工资"},
                                    at=t0 + dt.timedelta(hours=1), env=world.env)
     m = world.actor(world.mediator)
     svc.fire_event(db, case_id=case.id, event="begin_triage", actor=m, at=t0 + dt.timedelta(hours=2), env=world.env)
     # the collective dispute is reported upward (escalated) five hours after the signal
     from mediation.db.models import Party
 
-    db.add(Party(case_id=case.id, role="representative", name="职工代表"))
+    for name in ("职工代表甲", "职工代表乙", "职工代表丙"):  # 3–5 representatives (the committee's practice)
+        db.add(Party(case_id=case.id, role="representative", name=name))
     db.add(Party(case_id=case.id, role="worker", name="张三"))
     db.commit()
     db.expire_all()

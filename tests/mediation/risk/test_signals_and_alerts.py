@@ -127,7 +127,8 @@ def test_signal_becomes_a_case_in_one_step_with_its_lineage(db: Session, world: 
                                                    description="四十余名职工到街道信访"),
                                   at=at + dt.timedelta(hours=3))
     case = signals.convert_to_case(db, actor=world.actor(world.mediator), signal_id=s1.id,
-                                   data={"also_signal_ids": [s2.id]}, env=world.env)
+                                   data={"also_signal_ids": [s2.id], "common_claim": "补发拖欠的工资"},
+                                   env=world.env)
     assert case.status == "reported" and case.source == "screening"
     assert case.enterprise_id == world.enterprise.id and case.organisation_id == world.township.id
     assert case.workers_count == 42 and case.is_collective
