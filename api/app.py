@@ -18,12 +18,13 @@ from werkzeug.routing import IntegerConverter
 
 from api import auth, db, errors, ops, security
 from api.errors import PROBLEM
-from api.rest import alerts, bulk, cases, documents, handoff, hotspots, payments, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
+from api.rest import alerts, bulk, cases, documents, handoff, hotspots, notifications, payments, reference, rules, users  # noqa: F401 (bulk: routes on cases, alerts)
 from api.rest import signals as risk_signals
 from api.rest.representations import MAX_ID
 from api.ui import bulk as ui_bulk
 from api.ui import caselist, dashboard, intake, login, pages, parties, signals
 from api.ui import handoff as ui_handoff
+from api.ui import notices as ui_notices
 from documents import renderer
 from mediation.blobs import store_from_spec
 from mediation.db import registry  # noqa: F401  (all tables)
@@ -173,14 +174,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, session_factory:
     api.spec.options["security"] = [{"bearer": []}]
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     for blp in (auth.blp, cases.blp, payments.blp, reference.blp, users.blp, documents.blp, risk_signals.blp,
-                alerts.blp, rules.blp, hotspots.blp, handoff.blp):
+                alerts.blp, rules.blp, hotspots.blp, handoff.blp,
+                notifications.blp):
         api.register_blueprint(blp)
     for w in renderer.check_fonts():
         logging.getLogger("documents").warning(w)
     errors.register_error_handlers(app)
 
     for bp in (login.bp, pages.bp, caselist.bp, intake.bp, dashboard.bp, signals.bp, parties.bp, ui_handoff.bp,
-               ui_bulk.bp):
+               ui_notices.bp, ui_bulk.bp):
         app.register_blueprint(bp)
     return app
 

@@ -13,6 +13,7 @@ from api.auth import current_actor
 from api.db import db_session
 from api.rest.alerts import blp as alerts_blp
 from api.rest.cases import blp as cases_blp
+from api.rest.notifications import assignment_observers
 from api.rest.representations import Id
 from mediation.cases import assignment
 from mediation.risk import alerts as alert_svc
@@ -75,7 +76,7 @@ def reassign_many(data: dict[str, Any]) -> dict[str, Any]:
         ids += assignment.cases_of_mediator(session, actor=actor, mediator_id=data["from_mediator_id"])
         session.rollback()
     results = assignment.bulk_reassign(session, actor=actor, case_ids=ids, mediator_id=data["mediator_id"],
-                                       reason=data.get("reason", ""))
+                                       reason=data.get("reason", ""), observers=assignment_observers())
     done = sum(1 for r in results if r.ok)
     return {"done": done, "refused": len(results) - done, "results": [r.__dict__ for r in results]}
 

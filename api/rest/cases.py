@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from api.auth import current_actor
 from api.db import db_session, service_env
+from api.rest.notifications import assignment_observers
 from api.rest.representations import (
     MAX_ID,
     AssignIn,
@@ -41,7 +42,7 @@ from mediation.db.models_access import PersonalDataAccess
 from mediation.domain.deadline_rules import DeadlineKind, default_rules
 from mediation.domain.enums import ClaimType, DisputeCategory, PartyRole
 from mediation.domain.errors import ConflictError, DomainError
-from mediation.domain.identity import mask_address, mask_id_number, mask_phone
+from mediation.domain.identity import mask_address, mask_email, mask_id_number, mask_phone
 from mediation.domain.policy import Actor, can
 from mediation.runtime.metrics import TRANSITIONS
 from workflows import deadlines as dl
@@ -50,7 +51,7 @@ from workflows.definitions import get_definition
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件：登记、查询、流转与历史")
 
-PERSONAL = ("id_number", "phone", "address")
+PERSONAL = ("id_number", "phone", "email", "address")
 
 
 class PreconditionRequired(DomainError):
@@ -76,14 +77,15 @@ def summary(case: Case) -> dict[str, Any]:
 
 
 def party_dict(p: Party, unmasked: bool) -> dict[str, Any]:
-    out = {c: getattr(p, c) for c in ("id", "role", "name", "gender", "birth_date", "id_number", "phone", "address",
-                                     "job_title", "hired_on", "uscc", "legal_representative", "represents_id",
-                                     "agent_kind", "authorised_to_sign", "authorisation_scope")}
+    out = {c: getattr(p, c) for c in ("id", "role", "name", "gender", "birth_date", "id_number", "phone", "email",
+                                     "address", "job_title", "hired_on", "uscc", "legal_representative",
+                                     "represents_id", "agent_kind", "authorised_to_sign", "authorisation_scope")}
     out["role_label"] = PartyRole(p.role).label
     # Employers' particulars are public registration data; natural persons' are personal data.
     if not unmasked and p.role != PartyRole.EMPLOYER:
         out["id_number"] = mask_id_number(p.id_number)
         out["phone"] = mask_phone(p.phone)
+        out["email"] = mask_email(p.email)
         out["address"] = mask_address(p.address)
         out["masked"] = True
     else:
@@ -457,7 +459,7 @@ class Assignment(MethodView):
         version = expected_version(data.get("version"))
         case = assign_svc.assign_mediator(session, case_id=case_id, actor=actor,
                                           mediator_id=data["mediator_id"], expected_version=version,
-                                          reason=data.get("reason", ""))
+                                          reason=data.get("reason", ""), observers=assignment_observers())
         return _with_etag(detail(session, case, actor, personal=False), case)
 
 

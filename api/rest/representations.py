@@ -45,6 +45,7 @@ class PartyOut(Schema):
     birth_date = fields.Date(allow_none=True)
     id_number = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, metadata={"description": "电子邮件（选填，通知也发往此地址）"})
     address = fields.String(allow_none=True)
     job_title = fields.String(allow_none=True)
     hired_on = fields.Date(allow_none=True)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from api.auth import csrf
 from api.db import db_session
+from api.rest.notifications import assignment_observers
 from api.ui.dashboard import _group_ids
 from api.ui.forms import form_int
 from api.ui.pages import _ctx, page_error
@@ -67,7 +68,8 @@ def reassign() -> Any:
             session.rollback()
         assert mediator_id is not None
         results = assignment.bulk_reassign(session, actor=actor, case_ids=ids, mediator_id=mediator_id,
-                                           reason=request.form.get("reason", "").strip()[:500])
+                                           reason=request.form.get("reason", "").strip()[:500],
+                                           observers=assignment_observers())
     except DomainError as exc:
         flash(f"批量改派未执行：{exc.detail}", "error")
         return redirect(back)

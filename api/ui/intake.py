@@ -40,7 +40,8 @@ ROW_ROLES = ((PartyRole.WORKER.value, "劳动者"), (PartyRole.REPRESENTATIVE.va
 #: What each field of the intake form is called (the error summary names them so).
 LABELS: Mapping[str, str] = {
     "source": "申请方式", "category": "争议类别", "worker_name": "申请人姓名", "worker_gender": "申请人性别",
-    "worker_id_number": "申请人身份证号码", "worker_phone": "申请人联系电话", "worker_address": "申请人住址",
+    "worker_id_number": "申请人身份证号码", "worker_phone": "申请人联系电话",
+    "worker_email": "申请人电子邮件", "worker_address": "申请人住址",
     "worker_job_title": "申请人岗位", "worker_hired_on": "申请人入职日期", "enterprise_id": "被申请人（用人单位）",
     "new_ent_name": "新登记单位的名称", "new_ent_uscc": "新登记单位的统一社会信用代码",
     "new_ent_legal_representative": "新登记单位的法定代表人", "new_ent_address": "新登记单位的住所",
@@ -181,7 +182,7 @@ def all_rows(form: Any) -> list[Row]:
 def payload(form: Any, actor: Actor, enterprise: Enterprise | None) -> dict[str, Any]:
     """The form as ``create_case`` takes it: the worker is party 0, the employer party 1, the roster after."""
     worker: dict[str, Any] = {"role": "worker", "name": form.get("worker_name", "").strip()}
-    for f in ("gender", "id_number", "phone", "address", "job_title", "hired_on"):
+    for f in ("gender", "id_number", "phone", "email", "address", "job_title", "hired_on"):
         v = form.get(f"worker_{f}", "").strip()
         if v:
             worker[f] = v

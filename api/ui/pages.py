@@ -22,6 +22,7 @@ from api.auth import csrf
 from api.db import blob_store, db_session, service_env
 from api.rest.cases import detail
 from api.rest.documents import GenerateIn
+from api.rest.notifications import assignment_observers
 from api.ui import intake as intake_form
 from api.ui.calc import KINDS as CALC_KINDS
 from api.ui.calc import LABELS as CALC_LABELS
@@ -465,7 +466,8 @@ def assign(case_id: int) -> Any:
                             failed_event="assign", status=422)
     try:
         case = assign_svc.assign_mediator(db_session(), case_id=case_id, actor=_actor(), mediator_id=form_int(raw),
-                                          expected_version=version, reason=request.form.get("reason", "")[:2000])
+                                          expected_version=version, reason=request.form.get("reason", "")[:2000],
+                                          observers=assignment_observers())
     except ValidationFailed as exc:
         return _render_case(case_id, errors=field_errors(exc.errors), message=exc.detail, failed_event="assign",
                             status=422)

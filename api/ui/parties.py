@@ -21,7 +21,8 @@ bp = Blueprint("ui_parties", __name__, template_folder="templates", url_prefix="
 #: Roles the forms offer (the employer is registered at intake).
 FORM_ROLES = ((PartyRole.WORKER.value, "劳动者"), (PartyRole.REPRESENTATIVE.value, "劳动者代表（集体争议）"),
               (PartyRole.AGENT.value, "代理人"))
-_FIELDS = ("name", "gender", "id_number", "phone", "address", "job_title", "agent_kind", "authorisation_scope")
+_FIELDS = ("name", "gender", "id_number", "phone", "email", "address", "job_title", "agent_kind",
+           "authorisation_scope")
 #: How many extra worker/representative rows the intake form offers.
 INTAKE_EXTRA_ROWS = 5
 

@@ -7,6 +7,7 @@ with a party of the case is refused, with the reason recorded in the case histor
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from mediation.db.uow import unit_of_work, unit_of_work_recording
 from mediation.domain.enums import Role
 from mediation.domain.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, can, in_scope
+from mediation.runtime.hooks import Observer
 from workflows.definitions import get_definition
 from workflows.history import append_event
 from workflows.mediators import conflict_reason
@@ -65,8 +67,10 @@ def suggest_mediators(session: Session, *, case_id: int, actor: Actor) -> list[S
 
 def assign_mediator(
     session: Session, *, case_id: int, actor: Actor, mediator_id: int, expected_version: int | None = None,
-    reason: str = "",
+    reason: str = "", observers: Sequence[Observer] = (),
 ) -> Case:
+    """``observers`` see the assignment event inside its unit of work (the entry points pass the notifications
+    observer: the new mediator is told)."""
     def record_refusal(exc: RecusalRequired) -> None:
         """Nothing of the assignment is written; the refusal is, with its reason (who, whom and why)."""
         case = get_case(session, case_id=case_id, actor=actor, for_update=True)
@@ -93,8 +97,10 @@ def assign_mediator(
         previous = case.lead_mediator_id
         case.lead_mediator_id = mediator_id
         case.updated_at = dt.datetime.now(dt.UTC)
-        append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
-                      actor=actor, reason=reason, payload={"from": previous, "to": mediator_id})
+        ev = append_event(session, case, event="assign_mediator", from_state=case.status, to_state=case.status,
+                          actor=actor, reason=reason, payload={"from": previous, "to": mediator_id})
+        for observer in observers:
+            observer(session, case, ev)
     session.expire(case, ["events"])
     return case
 
@@ -152,7 +158,7 @@ def cases_of_mediator(session: Session, *, actor: Actor, mediator_id: int) -> li
 
 
 def bulk_reassign(session: Session, *, actor: Actor, case_ids: list[int], mediator_id: int,
-                  reason: str = "") -> list[BulkOutcome]:
+                  reason: str = "", observers: Sequence[Observer] = ()) -> list[BulkOutcome]:
     """Reassign every case to ``mediator_id`` through :func:`assign_mediator` — the same checks (scope, role,
     the mediator's committee, recusal), one history entry per case, a refused recusal recorded on its case —
     each case in its own unit of work. Refused cases are listed with their reason; the others are done."""
@@ -174,7 +180,8 @@ def bulk_reassign(session: Session, *, actor: Actor, case_ids: list[int], mediat
                 out.append(BulkOutcome(cid, number, False, "unchanged", "已是该案主办调解员"))
                 continue
             session.rollback()  # release the read; assign_mediator locks the row in its own unit
-            assign_mediator(session, case_id=cid, actor=actor, mediator_id=mediator_id, reason=reason)
+            assign_mediator(session, case_id=cid, actor=actor, mediator_id=mediator_id, reason=reason,
+                            observers=observers)
             out.append(BulkOutcome(cid, number, True))
         except DomainError as exc:
             out.append(BulkOutcome(cid, number, False, exc.code, exc.detail))

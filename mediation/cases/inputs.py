@@ -34,6 +34,10 @@ class PartySchema(StrictSchema):
     ethnicity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
     id_number = fields.String(load_default=None, allow_none=True)
     phone = phone_field()
+    #: Optional: notices go there too (mediation.notify).
+    email = fields.Email(load_default=None, allow_none=True,
+                         validate=validate.Length(max=254, error="电子邮件地址过长"),
+                         error_messages={"invalid": "电子邮件地址格式不正确"})
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     job_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     hired_on = plain_date(load_default=None, allow_none=True)

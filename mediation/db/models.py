@@ -223,6 +223,8 @@ class Party(Base):
     ethnicity: Mapped[str | None] = mapped_column(String(16))
     id_number: Mapped[str | None] = mapped_column(String(18))
     phone: Mapped[str | None] = mapped_column(String(32))
+    #: Optional; notices to the party go there too (:mod:`mediation.notify`).
+    email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(255))
     #: Worker: job, hire date and the like; employer: nothing.
     job_title: Mapped[str | None] = mapped_column(String(64))

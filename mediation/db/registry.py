@@ -7,10 +7,11 @@ from mediation.db import (
     models_access,
     models_documents,
     models_handoff,
+    models_notify,
     models_ops,
     models_privacy,
     models_risk,
 )
 
-__all__ = ["models", "models_access", "models_documents", "models_handoff", "models_ops", "models_privacy",
-           "models_risk"]
+__all__ = ["models", "models_access", "models_documents", "models_handoff", "models_notify", "models_ops",
+           "models_privacy", "models_risk"]

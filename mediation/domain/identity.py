@@ -100,3 +100,11 @@ def mask_address(value: str | None) -> str | None:
     if not value:
         return value
     return value[:6] + "……" if len(value) > 6 else value
+
+
+def mask_email(value: str | None) -> str | None:
+    """``zhangsan@example.cn`` → ``z***@example.cn``: the domain stays, the mailbox is hidden."""
+    if not value:
+        return value
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

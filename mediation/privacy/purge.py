@@ -21,10 +21,13 @@ from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from mediation.db.models import Case, CaseEvent, Party
+from mediation.db.models_notify import NotificationMessage
 from mediation.db.models_privacy import LegalHold
 from mediation.privacy.policy import ANONYMISABLE, audit, policy_for
 
 ANONYMOUS = ANONYMISABLE["name"]
+#: What is left of the text of a notice to a party once the case's people are anonymised.
+NOTICE_ANONYMISED = "（通知内容已按保存期限匿名化）"
 PARTY_EVENTS = ("party_added", "party_updated", "party_removed")
 
 
@@ -83,8 +86,14 @@ def purge(session: Session, *, today: dt.date, actor: str, dry_run: bool = True)
                     if not dry_run:
                         setattr(p, f, ANONYMISABLE[f])
             if not dry_run:
+                p.email = None  # only ever kept for the notices (mediation.notify)
                 p.anonymised_at = now
         report.parties += len(parties)
+        if not dry_run:  # the notices sent to the parties carried their names, addresses and numbers
+            session.execute(update(NotificationMessage)
+                            .where(NotificationMessage.case_id == case_id,
+                                   NotificationMessage.recipient_kind == "party")
+                            .values(recipient_name=ANONYMOUS, address="", body=NOTICE_ANONYMISED))
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
                                                          CaseEvent.event.in_(PARTY_EVENTS))).all()
         named = [ev for ev in events if "name" in fields and (ev.payload or {}).get("name") not in (None, ANONYMOUS)]

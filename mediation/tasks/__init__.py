@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from documents.handoff import BUILD_TASK, handoff_handlers
 from documents.service import RENDER_TASK, render_handlers
 from mediation.blobs import BlobStore, store_from_spec
-from mediation.queue import DOCUMENTS_QUEUE, UnitHandler
+from mediation.notify import DELIVER_TASK, NotifySettings, deliverer_for, delivery_handlers
+from mediation.queue import DEFAULT_QUEUE, DOCUMENTS_QUEUE, PostgresQueue, UnitHandler
 from mediation.runtime.settings import Settings
 from mediation.tasks.worker import UnitTask
 
@@ -36,9 +37,15 @@ def unit_tasks(blobs: BlobStore | None = None) -> dict[str, UnitTask]:
         blobs = _settings_blobs()
     handlers, failures = render_handlers(blobs)
     build, build_failed = handoff_handlers(blobs)
+    # a delivery records its own failed attempts and defers itself again after the backoff (never raises for a
+    # channel's failure); the queue's retries only cover a crash of the job itself
+    deliver, deliver_failed = delivery_handlers(deliverer_for(NotifySettings.from_env(), blobs=blobs,
+                                                              queue=PostgresQueue()))
     return {RENDER_TASK: UnitTask(handler=handlers[RENDER_TASK], queue=DOCUMENTS_QUEUE, retries=RENDER_RETRIES,
                                   wait=2.0, on_failure=failures[RENDER_TASK]),
-            BUILD_TASK: UnitTask(handler=build[BUILD_TASK], queue=DOCUMENTS_QUEUE, on_failure=build_failed[BUILD_TASK])}
+            BUILD_TASK: UnitTask(handler=build[BUILD_TASK], queue=DOCUMENTS_QUEUE, on_failure=build_failed[BUILD_TASK]),
+            DELIVER_TASK: UnitTask(handler=deliver[DELIVER_TASK], queue=DEFAULT_QUEUE, retries=2, wait=5.0,
+                                   on_failure=deliver_failed[DELIVER_TASK])}
 
 
 def inline_handlers(tasks: Mapping[str, UnitTask] | None = None) -> dict[str, UnitHandler]:

@@ -39,7 +39,7 @@ DAILY_AT = dt.time(1, 30)
 #: A claim whose job neither finished nor was retried for this long was left by a dead run: taken over.
 STALE_CLAIM = dt.timedelta(hours=2)
 JOB_NAMES: dict[str, str] = {"sweep": "期限检查", "rescore": "风险重新评估", "daily": "每日任务",
-                             "prune_access": "清理过期登录记录"}
+                             "prune_access": "清理过期登录记录", "notify": "通知提醒"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,22 @@ def sweep_job(session_factory: SessionFactory, now: dt.datetime) -> str:
     if report.errors:
         raise RuntimeError(report.summary() + "；" + "；".join(report.errors[:5]))
     return report.summary()
+
+
+def notify_job(session_factory: SessionFactory, now: dt.datetime) -> str:
+    """The reminders due at ``now`` (each once per recipient and occasion, however many workers run), then the
+    delivery of every message whose time has come (quiet hours over, a retry's backoff elapsed)."""
+    from mediation.blobs import store_from_spec
+    from mediation.notify import NotifySettings, deliverer_for, notifier_for
+    from mediation.notify import notify_job as run_notify
+    from mediation.runtime.settings import Settings
+    from mediation.wiring import job_queue
+
+    settings, notify = Settings.from_env(), NotifySettings.from_env()
+    blobs = store_from_spec(settings.blob_store, endpoint_url=settings.s3_endpoint_url)
+    queue = job_queue(settings, blobs, notify=notify)
+    return run_notify(session_factory, notifier_for(notify, queue, clock=lambda: now),
+                      deliverer_for(notify, blobs=blobs, queue=queue, clock=lambda: now))
 
 
 def rescore_job(session_factory: SessionFactory, now: dt.datetime) -> str:
@@ -182,7 +198,8 @@ class PeriodicRunner:
         if not self.jobs:
             daily_at = self.daily_at
             self.jobs = {"sweep": sweep_job,
-                         "daily": lambda f, now: daily_job(f, now, daily_at=daily_at)}
+                         "daily": lambda f, now: daily_job(f, now, daily_at=daily_at),
+                         "notify": notify_job}
 
     def tick(self, now: dt.datetime) -> list[JobResult]:
         if self.last_run is not None and now - self.last_run < self.sweep_every:

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mediation.queue import DEFAULT_QUEUE
-from mediation.tasks.periodic import SessionFactory, daily_job, sweep_job
+from mediation.tasks.periodic import SessionFactory, daily_job, notify_job, sweep_job
 
 log = logging.getLogger("mediation.worker")
 
@@ -86,6 +86,7 @@ def build_app(session_factory: SessionFactory, *, conninfo: str, tasks: Mapping[
         jobs: dict[str, Callable[[Any, int], str]] = {
             "sweep": lambda ctx, ts: sweep_job(session_factory, _at(ts)),
             "daily": lambda ctx, ts: daily_job(session_factory, _at(ts), job_id=ctx.job.id),
+            "notify": lambda ctx, ts: notify_job(session_factory, _at(ts)),
         }
         for name, run in jobs.items():
             def periodic_task(context: Any, timestamp: int, run: Callable[[Any, int], str] = run) -> str:
