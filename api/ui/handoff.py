@@ -16,6 +16,7 @@ from api.ui.forms import field_errors
 from api.ui.pages import _ctx, page_error
 from documents import handoff
 from mediation.cases import service as case_svc
+from mediation.domain.enums import Role
 from mediation.domain.errors import DomainError, NotFound, ValidationFailed
 from mediation.domain.policy import can
 
@@ -30,7 +31,7 @@ def _section(case_id: int, *, errors: dict[str, list[str]] | None = None, messag
     packages = [handoff.package_dict(p) for p in handoff.list_packages(session, actor=actor, case_id=case_id)]
     html = render_template(
         "ui/_handoff.html", case=case, options=options, packages=packages, errors=errors or {}, message=message,
-        failed=failed, form=form or {}, may_act=can(actor, "act", case),
+        failed=failed, form=form or {}, may_act=can(actor, "act", case), show_checksums=actor.role == Role.ADMIN,
         may_download=can(actor, "read_personal", case), methods=handoff.DISPATCH_METHODS,
         outcomes=handoff.OUTCOMES, review_kinds=handoff.REVIEW_KINDS, **_ctx())
     session.rollback()
