@@ -337,20 +337,8 @@ def act(case_id: int, event: str) -> Any:
         svc.fire_event(session, case_id=case_id, event=event, actor=_actor(),
                        payload=_event_payload(event, request.form), expected_version=version, env=service_env())
         TRANSITIONS.labels(event).inc()
-    except ValidationFailed as exc:
-        # all at once: the schema's errors and the boxes the guards will ask for (not in a second round)
-        errors = {**_unconfirmed(case_id, event), **field_errors(exc.errors)}
-        return _render_case(case_id, errors=errors, message=_invalid_message(label, errors), failed_event=event,
-                            status=422)
-    except ConflictError as exc:
-        return _stale(case_id, event, exc.status)
     except DomainError as exc:
-        blockers = exc.extra.get("blockers", [])
-        if blockers:  # a guard: name what is missing, the instruction beside each box, the law as the basis
-            msg, missing, bases = refusal(label, blockers, FIELD_LABELS)
-            return _render_case(case_id, errors=missing, message=msg, bases=bases, failed_event=event,
-                                status=exc.status)
-        return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
+        return _refused_event(case_id, event, label, exc)
     flash(f"已完成：{label}", "ok")
     return redirect(url_for("ui.case_page", case_id=case_id))
 
@@ -379,26 +367,31 @@ def record_payment(case_id: int) -> Any:
         payments.record_payment(session, case_id=case_id, actor=actor, payload=payload, files=files,
                                 expected_version=version, env=service_env(), blobs=blob_store())
         TRANSITIONS.labels(event).inc()
-    except ValidationFailed as exc:
-        unconfirmed = _unconfirmed(case_id, event)
-        if files:  # the files name the proof when its text is left blank
-            unconfirmed.pop("proof", None)
+    except DomainError as exc:
+        # the files name the proof when its text is left blank
+        return _refused_event(case_id, event, label, exc, answered=("proof",) if files else ())
+    flash(f"已登记付款{format_amount(payload['amount'])}元" + (f"，凭证文件{len(files)}个" if files else ""), "ok")
+    return redirect(url_for("ui.case_page", case_id=case_id) + "#payments")
+
+
+def _refused_event(case_id: int, event: str, label: str, exc: DomainError, answered: tuple[str, ...] = ()) -> Any:
+    """The case page again after a refused event, with what was typed: every field error at once (the schema's
+    and the boxes the guards will ask for, not in a second round), a stale version, or a guard's refusal naming
+    what is missing with the law as its basis. ``answered``: fields the request supplied some other way."""
+    if isinstance(exc, ValidationFailed):
+        unconfirmed = {k: v for k, v in _unconfirmed(case_id, event).items() if k not in answered}
         errors = {**unconfirmed, **field_errors(exc.errors)}
         return _render_case(case_id, errors=errors, message=_invalid_message(label, errors), failed_event=event,
                             status=422)
-    except ConflictError as exc:
+    if isinstance(exc, ConflictError):
         return _stale(case_id, event, exc.status)
-    except DomainError as exc:
-        blockers = exc.extra.get("blockers", [])
-        if blockers:
-            msg, missing, bases = refusal(label, blockers, FIELD_LABELS)
-            if files:
-                missing.pop("proof", None)
-            return _render_case(case_id, errors=missing, message=msg, bases=bases, failed_event=event,
-                                status=exc.status)
-        return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
-    flash(f"已登记付款{format_amount(payload['amount'])}元" + (f"，凭证文件{len(files)}个" if files else ""), "ok")
-    return redirect(url_for("ui.case_page", case_id=case_id) + "#payments")
+    blockers = exc.extra.get("blockers", [])
+    if blockers:
+        msg, missing, bases = refusal(label, blockers, FIELD_LABELS)
+        for name in answered:
+            missing.pop(name, None)
+        return _render_case(case_id, errors=missing, message=msg, bases=bases, failed_event=event, status=exc.status)
+    return _render_case(case_id, message=public(exc.detail), failed_event=event, status=exc.status)
 
 
 def _invalid_message(label: str, errors: dict[str, list[str]]) -> str:
