@@ -138,6 +138,15 @@ def load_input(schema: Schema, data: Mapping[str, Any] | None, message: str = IN
     return loaded
 
 
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false`` only (not ``0``, ``"yes"``): a switch is never guessed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("请填写 true 或 false")
+        return value
+
+
 class StrictSchema(Schema):
     """Unknown fields are an error, never silently dropped."""
 

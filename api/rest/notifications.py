@@ -17,7 +17,7 @@ from mediation.cases import service as case_svc
 from mediation.db.models import User
 from mediation.db.models_notify import NotificationMessage
 from mediation.db.uow import unit_of_work
-from mediation.domain.errors import PermissionDenied
+from mediation.domain.errors import PermissionDenied, ValidationFailed
 from mediation.domain.policy import can
 from mediation.notify import NotifySettings, notifier_for, queries
 from mediation.notify.appointments import AppointmentSchema, schedule_session
@@ -125,8 +125,11 @@ def assignment_observers() -> tuple[Observer, ...]:
 
 
 def _body() -> dict[str, Any]:
+    """The JSON object sent; no body, or one that is not an object, is a 422 naming the body."""
     body = request.get_json(silent=True)
-    return dict(body) if isinstance(body, dict) else {}
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象（键值对）", errors={"_schema": ["请求内容应为 JSON 对象"]})
+    return dict(body)
 
 
 @blp.route("/me/notifications")

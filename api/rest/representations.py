@@ -7,13 +7,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.rest.queries_args import SORT_CHOICES
-from mediation.accounts.organisations import StrictBoolean
 from mediation.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PASSWORD_LENGTH
 from mediation.cases.inputs import PartyAddSchema, PartyPatchSchema
 from mediation.domain.enums import DisputeCategory
 from mediation.domain.identity import validate_phone
 from workflows.definitions import DEFINITIONS
-from workflows.schema import domain_check
+from workflows.schema import StrictBoolean, domain_check
 
 MAX_ID = 2**31 - 1
 #: Every state of every workflow version (a case keeps the version it started on).

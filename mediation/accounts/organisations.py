@@ -15,7 +15,7 @@ from mediation.db.uow import unit_of_work
 from mediation.domain.enums import OrgKind, OrgLevel, Role
 from mediation.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from mediation.domain.policy import Actor, in_scope
-from workflows.schema import StrictSchema
+from workflows.schema import StrictBoolean, StrictSchema
 
 
 def ensure_region(session: Session, code: str) -> Region:
@@ -119,15 +119,6 @@ def require_national_admin(session: Session, actor: Actor, what: str) -> None:
             return
     raise PermissionDenied(f"只有全国（最上级组织）的系统管理员可以{what}：它适用于所有组织，"
                            "不限于您管辖的范围")
-
-
-class StrictBoolean(fields.Boolean):
-    """``true`` or ``false`` only (not ``0``, ``"yes"``): a policy switch is never guessed."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValidationError("请填写 true 或 false")
-        return value
 
 
 class PolicySchema(StrictSchema):

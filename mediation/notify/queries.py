@@ -19,6 +19,7 @@ from mediation.domain.policy import Actor
 from mediation.notify.service import DELIVER_TASK
 from mediation.notify.templates import CHANNEL_LABELS, EVENT_LABELS, STATUS_LABELS
 from mediation.queue import JobQueue
+from workflows.schema import StrictBoolean
 
 PAGE = 50
 
@@ -154,8 +155,8 @@ class PreferencesSchema(Schema):
     email = fields.Email(load_default=None, allow_none=True,
                          validate=validate.Length(max=254, error="电子邮件地址过长"),
                          error_messages={"invalid": "电子邮件地址格式不正确"})
-    email_enabled = fields.Boolean(load_default=False, error_messages={"invalid": "应为是或否"})
-    sms_enabled = fields.Boolean(load_default=False, error_messages={"invalid": "应为是或否"})
+    email_enabled = StrictBoolean(load_default=False)
+    sms_enabled = StrictBoolean(load_default=False)
     quiet_start = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8))
     quiet_end = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8))
 

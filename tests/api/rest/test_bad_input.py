@@ -195,4 +195,4 @@ def test_a_verification_body_that_is_no_object_is_a_422(api: Api, world: World, 
     r = api.as_(world.mediator).post(f"/api/v1/cases/{agreed.id}/documents/1/verify", data=body,
                                      headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.mimetype == PROBLEM, (r.status_code, r.get_data(as_text=True)[:300])
-    assert r.json["errors"] == {"_schema": ["内容应为JSON对象"]}
+    assert r.json["errors"] == {"_schema": ["请求内容应为 JSON 对象"]}
