@@ -254,7 +254,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     @_safe
     def _domain(exc: DomainError) -> Response:
-        extra = dict(exc.extra)
+        # a key of the refusal's own never overrides the problem's fields (``status``, ``code``…)
+        extra = {k: v for k, v in exc.extra.items() if k not in ("status", "code", "title", "detail", "headers")}
         headers = {}
         if exc.status == 429 and "retry_after" in extra:
             headers["Retry-After"] = str(extra["retry_after"])

@@ -263,7 +263,7 @@ def download(session: Session, *, actor: Actor, case_id: int, package_id: int, w
         if not can(actor, "read_personal", case):
             raise PermissionDenied("移交材料含当事人身份证号码等个人信息，仅经办的登记员和调解员可以下载")
         if pkg.status != "ready":
-            raise PackageNotReady("移交材料尚未生成完毕，请稍后再试", status=pkg.status)
+            raise PackageNotReady("移交材料尚未生成完毕，请稍后再试", package_status=pkg.status)
         key, digest = (pkg.zip_key, pkg.zip_sha256) if what == "zip" else (pkg.pdf_key, pkg.pdf_sha256)
         assert key is not None and digest is not None
         if actor.user_id is not None:
@@ -297,7 +297,7 @@ def record_dispatch(session: Session, *, actor: Actor, case_id: int, package_id:
         if not can(actor, "act", case):
             raise PermissionDenied("您无权办理该案件")
         if pkg.status != "ready":
-            raise PackageNotReady("移交材料尚未生成完毕，不能登记送达", status=pkg.status)
+            raise PackageNotReady("移交材料尚未生成完毕，不能登记送达", package_status=pkg.status)
         if pkg.dispatched_on is not None:
             raise DispatchAlreadyRecorded(
                 f"该材料已于{pkg.dispatched_on.isoformat()}送达{pkg.dispatched_to}；再次送达请重新制作移交材料")

@@ -127,3 +127,24 @@ def test_bulk_reassign_and_acknowledge_over_rest(api: Api, world: World, db: Ses
     assert r.status_code == 422 and "note" in r.json["errors"]
     r = sup.post("/api/v1/risk/alerts/bulk/acknowledge", json={"alert_ids": ids, "note": "再次"})
     assert r.json["done"] == 0 and all("已签收" in x["reason"] for x in r.json["results"])
+
+
+def test_a_package_still_being_built_answers_409_not_500(api: Api, world: World, db: Session) -> None:
+    """schemathesis (mediator): downloading or dispatching a package that is not ready was a 500 (the refusal
+    carried a ``status`` of its own that clashed with the problem's). Now a 409 problem naming the package's state."""
+    from mediation.db.models_handoff import HandoffPackage
+
+    case = _case(api, world, "accept", "record_session", "terminate")
+    med = api.as_(world.mediator)
+    r = med.post(f"/api/v1/cases/{case['id']}/handoff/packages",
+                 json={"kind": "referral", "addressee": "嘉兴市南湖区劳动人事争议仲裁委员会"})
+    assert r.status_code == 201, r.json
+    pkg = db.get(HandoffPackage, r.json["id"])
+    pkg.status = "pending"  # as while a worker builds it
+    db.commit()
+    base = f"/api/v1/cases/{case['id']}/handoff/packages/{pkg.id}"
+    for resp in (med.get(f"{base}/zip"), med.get(f"{base}/pdf"),
+                 med.post(f"{base}/dispatch", json={"dispatched_to": "嘉兴市南湖区劳动人事争议仲裁委员会",
+                                                    "method": "courier"})):
+        assert resp.status_code == 409 and resp.mimetype == "application/problem+json", resp.get_data(as_text=True)
+        assert resp.json["code"] == "package_not_ready" and resp.json["package_status"] == "pending"
