@@ -48,4 +48,7 @@ def configure_logging(settings: Settings, *, stream: object = None) -> logging.H
     handler.setFormatter(formatter(settings.log_format))
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # the state machine library logs every callback at INFO: the event row and its history already say what
+    # happened, so only its warnings reach the log (a line per callback cost CPU on every transition)
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))
     return handler
