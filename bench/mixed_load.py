@@ -4,8 +4,8 @@ Run:  python bench/mixed_load.py --db postgresql [--clients 16] [--duration 60]
       python bench/mixed_load.py --db sqlite [--clients 8] [--duration 60]     # the laptop demo set-up
 
 Prepares a fresh database with the demo data (``mediation db upgrade``, ``mediation seed-demo``), starts the
-app as it is deployed (gunicorn with ``deploy/gunicorn.conf.py``, 2 workers; on PostgreSQL in production mode
-with a directory blob store) and ``mediation worker``, then:
+app as it is deployed (gunicorn with ``deploy/gunicorn.conf.py``, 2 workers; on PostgreSQL with a directory
+blob store, over plain HTTP, so without production's Secure cookies) and ``mediation worker``, then:
 
 1. measures each request kind alone — one client, sequential requests — and takes the median;
 2. runs the users of ``bench/mixed_locustfile.py`` (three mediators in four: workbench, case list, case
@@ -104,8 +104,8 @@ def start(url: str, db: str, port: int, tmp: Path) -> list[subprocess.Popen[byte
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
            "MEDIATION_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "MEDIATION_LOG_LEVEL": "WARNING",
            "MEDIATION_INSTANCE": str(tmp)}
-    if db == "postgresql":
-        env |= {"MEDIATION_ENV": "production", "MEDIATION_BLOB_STORE": f"dir:{tmp / 'blobs'}"}
+    if db == "postgresql":  # as a production node, but over plain HTTP: production's Secure cookies would not come back
+        env |= {"MEDIATION_BLOB_STORE": f"dir:{tmp / 'blobs'}"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
                                "api.app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"))
