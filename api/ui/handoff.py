@@ -86,14 +86,19 @@ def create(case_id: int) -> Any:
                  reload=True)
 
 
+def _form(fields: tuple[str, ...], *, date: str) -> dict[str, str]:
+    """The form's fields, trimmed; the date only when given (the service then takes today)."""
+    data = {k: request.form.get(k, "").strip() for k in fields}
+    if request.form.get(date, "").strip():
+        data[date] = request.form[date].strip()
+    return data
+
+
 @bp.route("/cases/<id:case_id>/handoff/packages/<id:package_id>/dispatch", methods=["POST"])
 @login_required
 def dispatch(case_id: int, package_id: int) -> Any:
     csrf.protect()
-    data = {k: request.form.get(k, "").strip() for k in ("dispatched_to", "method", "tracking_number", "note")}
-    on = request.form.get("dispatched_on", "").strip()
-    if on:
-        data["dispatched_on"] = on
+    data = _form(("dispatched_to", "method", "tracking_number", "note"), date="dispatched_on")
     try:
         pkg = handoff.record_dispatch(db_session(), actor=current_user.actor, case_id=case_id, package_id=package_id,
                                       data=data, env=service_env())
@@ -107,10 +112,7 @@ def dispatch(case_id: int, package_id: int) -> Any:
 @login_required
 def outcome(case_id: int, package_id: int) -> Any:
     csrf.protect()
-    data = {k: request.form.get(k, "").strip() for k in ("outcome", "decision_number", "decided_by", "note")}
-    on = request.form.get("decided_on", "").strip()
-    if on:
-        data["decided_on"] = on
+    data = _form(("outcome", "decision_number", "decided_by", "note"), date="decided_on")
     try:
         pkg = handoff.record_outcome(db_session(), actor=current_user.actor, case_id=case_id, package_id=package_id,
                                      data=data, env=service_env())
